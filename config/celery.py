@@ -1,0 +1,65 @@
+"""Celery settings for stepline workers, derived from `config.settings.Settings`.
+
+JSON only on the wire; ``acks_late`` with ``task_reject_on_worker_lost`` so a task of a
+killed worker is not acknowledged; prefetch 1 so a worker never hoards state steps;
+task events on so Flower shows every state as it runs. Redelivery is not relied upon:
+the store's relay republishes whatever was not consumed (see engine/runtime.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.settings import Settings
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The ``app.conf`` mapping for ``settings``."""
+    transport: dict[str, Any] = {}
+    broker = settings.celery_broker_url
+    if broker.startswith("redis"):
+        transport = {
+            "visibility_timeout": settings.visibility_timeout,
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
+        }
+    config: dict[str, Any] = {
+        "broker_url": broker,
+        "result_backend": settings.result_backend or None,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "broker_connection_retry_on_startup": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "worker_prefetch_multiplier": settings.prefetch_multiplier,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_default_queue": settings.steps_queue,
+        "broker_transport_options": transport,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "stepline-relay": {
+                "task": "stepline.relay",
+                "schedule": settings.relay_interval_seconds,
+                "options": {"queue": settings.steps_queue, "expires": 30},
+            },
+            "stepline-timers": {
+                "task": "stepline.fire_due_timers",
+                "schedule": settings.relay_interval_seconds,
+                "options": {"queue": settings.steps_queue, "expires": 30},
+            },
+            "stepline-prune-broker": {
+                "task": "stepline.prune_broker",
+                "schedule": 300.0,
+                "options": {"queue": settings.steps_queue, "expires": 300},
+            },
+        },
+    }
+    if settings.result_backend.startswith("redis"):
+        config["result_backend_transport_options"] = {
+            "visibility_timeout": settings.visibility_timeout
+        }
+    return config

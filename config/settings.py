@@ -1,0 +1,73 @@
+"""Typed settings, read once from ``STEPLINE_*`` environment variables (and ``.env``).
+
+Read at process edges (the CLI, the Celery app) and passed down; nothing in ``engine``
+reads the environment. Every default is documented in README.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """stepline's configuration; each field is ``STEPLINE_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STEPLINE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    home: Path = Field(default=Path(".stepline"), description="Folder of the embedded default.")
+    database_url: str = Field(default="", description="Store URL; default SQLite in home.")
+    broker_url: str = Field(default="", description="Celery broker; default SQLite in home.")
+    result_backend: str = Field(default="", description="Celery result backend (optional).")
+    handlers: str = Field(default="", description="Comma-separated handler modules to import.")
+    queues: str = Field(
+        default="", description="Queues a worker consumes (default: all it serves)."
+    )
+    region: str = "us-east-1"
+    account: str = "111111111111"
+    lease_seconds: float = 120.0
+    timer_horizon_seconds: float = 300.0
+    relay_interval_seconds: float = 2.0
+    steps_queue: str = "stepline.steps"
+    handler_queue_prefix: str = "stepline.fn."
+    handler_queue: str = Field(default="", description="One queue for every handler (optional).")
+    fold_states: int = Field(
+        default=0, description="Non-blocking states one step may enter without a task each."
+    )
+    visibility_timeout: int = 3600
+    prefetch_multiplier: int = 1
+    broker_polling_interval: float = 0.1
+    max_payload_bytes: int = 256 * 1024
+    max_definition_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+    flower_basic_auth: str = Field(default="", description="user:password for Flower.")
+    flower_port: int = 5555
+
+    @property
+    def store_url(self) -> str:
+        """The store URL, defaulting to ``sqlite:///<home>/stepline.db``."""
+        return self.database_url or f"sqlite:///{self.home.resolve() / 'stepline.db'}"
+
+    @property
+    def celery_broker_url(self) -> str:
+        """The broker URL, defaulting to kombu's SQLAlchemy transport on SQLite in home."""
+        return self.broker_url or f"sqla+sqlite:///{self.home.resolve() / 'broker.db'}"
+
+    @property
+    def handler_modules(self) -> list[str]:
+        """The modules that register handlers, in order."""
+        return [name.strip() for name in self.handlers.split(",") if name.strip()]
+
+    @property
+    def worker_queues(self) -> list[str]:
+        """Queues named explicitly for this worker (empty: decided from its handlers)."""
+        return [name.strip() for name in self.queues.split(",") if name.strip()]
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (call once, at a process edge)."""
+    return Settings()
