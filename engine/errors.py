@@ -1,0 +1,183 @@
+"""Errors raised by stepline.
+
+The tree::
+
+    SteplineError                       every error stepline raises on purpose
+    ├── DefinitionError (ValueError)    a state machine definition cannot be used
+    │   ├── DefinitionSyntaxError       the text is not JSON/YAML (line and column given)
+    │   └── InvalidDefinition           the ASL is invalid; carries every Diagnostic
+    ├── StatesError                     a failure visible to ASL: Retry/Catch match its name
+    │   ├── StatesTerminalError         a failure Retry/Catch never handle
+    │   └── StatesRuntimeError          a runtime failure whose cause AWS prefixes with
+    │                                   "An error occurred while executing the state ..."
+    └── ClientError                     an API call refused, with boto3's error code
+        ├── ExecutionDoesNotExist, InvalidDefinition, InvalidExecutionInput, ...
+
+`StatesError` is data, not control flow across layers: the interpreter catches it at the
+state boundary and turns it into Retry, Catch or a failed thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorName(StrEnum):
+    """The predefined ASL error names (the ``States.`` family)."""
+
+    ALL = "States.ALL"
+    DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+    EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
+    HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+    INTRINSIC_FAILURE = "States.IntrinsicFailure"
+    ITEM_READER_FAILED = "States.ItemReaderFailed"
+    NO_CHOICE_MATCHED = "States.NoChoiceMatched"
+    PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
+    PERMISSIONS = "States.Permissions"
+    QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+    RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
+    RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+    RUNTIME = "States.Runtime"
+    TASK_FAILED = "States.TaskFailed"
+    TIMEOUT = "States.Timeout"
+    BRANCH_FAILED = "States.BranchFailed"
+
+
+class SteplineError(Exception):
+    """Root of every error stepline raises on purpose."""
+
+
+class DefinitionError(SteplineError, ValueError):
+    """A state machine definition cannot be used."""
+
+
+class DefinitionSyntaxError(DefinitionError):
+    """The definition text is not well-formed JSON or YAML.
+
+    Attributes:
+        line: 1-based line of the problem, when known.
+        column: 1-based column of the problem, when known.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        where = f" (line {line}, column {column})" if line is not None else ""
+        super().__init__(f"{message}{where}")
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a definition.
+
+    Attributes:
+        path: JSON pointer to the offending value, e.g. ``/States/Wait1/Seconds``.
+        message: what was expected and what was found there.
+        code: a stable short code for the kind of problem (e.g. ``SCHEMA_VALIDATION_FAILED``).
+    """
+
+    path: str
+    message: str
+    code: str = "SCHEMA_VALIDATION_FAILED"
+
+    def __str__(self) -> str:
+        return f"{self.path or '/'}: {self.message}"
+
+
+class InvalidDefinition(DefinitionError):
+    """The ASL definition is invalid; ``diagnostics`` lists every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        lines = "\n".join(f"  {d}" for d in self.diagnostics)
+        super().__init__(f"{len(self.diagnostics)} problem(s) in the definition:\n{lines}")
+
+
+class StatesError(SteplineError):
+    """A failure visible to ASL, matched by Retry/Catch on ``name`` only.
+
+    Attributes:
+        name: the ASL error name, e.g. ``States.TaskFailed`` or a handler's exception name.
+        cause: the human readable cause (may be None, as AWS allows).
+    """
+
+    def __init__(self, name: str, cause: str | None = None):
+        super().__init__(f"{name}: {cause}" if cause is not None else name)
+        self.name = name
+        self.cause = cause
+
+
+class StatesTerminalError(StatesError):
+    """A failure no Retry or Catch handles (e.g. a state's payload over the size limit)."""
+
+
+class StatesRuntimeError(StatesError):
+    """A runtime failure whose cause AWS prefixes with the state name and entered event id.
+
+    ``detail`` is the part after the prefix; the interpreter adds the prefix because only
+    it knows the state and the event id. ``location`` names the field that failed (e.g.
+    ``Output/result``), reported in the ``EvaluationFailed`` history event.
+    """
+
+    def __init__(self, name: str, detail: str, *, location: str | None = None):
+        super().__init__(name, detail)
+        self.detail = detail
+        self.location = location
+
+    def prefixed_cause(self, state_name: str, entered_event_id: int) -> str:
+        """The cause as AWS words it for a state entered at ``entered_event_id``."""
+        return (
+            f"An error occurred while executing the state '{state_name}' "
+            f"(entered at the event id #{entered_event_id}). {self.detail}"
+        )
+
+
+class ClientError(SteplineError):
+    """An API call was refused, shaped like botocore's ``ClientError``.
+
+    ``code`` is the boto3 error code (``ExecutionDoesNotExist``, ``InvalidDefinition``
+    ...); ``response`` mirrors botocore's ``{"Error": {"Code", "Message"}}``.
+    """
+
+    code = "ClientError"
+
+    def __init__(self, message: str):
+        super().__init__(f"An error occurred ({self.code}): {message}")
+        self.message = message
+        self.response = {"Error": {"Code": self.code, "Message": message}}
+
+
+def _client_error(code: str, doc: str) -> type[ClientError]:
+    return type(code, (ClientError,), {"code": code, "__doc__": doc})
+
+
+ExecutionDoesNotExist = _client_error("ExecutionDoesNotExist", "No execution has that ARN.")
+ExecutionAlreadyExists = _client_error(
+    "ExecutionAlreadyExists", "An execution with that name exists with a different input."
+)
+ExecutionLimitExceeded = _client_error("ExecutionLimitExceeded", "Too many executions run.")
+InvalidArn = _client_error("InvalidArn", "The ARN is malformed.")
+# Named apart from the validator's `InvalidDefinition`; its boto3 code is the same.
+InvalidDefinitionRequest = _client_error("InvalidDefinition", "The ASL definition is invalid.")
+InvalidDefinitionRequest.__name__ = InvalidDefinitionRequest.__qualname__ = (
+    "InvalidDefinitionRequest"
+)
+InvalidExecutionInput = _client_error("InvalidExecutionInput", "The input is not valid JSON.")
+InvalidName = _client_error("InvalidName", "The name is not allowed.")
+InvalidToken = _client_error("InvalidToken", "The task token is not valid.")
+InvalidOutput = _client_error("InvalidOutput", "The task output is not valid JSON.")
+MissingRequiredParameter = _client_error("MissingRequiredParameter", "A parameter is missing.")
+StateMachineAlreadyExists = _client_error(
+    "StateMachineAlreadyExists", "A state machine with that name and another definition exists."
+)
+StateMachineDoesNotExist = _client_error(
+    "StateMachineDoesNotExist", "No state machine has that ARN."
+)
+StateMachineDeleting = _client_error("StateMachineDeleting", "The state machine is being deleted.")
+StateMachineTypeNotSupported = _client_error(
+    "StateMachineTypeNotSupported", "The operation is not supported for this type."
+)
+TaskDoesNotExist = _client_error("TaskDoesNotExist", "No task waits for that token.")
+TaskTimedOut = _client_error("TaskTimedOut", "The task already timed out.")
+ValidationException = _client_error("ValidationException", "A request field is invalid.")
