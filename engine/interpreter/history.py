@@ -1,0 +1,102 @@
+"""History events with AWS's types, detail shapes and id/previousEventId numbering.
+
+Details hold JSON *text* where AWS does (``input``, ``output``, ``parameters``,
+``assignedVariables`` values), so GetExecutionHistory returns what boto3 would.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+Json = Any
+
+_DETAIL_KEYS = {
+    "ExecutionStarted": "executionStartedEventDetails",
+    "ExecutionSucceeded": "executionSucceededEventDetails",
+    "ExecutionFailed": "executionFailedEventDetails",
+    "ExecutionAborted": "executionAbortedEventDetails",
+    "ExecutionTimedOut": "executionTimedOutEventDetails",
+    "TaskScheduled": "taskScheduledEventDetails",
+    "TaskStarted": "taskStartedEventDetails",
+    "TaskSubmitted": "taskSubmittedEventDetails",
+    "TaskSucceeded": "taskSucceededEventDetails",
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+    "LambdaFunctionScheduled": "lambdaFunctionScheduledEventDetails",
+    "LambdaFunctionSucceeded": "lambdaFunctionSucceededEventDetails",
+    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
+    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
+    "LambdaFunctionScheduleFailed": "lambdaFunctionScheduleFailedEventDetails",
+    "LambdaFunctionStartFailed": "lambdaFunctionStartFailedEventDetails",
+    "MapStateStarted": "mapStateStartedEventDetails",
+    "MapIterationStarted": "mapIterationStartedEventDetails",
+    "MapIterationSucceeded": "mapIterationSucceededEventDetails",
+    "MapIterationFailed": "mapIterationFailedEventDetails",
+    "MapIterationAborted": "mapIterationAbortedEventDetails",
+    "MapRunStarted": "mapRunStartedEventDetails",
+    "MapRunFailed": "mapRunFailedEventDetails",
+    "EvaluationFailed": "evaluationFailedEventDetails",
+}
+
+
+def detail_key(event_type: str) -> str | None:
+    """The AWS key holding an event type's details (None for detail-less types)."""
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return _DETAIL_KEYS.get(event_type)
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One entry of an execution's history, as GetExecutionHistory returns it."""
+
+    id: int
+    previous_event_id: int
+    type: str
+    timestamp: str
+    details: dict[str, Json] = field(default_factory=dict)
+    thread_id: str = ""
+
+    @property
+    def state_name(self) -> str | None:
+        """The ``name`` in the details (a state's or a Map's), if any."""
+        name = self.details.get("name")
+        return name if isinstance(name, str) else None
+
+    def to_aws(self) -> dict[str, Json]:
+        """The boto3-shaped event dict (timestamp as ISO text)."""
+        event: dict[str, Json] = {
+            "timestamp": self.timestamp,
+            "type": self.type,
+            "id": self.id,
+            "previousEventId": self.previous_event_id,
+        }
+        key = detail_key(self.type)
+        if key is not None and self.details:
+            event[key] = copy.deepcopy(self.details)  # callers may edit the copy they get
+        return event
+
+
+def to_json_text(value: Json) -> str:
+    """JSON text as AWS stores payloads in history (compact, unicode kept)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def payload_details(key: str, value: Json) -> dict[str, Json]:
+    """``{key: json-text, keyDetails: {truncated: false}}`` as AWS nests payloads."""
+    return {key: to_json_text(value), f"{key}Details": {"truncated": False}}
+
+
+def assigned_details(assigned: dict[str, Json] | None) -> dict[str, Json]:
+    """The ``assignedVariables`` part of a state-exited event (empty when none)."""
+    if not assigned:
+        return {}
+    return {
+        "assignedVariables": {name: to_json_text(value) for name, value in assigned.items()},
+        "assignedVariablesDetails": {"truncated": False},
+    }
