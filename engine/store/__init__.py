@@ -1,0 +1,1 @@
+"""The durable store: SQL tables, the one writer, migrations."""

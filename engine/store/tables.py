@@ -1,0 +1,183 @@
+"""SQLModel tables of the durable store.
+
+Layout: machines and versions (what users create), definitions (deduplicated by hash),
+executions (one row per run, holding the checkpoint header), threads (one row per
+root/branch/iteration, holding its snapshot), history events, timers, tasks (pending
+handler invocations) and the outbox (messages committed with the step that decided
+them, published after commit, republished by the relay when their lease expires).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+Json = Any
+# 64-bit ids on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _utc() -> Any:
+    return Column(DateTime(timezone=True), nullable=True)
+
+
+class DefinitionRow(SQLModel, table=True):
+    """A definition text, stored once per distinct content."""
+
+    __tablename__ = "definitions"
+
+    hash: str = Field(primary_key=True, max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class MachineRow(SQLModel, table=True):
+    """A state machine (its latest revision)."""
+
+    __tablename__ = "state_machines"
+
+    arn: str = Field(primary_key=True, max_length=256)
+    name: str = Field(index=True, max_length=80)
+    type: str = Field(max_length=16)
+    definition_hash: str = Field(max_length=64)
+    role_arn: str = Field(max_length=256)
+    status: str = Field(default="ACTIVE", max_length=16)
+    creation_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    update_date: datetime | None = Field(default=None, sa_column=_utc())
+    revision_id: str = Field(default="", max_length=64)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    logging_configuration: Json = Field(default=None, sa_column=Column(JSON))
+    tracing_configuration: Json = Field(default=None, sa_column=Column(JSON))
+
+
+class VersionRow(SQLModel, table=True):
+    """A published, immutable version of a state machine."""
+
+    __tablename__ = "state_machine_versions"
+    __table_args__ = (UniqueConstraint("machine_arn", "number"),)
+
+    arn: str = Field(primary_key=True, max_length=256)
+    machine_arn: str = Field(index=True, max_length=256)
+    number: int
+    definition_hash: str = Field(max_length=64)
+    role_arn: str = Field(max_length=256)
+    creation_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    revision_id: str | None = Field(default=None, max_length=64)
+
+
+class ExecutionRow(SQLModel, table=True):
+    """One execution; ``header`` is the checkpoint's execution-wide part."""
+
+    __tablename__ = "executions"
+    __table_args__ = (Index("ix_executions_machine_start", "machine_arn", "start_date"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True)
+    )
+    arn: str = Field(unique=True, max_length=512)
+    machine_arn: str = Field(max_length=256)
+    version_arn: str | None = Field(default=None, max_length=256)
+    name: str = Field(max_length=80)
+    type: str = Field(max_length=16)
+    status: str = Field(index=True, max_length=16)
+    start_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    stop_date: datetime | None = Field(default=None, sa_column=_utc())
+    definition_hash: str = Field(max_length=64)
+    header: Json = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ThreadRow(SQLModel, table=True):
+    """One thread's snapshot (root, Parallel branch or Map iteration)."""
+
+    __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_parent", "execution_id", "parent_id", "status"),)
+
+    execution_id: int = Field(sa_column=Column(BigId, primary_key=True))
+    thread_id: str = Field(primary_key=True, max_length=512)
+    parent_id: str | None = Field(default=None, max_length=512)
+    status: str = Field(max_length=16)
+    seq: int
+    snapshot: Json = Field(sa_column=Column(JSON, nullable=False))
+
+
+class HistoryRow(SQLModel, table=True):
+    """One history event."""
+
+    __tablename__ = "history_events"
+
+    execution_id: int = Field(sa_column=Column(BigId, primary_key=True))
+    event_id: int = Field(primary_key=True)
+    previous_event_id: int
+    type: str = Field(max_length=64)
+    timestamp: str = Field(max_length=32)
+    thread_id: str = Field(default="", max_length=512)
+    details: Json = Field(sa_column=Column(JSON, nullable=False))
+
+
+class TimerRow(SQLModel, table=True):
+    """A durable timer: a Wait, a retry backoff, a task deadline, the execution timeout."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("execution_id", "thread_id", "seq", "kind"),
+        Index("ix_timers_due", "fired", "due_at"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True)
+    )
+    execution_id: int = Field(sa_column=Column(BigId, nullable=False))
+    thread_id: str = Field(max_length=512)
+    seq: int
+    kind: str = Field(max_length=32)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    fired: bool = Field(default=False)
+
+
+class TaskRow(SQLModel, table=True):
+    """A Task invocation the interpreter decided: what to run, and how far it got."""
+
+    __tablename__ = "tasks"
+
+    execution_id: int = Field(sa_column=Column(BigId, primary_key=True))
+    thread_id: str = Field(primary_key=True, max_length=512)
+    seq: int = Field(primary_key=True)
+    resource: str = Field(max_length=512)
+    parameters: Json = Field(sa_column=Column(JSON))
+    state_name: str = Field(max_length=80)
+    attempt: int = 0
+    task_token: str | None = Field(default=None, unique=True, max_length=128)
+    status: str = Field(default="SCHEDULED", max_length=16)  # SCHEDULED|STARTED|DONE
+    claimed_until: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message committed with the step that decided it.
+
+    Published after commit; consumed (``done``) in the consumer's own transaction; the
+    relay republishes rows whose lease expired without being consumed.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("execution_id", "thread_id", "seq", "kind"),
+        Index("ix_outbox_pending", "done", "lease_until"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True)
+    )
+    execution_id: int = Field(sa_column=Column(BigId, nullable=False))
+    thread_id: str = Field(max_length=512)
+    seq: int
+    kind: str = Field(max_length=16)  # step | task | timer
+    queue: str | None = Field(default=None, max_length=200)
+    shadow: str | None = Field(default=None, max_length=300)
+    timer_id: int | None = Field(default=None, sa_column=Column(BigId))
+    available_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    lease_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sends: int = 0
+    done: bool = Field(default=False)
