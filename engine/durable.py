@@ -1,0 +1,90 @@
+"""The durable backend of `engine.api.Client`: SQL store + `Runtime` (Celery in production)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
+from engine.interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
+from engine.interpreter.history import HistoryEvent
+from engine.records import Compiled, ExecutionRecord, MachineRecord
+from engine.resources import DEFAULT_REGISTRY, HandlerRegistry
+from engine.runtime import Runtime
+from engine.store.repository import Store
+
+Json = Any
+
+
+class DurableBackend:
+    """Machines and executions in SQL; executions advance on workers through the runtime."""
+
+    def __init__(
+        self, store: Store, runtime: Runtime, handlers: HandlerRegistry | None = None
+    ) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.handlers = handlers if handlers is not None else DEFAULT_REGISTRY
+
+    def save_machine(self, record: MachineRecord) -> None:
+        """Insert or replace ``record``."""
+        self.store.save_machine(record)
+
+    def machine(self, arn: str) -> MachineRecord | None:
+        """The machine with ``arn``, or None."""
+        return self.store.machine(arn)
+
+    def machines(self) -> list[MachineRecord]:
+        """Every machine."""
+        return self.store.machines()
+
+    def delete_machine(self, arn: str) -> None:
+        """Delete a machine."""
+        self.store.delete_machine(arn)
+
+    def execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution with ``arn``, or None."""
+        return self.store.execution(arn)
+
+    def executions(self, machine_arn: str) -> list[ExecutionRecord]:
+        """A machine's executions, newest first."""
+        return self.store.executions(machine_arn)
+
+    def history(self, arn: str) -> list[HistoryEvent]:
+        """An execution's history."""
+        return self.store.history(arn)
+
+    def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
+        """Commit ExecutionStarted and publish the first step; returns at once."""
+        self.runtime.start(record, compiled.text, seed, compiled.role_arn, compiled.machine)
+        return record
+
+    def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
+        """Abort the execution (branches included)."""
+        execution_id = self.store.execution_id(arn)
+        if execution_id is not None:
+            self.runtime.stop(execution_id, error, cause)
+        stored = self.store.execution(arn)
+        assert stored is not None
+        return stored
+
+    def send_task_success(self, token: str, output: Json) -> None:
+        """Complete a ``.waitForTaskToken`` task with ``output``."""
+        self._callback(token, lambda thread, seq: TaskSucceeded(thread, seq, output))
+
+    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """Fail a ``.waitForTaskToken`` task."""
+        self._callback(token, lambda thread, seq: TaskFailed(thread, seq, error or "", cause))
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Report that a ``.waitForTaskToken`` task is alive."""
+        self._callback(token, TaskHeartbeat)
+
+    def _callback(self, token: str, factory: Any) -> None:
+        if not isinstance(token, str) or not token:
+            raise InvalidToken(f"Invalid Token: {json.dumps(token)}")
+        outcome = self.runtime.task_callback(token, factory)
+        if outcome == "unknown":
+            raise TaskDoesNotExist(f"Task Does Not Exist: '{token[:16]}...'")
+        if outcome == "closed":
+            raise TaskTimedOut(f"Task Timed Out: '{token[:16]}...'")

@@ -1,0 +1,44 @@
+"""`CeleryDispatcher`: outbox messages → Celery messages (ids only, never payloads)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import Celery, group
+
+from config.settings import Settings
+from engine.store.repository import OutboxMessage
+
+STEP_TASK = "stepline.step"
+RUN_TASK = "stepline.run_task"
+TIMER_TASK = "stepline.fire_timer"
+
+
+class CeleryDispatcher:
+    """Publishes committed outbox messages; fan-outs go out as one group."""
+
+    def __init__(self, app: Celery, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    def publish(self, messages: list[OutboxMessage]) -> None:
+        """Send every message (a batch of several becomes a Celery group)."""
+        signatures = [self.signature(message) for message in messages]
+        if len(signatures) == 1:
+            signatures[0].apply_async()
+        else:
+            group(signatures).apply_async()
+
+    def signature(self, message: OutboxMessage) -> Any:
+        """The Celery signature for one message; Flower lists it as ``machine.state``."""
+        options: dict[str, Any] = {"queue": message.queue or self.settings.steps_queue}
+        if message.shadow:
+            options["shadow"] = message.shadow
+        if message.kind == "timer":
+            due = message.available_at or datetime.now(UTC)
+            options["countdown"] = max(0.0, (due - datetime.now(UTC)).total_seconds())
+            return self.app.signature(TIMER_TASK, args=(message.timer_id,), **options)
+        name = RUN_TASK if message.kind == "task" else STEP_TASK
+        args = (message.execution_id, message.thread_id, message.seq)
+        return self.app.signature(name, args=args, immutable=True, **options)

@@ -1,0 +1,40 @@
+"""Timer and relay tasks: what celery beat runs every few seconds."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from engine.store.db import make_engine
+from tasks import wiring
+from tasks.app import app
+from tasks.dispatcher import TIMER_TASK
+
+
+@app.task(name=TIMER_TASK, ignore_result=True, acks_late=True)
+def fire_timer(timer_id: int) -> None:
+    """A timer's countdown message arrived: fire it if it is due and not yet fired."""
+    wiring.runtime().fire_timer(timer_id)
+
+
+@app.task(name="stepline.fire_due_timers", ignore_result=True)
+def fire_due_timers() -> int:
+    """Fire every due timer (long Waits have no message: this is how they end)."""
+    return wiring.runtime().fire_due_timers()
+
+
+@app.task(name="stepline.relay", ignore_result=True)
+def relay() -> int:
+    """Republish committed messages that were never published or whose lease expired."""
+    return wiring.runtime().relay()
+
+
+@app.task(name="stepline.prune_broker", ignore_result=True)
+def prune_broker() -> int:
+    """Delete acknowledged rows of the SQLite broker (kombu never deletes them)."""
+    url = wiring.settings().celery_broker_url
+    if not url.startswith("sqla+"):
+        return 0
+    engine = make_engine(url.removeprefix("sqla+"))
+    with engine.begin() as db:
+        result = db.execute(text("DELETE FROM kombu_message WHERE visible = 0"))
+    return int(result.rowcount or 0)
