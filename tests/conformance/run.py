@@ -1,0 +1,205 @@
+"""Run the conformance corpus through the public API and write score.py's results file.
+
+    python -m tests.conformance.run --cases ../shared/conformance/cases \
+        --out results.jsonl [--executor local|celery] [--group base ...] [--case ID]
+
+Execution cases go through `engine.Client` (create_state_machine, start_execution or
+start_sync_execution, describe_execution, get_execution_history); validation cases
+through ``validate_state_machine_definition``. Cases whose ``meta`` marks them time
+dependent run with the clock frozen where the recording froze it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import ExitStack, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from freezegun import freeze_time
+
+from engine.api import Client
+from engine.clock import FakeClock
+from engine.local_backend import LocalBackend
+from tests.conformance.handlers import registry_for
+
+Json = Any
+ROLE = "arn:aws:iam::111111111111:role/stepline-conformance"
+_FROZEN = re.compile(r"froze 'now' at (\S+?)\s*\(")
+
+
+def load_cases(
+    root: Path, groups: list[str], ids: list[str]
+) -> Iterator[tuple[str, dict[str, Json]]]:
+    """Every case under ``root`` (optionally only some groups or ids), in a stable order."""
+    for path in sorted(root.glob("*/*.json")):
+        group = path.parent.name
+        if groups and group not in groups:
+            continue
+        case = json.loads(path.read_text())
+        if ids and case["id"] not in ids:
+            continue
+        yield group, case
+
+
+def frozen_moment(case: dict[str, Json]) -> datetime | None:
+    """The wall-clock time a time-dependent case was recorded against, if any."""
+    note = (case.get("meta") or {}).get("time_dependent")
+    if not note:
+        return None
+    match = _FROZEN.search(str(note))
+    return datetime.fromisoformat(match.group(1)) if match else None
+
+
+def run_validation(case: dict[str, Json]) -> dict[str, Json]:
+    """VALID / INVALID, as ValidateStateMachineDefinition says."""
+    client = Client()
+    text = case.get("definition_raw") or json.dumps(case["definition"])
+    verdict = client.validate_state_machine_definition(
+        definition=text, type=case.get("state_machine_type", "STANDARD")
+    )
+    status = "VALID" if verdict["result"] == "OK" else "INVALID"
+    cause = "; ".join(f"{d['location']}: {d['message']}" for d in verdict["diagnostics"])
+    return {"id": case["id"], "status": status, "cause": cause[:2000]}
+
+
+def run_execution(case: dict[str, Json], executor: str, celery: Any = None) -> dict[str, Json]:
+    """Create the machine, run the case's input, and report outcome and history."""
+    moment = frozen_moment(case)
+    clock = FakeClock(moment or datetime.now(UTC))
+    freezer = freeze_time(moment, tick=celery is not None) if moment else nullcontext()
+    with freezer:
+        if celery is not None:
+            client = celery.client(registry_for(case, time))
+        else:
+            client = _client(case, clock, executor)
+        machine = client.create_state_machine(
+            name=_machine_name(case),
+            definition=json.dumps(case["definition"]),
+            roleArn=ROLE,
+            type=case.get("state_machine_type", "STANDARD"),
+        )
+        arn, text = machine["stateMachineArn"], json.dumps(case["input"])
+        if case.get("state_machine_type") == "EXPRESS":
+            return _result(case, client.start_sync_execution(stateMachineArn=arn, input=text), None)
+        started = client.start_execution(stateMachineArn=arn, input=text)
+        if celery is not None:
+            celery.wait(client, started["executionArn"])
+        described = client.describe_execution(executionArn=started["executionArn"])
+        history = client.get_execution_history(executionArn=started["executionArn"])
+        return _result(case, described, history["events"])
+
+
+def _client(case: dict[str, Json], clock: FakeClock, executor: str) -> Client:
+    handlers = registry_for(case, clock)
+    if executor == "local":
+        return Client(backend=LocalBackend(handlers=handlers, clock=clock), clock=clock)
+    if executor == "durable":
+        return _durable_client(handlers, clock)
+    raise ValueError(f"--executor {executor}: expected local or durable here")
+
+
+def _durable_client(handlers: Any, clock: FakeClock) -> Client:
+    """SQLite in memory + the in-memory dispatcher: the durable path without a broker."""
+    from engine.durable import DurableBackend
+    from engine.runtime import Runtime
+    from engine.store.db import make_engine
+    from engine.store.repository import Store
+    from engine.testing import InMemoryDispatcher, drain
+
+    store = Store(make_engine("sqlite://"))
+    store.create_schema()
+    dispatcher = InMemoryDispatcher()
+    runtime = Runtime(store, dispatcher, clock)
+    backend = DurableBackend(store, runtime)
+    original_start = backend.start
+
+    def start_and_drain(record: Any, compiled: Any, seed: int) -> Any:
+        original_start(record, compiled, seed)
+        drain(runtime, dispatcher, handlers, clock)
+        return store.execution(record.arn)
+
+    backend.start = start_and_drain  # type: ignore[method-assign]
+    sync = LocalBackend(handlers=handlers, clock=clock)
+    return Client(backend=backend, clock=clock, sync_backend=sync)
+
+
+def _machine_name(case: dict[str, Json]) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", case["id"])[-80:]
+
+
+def _result(
+    case: dict[str, Json], described: dict[str, Json], events: list[dict[str, Json]] | None
+) -> dict[str, Json]:
+    result: dict[str, Json] = {"id": case["id"], "status": described["status"]}
+    if "output" in described:
+        result["output"] = json.loads(described["output"])
+    for key in ("error", "cause"):
+        if key in described:
+            result[key] = described[key]
+    if events is not None:
+        result["events"] = [_reduced(event) for event in events]
+    return result
+
+
+def _reduced(event: dict[str, Json]) -> dict[str, Json]:
+    reduced: dict[str, Json] = {"type": event["type"]}
+    for key, details in event.items():
+        if key.endswith("EventDetails") and isinstance(details, dict) and "name" in details:
+            reduced["name"] = details["name"]
+    return reduced
+
+
+def run_case(
+    group: str, case: dict[str, Json], executor: str, celery: Any = None
+) -> dict[str, Json]:
+    """One case's results line; an unexpected exception becomes status ERROR."""
+    try:
+        if group.startswith("validation"):
+            return run_validation(case)
+        return run_execution(case, executor, celery)
+    except Exception as exc:  # the runner reports, it never stops on a case
+        note = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return {
+            "id": case["id"],
+            "status": "ERROR",
+            "note": note[:500],
+            "trace": traceback.format_exc()[-2000:],
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--executor", choices=("local", "durable", "celery"), default="local")
+    parser.add_argument("--group", action="append", default=[])
+    parser.add_argument("--case", action="append", default=[])
+    args = parser.parse_args(argv)
+    if not args.cases.is_dir():
+        parser.error(f"--cases: expected a folder of conformance cases, got {str(args.cases)!r}")
+    counts: dict[str, int] = {}
+    with ExitStack() as stack, args.out.open("w") as out:
+        celery = None
+        if args.executor == "celery":
+            from tests.conformance.celery_executor import celery_environment
+
+            celery = stack.enter_context(celery_environment())
+        for group, case in load_cases(args.cases, args.group, args.case):
+            result = run_case(group, case, args.executor, celery)
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+            out.write(json.dumps(result) + "\n")
+    print(json.dumps(counts, sort_keys=True), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

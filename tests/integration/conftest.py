@@ -1,0 +1,185 @@
+"""A real fleet for integration tests: Celery worker and beat processes on Redis + PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from engine.api import Client
+from engine.durable import DurableBackend
+from engine.interpreter.history import HistoryEvent
+from engine.store.db import make_engine
+from engine.store.migrate import upgrade
+from engine.store.repository import Store
+from tests.integration.crash_handlers import SIGNALS
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE = "arn:aws:iam::111111111111:role/stepline-tests"
+
+
+@dataclass
+class Fleet:
+    """Worker and beat processes sharing one store and one broker."""
+
+    env: dict[str, str]
+    client: Client
+    store: Store
+    signals: redis.Redis
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, role: str) -> None:
+        """Start ``worker`` or ``beat`` (again, after a kill)."""
+        command = {
+            "worker": [
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "WARNING",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            "beat": [
+                "beat",
+                "--loglevel",
+                "WARNING",
+                "--schedule",
+                str(Path(self.env["STEPLINE_HOME"]) / "beat-schedule"),
+            ],
+        }[role]
+        self.processes[role] = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tasks.app", *command],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+        )
+
+    def kill(self, role: str) -> None:
+        """kill -9 the process and all its children (no warm shutdown, nothing acked)."""
+        process = self.processes.pop(role)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        """Terminate whatever still runs."""
+        for role in list(self.processes):
+            process = self.processes.pop(role)
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def await_signal(self, expected: str, timeout: float = 60) -> None:
+        """Block until a handler announces ``expected`` (BLPOP: no sleeping)."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            item = self.signals.blpop([SIGNALS], timeout=max(1, min(5, int(remaining))))
+            if item is not None and item[1].decode() == expected:
+                return
+        raise AssertionError(f"no {expected!r} signal within {timeout}s")
+
+    def create(self, name: str, definition: dict[str, Any]) -> str:
+        """Create a state machine; returns its ARN."""
+        response = self.client.create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=ROLE
+        )
+        return str(response["stateMachineArn"])
+
+    def start_execution(self, machine_arn: str, payload: Any, name: str) -> str:
+        """Start an execution; returns its ARN."""
+        response = self.client.start_execution(
+            stateMachineArn=machine_arn, input=json.dumps(payload), name=name
+        )
+        return str(response["executionArn"])
+
+    def await_status(self, execution_arn: str, timeout: float = 120) -> dict[str, Any]:
+        """Poll the store until the execution leaves RUNNING."""
+        return self.await_condition(
+            lambda: (
+                (d := self.client.describe_execution(executionArn=execution_arn))["status"]
+                != "RUNNING"
+                and d
+            ),
+            timeout,
+            f"{execution_arn} to finish",
+        )
+
+    def await_event(self, execution_arn: str, event_type: str, timeout: float = 60) -> None:
+        """Poll the store until the history holds an event of ``event_type``."""
+        self.await_condition(
+            lambda: any(e.type == event_type for e in self.store.history(execution_arn)),
+            timeout,
+            f"{event_type} in {execution_arn}",
+        )
+
+    @staticmethod
+    def await_condition(check: Callable[[], Any], timeout: float, what: str) -> Any:
+        """Poll ``check`` until it returns something truthy."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    def history(self, execution_arn: str) -> list[HistoryEvent]:
+        """The execution's history."""
+        return self.store.history(execution_arn)
+
+
+@pytest.fixture
+def fleet(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Fleet]:
+    """A migrated store, a Redis broker, and worker + beat processes with fast leases."""
+    upgrade(postgres_url)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "STEPLINE_HOME": str(tmp_path),
+        "STEPLINE_DATABASE_URL": postgres_url,
+        "STEPLINE_BROKER_URL": redis_url,
+        "STEPLINE_HANDLERS": "tests.integration.crash_handlers",
+        "STEPLINE_LEASE_SECONDS": "6",
+        "STEPLINE_RELAY_INTERVAL_SECONDS": "1",
+        "STEPLINE_TEST_SIGNAL_URL": redis_url,
+    }
+    from config.settings import Settings
+    from tasks import wiring
+    from tasks.app import create_app
+    from tasks.dispatcher import CeleryDispatcher
+
+    config = Settings(
+        home=tmp_path,
+        database_url=postgres_url,
+        broker_url=redis_url,
+        lease_seconds=6,
+    )
+    store = Store(make_engine(postgres_url))
+    runtime = wiring.build_runtime(config, CeleryDispatcher(create_app(config), config), store)
+    signals = redis.Redis.from_url(redis_url, socket_timeout=30)
+    fleet = Fleet(env, Client(DurableBackend(store, runtime)), store, signals)
+    fleet.start("worker")
+    fleet.start("beat")
+    try:
+        yield fleet
+    finally:
+        fleet.stop_all()
+
+
+def shape(history: list[HistoryEvent]) -> list[tuple[int, int, str, str | None]]:
+    """What must not change between an interrupted and an uninterrupted run."""
+    return [(e.id, e.previous_event_id, e.type, e.state_name) for e in history]

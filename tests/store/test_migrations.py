@@ -1,0 +1,177 @@
+"""Migrations build exactly the schema the tables declare, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, inspect
+from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
+
+from engine.store import migrate
+from engine.store.db import make_engine
+from engine.store.migrate import check, current, downgrade, drift, head, new_revision, upgrade
+from tests.store.migrator import upgrade_together
+
+TABLES = {
+    "definitions",
+    "executions",
+    "history_events",
+    "outbox",
+    "state_machine_versions",
+    "state_machines",
+    "tasks",
+    "threads",
+    "timers",
+}
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def _open(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass  # the first connection puts a new SQLite file in WAL mode
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_brings_an_empty_database_to_head(database_url: str) -> None:
+    # Given an empty database
+    assert current(database_url) is None
+    assert not check(database_url)
+    # When it is upgraded
+    upgrade(database_url)
+    # Then it is at the latest revision with every table, and upgrading again changes nothing
+    assert current(database_url) == head() == "0001"
+    assert check(database_url)
+    assert _tables(database_url) == TABLES == set(SQLModel.metadata.tables)
+    upgrade(database_url)
+    assert current(database_url) == head()
+
+
+def test_the_migrated_schema_matches_the_tables(database_url: str) -> None:
+    # Given a migrated database
+    upgrade(database_url)
+    # When Alembic's autogenerate compares it with the tables' metadata
+    differences = drift(database_url)
+    # Then there is no difference: a table change without a migration fails here
+    assert differences == [], (
+        "engine/store/tables.py and the migrations disagree; write a revision with "
+        "engine.store.migrate.new_revision(url, 'what changed') and review it"
+    )
+
+
+def test_the_drift_check_sees_a_table_change_without_a_migration(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a migrated database, and tables that gained a column and a table since
+    upgrade(database_url)
+    changed = MetaData()
+    for table in SQLModel.metadata.tables.values():
+        table.to_metadata(changed)
+    changed.tables["timers"].append_column(Column("note", Integer, nullable=True))
+    Table("audit", changed, Column("id", Integer, primary_key=True))
+    monkeypatch.setattr(SQLModel, "metadata", changed)
+    # When the schema is compared with them
+    differences = drift(database_url)
+    # Then both changes are reported
+    assert sorted(d[0] for d in differences) == ["add_column", "add_table"]
+
+
+def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(
+    database_url: str,
+) -> None:
+    # Given a migrated database
+    upgrade(database_url)
+    # When it is downgraded to base
+    downgrade(database_url, "base")
+    # Then no table is left, and upgrading again rebuilds the same schema
+    assert current(database_url) is None
+    assert _tables(database_url) == set()
+    upgrade(database_url)
+    assert _tables(database_url) == TABLES
+    assert drift(database_url) == []
+
+
+def test_concurrent_upgrades_of_one_database_both_succeed(database_url: str) -> None:
+    # Given a store that exists (SQLite in WAL mode) but has no tables yet, and two
+    # processes starting at once (a release job and a worker)
+    _open(database_url)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    processes = [
+        context.Process(target=upgrade_together, args=(barrier, database_url)) for _ in range(2)
+    ]
+    # When both upgrade it
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    # Then one migrated while the other waited, and found nothing left to do
+    assert [process.exitcode for process in processes] == [0, 0]
+    assert current(database_url) == head()
+    assert drift(database_url) == []
+
+
+def test_new_revision_writes_the_next_numbered_revision(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a copy of the migrations, a database at head, and tables with one more column
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    upgrade(database_url)
+    changed = MetaData()
+    for table in SQLModel.metadata.tables.values():
+        table.to_metadata(changed)
+    changed.tables["timers"].append_column(Column("note", AutoString(length=40), nullable=True))
+    monkeypatch.setattr(SQLModel, "metadata", changed)
+    # When a revision is generated
+    path = new_revision(database_url, "timer notes", scripts=scripts)
+    # Then it is 0002, follows 0001 and adds the column with a plain SQLAlchemy type
+    assert path.name == "0002_timer_notes.py"
+    assert head(scripts) == "0002"
+    source = path.read_text()
+    assert "down_revision = '0001'" in source
+    assert "sa.Column('note', sa.String(length=40), nullable=True)" in source
+    assert "sqlmodel" not in source
+
+
+def test_opening_a_new_sqlite_store_waits_while_another_process_holds_its_lock(
+    tmp_path: Path,
+) -> None:
+    # (Two workers starting together on a fresh embedded store: fixed in 71d4de0.)
+    # Given a new SQLite store whose first writer (still in rollback-journal mode) holds the lock
+    path = tmp_path / "store.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE first_writer (x INTEGER)")
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            _open(f"sqlite:///{path}")
+        except BaseException as error:
+            errors.append(error)
+
+    opener = threading.Thread(target=open_store)
+    # When another process opens the store meanwhile
+    opener.start()
+    opener.join(timeout=1)  # bounded: a waiting opener is still running here
+    holder.execute("COMMIT")
+    holder.close()
+    opener.join(timeout=30)
+    # Then it waited for the lock instead of failing
+    assert errors == []
