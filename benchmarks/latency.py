@@ -1,0 +1,106 @@
+"""(a) Per-transition latency: a Pass chain vs a raw task that enqueues itself.
+
+Each round starts a fresh raw worker, a fresh stepline fleet on PostgreSQL and one on
+SQLite (in that order, so the machine's background load hits all three alike), warms
+each up with a short chain, then times one chain of ``hops`` transitions. stepline's
+time runs from the StartExecution call to the ``stopDate`` the worker committed; raw
+Celery's from the first ``apply_async`` to the last hop's clock reading.
+
+The same chain driven in-process (the step transactions alone, no broker, no worker)
+shows how much of a transition is the store and how much is the Celery hop.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import machines
+from benchmarks.fleet import ROLE, Services, SteplineFleet, stepline_fleet
+from benchmarks.options import Options
+from benchmarks.raw import raw_worker
+from benchmarks.stats import summarise
+from engine.api import Client
+from engine.clock import SystemClock
+from engine.durable import DurableBackend
+from engine.resources import HandlerRegistry
+from engine.runtime import Runtime
+from engine.store.db import make_engine
+from engine.store.repository import Store
+from engine.testing import InMemoryDispatcher
+
+STORES = ("postgres", "sqlite")
+
+
+def variants(options: Options) -> dict[str, tuple[str, int]]:
+    """The stepline fleets timed: each store by default, and PostgreSQL with folding."""
+    return {
+        "postgres": ("postgres", 0),
+        "sqlite": ("sqlite", 0),
+        FOLDED: ("postgres", options.fold_states),
+    }
+
+
+FOLDED = "postgres_folded"
+
+
+def run(services: Services, options: Options, log: Any = print) -> dict[str, Any]:
+    """Median ms per transition for raw Celery and stepline on each store."""
+    fleets = variants(options)
+    samples: dict[str, list[float]] = {"raw": [], **{name: [] for name in fleets}}
+    for round_number in range(options.latency_runs):
+        with raw_worker(services) as worker:
+            samples["raw"].append(worker.hops(options.hops))
+        for name, (kind, fold_states) in fleets.items():
+            with stepline_fleet(services, kind, fold_states=fold_states) as fleet:
+                samples[name].append(chain_ms(fleet, options.hops))
+        log(f"(a) round {round_number + 1}: " + _line(samples, -1))
+    in_process = {kind: in_process_ms(services, kind, options.hops) for kind in STORES}
+    return {
+        "hops": options.hops,
+        "fold_states": options.fold_states,
+        "ms_per_transition": {k: summarise(v).as_dict() for k, v in samples.items()},
+        "samples": samples,
+        "in_process_ms_per_step": in_process,
+    }
+
+
+def _line(samples: dict[str, list[float]], index: int) -> str:
+    return ", ".join(f"{k} {v[index]:.2f} ms" for k, v in samples.items())
+
+
+def chain_ms(fleet: SteplineFleet, hops: int) -> float:
+    """Run a warm-up chain, then time a ``hops``-state Pass chain; ms per transition."""
+    warm = fleet.create("warm", machines.pass_chain(20))
+    fleet.await_done(fleet.start(warm, {}), timeout=120)
+    machine = fleet.create("chain", machines.pass_chain(hops))
+    started = time.time()
+    described = fleet.await_done(fleet.start(machine, {}))
+    assert described["status"] == "SUCCEEDED", described
+    return float(described["stopDate"].timestamp() - started) * 1000 / hops
+
+
+def in_process_ms(services: Services, kind: str, hops: int) -> float:
+    """ms per step of the same chain driven in this process (store only, no broker)."""
+    with tempfile.TemporaryDirectory(prefix="stepline-bench-") as folder:
+        if kind == "postgres":
+            services.recreate_database()
+        store = Store(make_engine(services.store_url(kind, Path(folder))))
+        store.create_schema()
+        dispatcher = InMemoryDispatcher()
+        runtime = Runtime(store, dispatcher, SystemClock())
+        client = Client(DurableBackend(store, runtime))
+        definition = json.dumps(machines.pass_chain(hops))
+        machine = client.create_state_machine(name="c", definition=definition, roleArn=ROLE)
+        arn = machine["stateMachineArn"]
+        timings = []
+        for _ in range(4):  # the first one warms caches and the connection pool
+            started = time.perf_counter()
+            client.start_execution(stateMachineArn=arn, input="{}")
+            steps = dispatcher.run_all(runtime, HandlerRegistry())
+            timings.append((time.perf_counter() - started) * 1000 / steps)
+        store.engine.dispose()
+    return summarise(timings[1:]).median
