@@ -50,6 +50,19 @@ def _latency(result: dict[str, Any]) -> list[Row]:
                 _met(ratio <= 1.5),
             )
         )
+    first = result.get("first_run_ms_per_transition")
+    if first:
+        shown = ", ".join(f"{kind} {_summary(data).median:.2f}" for kind, data in first.items())
+        rows.append(
+            (
+                "(a) first run of a new machine (definition parsed once per process), ms",
+                shown,
+                "—",
+                "—",
+                "—",
+                "info",
+            )
+        )
     steps = result["in_process_ms_per_step"]
     rows.append(
         (

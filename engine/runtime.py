@@ -181,7 +181,7 @@ class Runtime:
         """
         now = self.clock.now()
         with self.store.session(execution_id) as session:
-            if not session.load():
+            if not session.load(thread_id):
                 return None
             task = session.task(thread_id, seq)
             thread = session.thread(thread_id)
@@ -224,7 +224,7 @@ class Runtime:
         now = self.clock.now()
         event = event_factory(task.thread_id, task.seq)
         with self.store.session(task.execution_id) as session:
-            thread = session.thread(task.thread_id) if session.load() else None
+            thread = session.thread(task.thread_id) if session.load(task.thread_id) else None
             current = session.task(task.thread_id, task.seq)
             if thread is None or thread.seq != task.seq or thread.ended or not current:
                 return "closed"
@@ -267,7 +267,7 @@ class Runtime:
     ) -> None:
         now = self.clock.now()
         with self.store.session(execution_id) as session:
-            if not session.load():
+            if not session.load(event.thread_id):
                 log.warning("event for unknown execution %s ignored", execution_id)
                 return
             if consume is not None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.pool import StaticPool
 
 
@@ -98,3 +98,26 @@ def writing(engine: Engine) -> Iterator[Connection]:
 def is_sqlite(engine: Engine) -> bool:
     """Whether ``engine`` talks to SQLite (no row locks: transactions serialise instead)."""
     return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """Send the statements executed inside in one round trip where the driver can.
+
+    psycopg's pipeline mode queues each statement and reads every result at the end, so
+    only statements whose rows nobody reads belong here. Their errors surface at the end,
+    raised as SQLAlchemy's exception types like any other statement's.
+    """
+    driver = connection.connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
+    if pipeline is None:  # sqlite3: in-process, nothing to save
+        with nullcontext():
+            yield
+        return
+    import psycopg  # only reached with the psycopg driver
+
+    try:
+        with pipeline():
+            yield
+    except psycopg.Error as error:
+        raise exc.DBAPIError.instance(None, None, error, psycopg.Error) from error

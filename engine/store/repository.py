@@ -201,9 +201,15 @@ class Store:
 
     @contextmanager
     def session(self, execution_id: int | None = None) -> Iterator[StepSession]:
-        """One transaction; the execution's row is locked for its duration."""
+        """One transaction; the execution's row is locked for its duration.
+
+        The session's buffered writes are flushed when the block ends normally, then
+        everything commits; an exception rolls everything back.
+        """
         with writing(self.engine) as db:
-            yield StepSession(db, execution_id, lock=not is_sqlite(self.engine))
+            session = StepSession(db, execution_id, lock=not is_sqlite(self.engine))
+            yield session
+            session.flush()
 
     def task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
         """A pending task, as the handler task reads it before running the handler."""

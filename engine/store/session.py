@@ -17,6 +17,7 @@ from engine.interpreter.codec import (
 from engine.interpreter.snapshot import Execution, Thread
 from engine.interpreter.turn import StepResult
 from engine.records import ExecutionRecord
+from engine.store.db import pipelined
 from engine.store.rows import (
     EXECUTIONS,
     HISTORY,
@@ -47,6 +48,21 @@ _EXECUTION_LOCKED = _EXECUTION.with_for_update()
 _THREAD_KEY = and_(
     THREADS.c.execution_id == _param("execution_id"), THREADS.c.thread_id == _param("thread_id")
 )
+# The execution and the thread a message is about, in one round trip.
+_EXECUTION_AND_THREAD = (
+    select(EXECUTIONS, THREADS.c.snapshot.label("thread_snapshot"))
+    .select_from(
+        EXECUTIONS.outerjoin(
+            THREADS,
+            and_(
+                THREADS.c.execution_id == EXECUTIONS.c.id,
+                THREADS.c.thread_id == _param("thread_id"),
+            ),
+        )
+    )
+    .where(EXECUTIONS.c.id == _param("execution_id"))
+)
+_EXECUTION_AND_THREAD_LOCKED = _EXECUTION_AND_THREAD.with_for_update(of=EXECUTIONS)
 _THREAD_SNAPSHOT = select(THREADS.c.snapshot).where(_THREAD_KEY)
 _SAVE_THREAD = (
     update(THREADS)
@@ -68,12 +84,13 @@ _MESSAGE_KEY = and_(
 
 
 def _add_message(insert_into: Any) -> Any:
-    """INSERT a message, or refresh the same one if it is still unconsumed; RETURNING its id.
+    """INSERT a message, or refresh the same one if it is still unconsumed.
 
-    One round trip instead of a SELECT then an INSERT; no row comes back when the message
-    already exists and was consumed.
+    A message that already exists and was consumed stays as it is; the session publishes it
+    anyway, and its consumer finds the seq advanced and does nothing (DESIGN 2.4). No
+    RETURNING: the statement can then be pipelined with the step's other writes.
     """
-    statement = insert_into(OUTBOX)
+    statement = insert_into(OUTBOX).inline()  # inline: no implicit RETURNING of the id
     refreshed = {
         name: statement.excluded[name] for name in ("available_at", "lease_until", "timer_id")
     }
@@ -81,7 +98,7 @@ def _add_message(insert_into: Any) -> Any:
         index_elements=["execution_id", "thread_id", "seq", "kind"],
         set_=refreshed,
         where=OUTBOX.c.done.is_(False),
-    ).returning(OUTBOX.c.id)
+    )
 
 
 _ADD_MESSAGE = {
@@ -92,31 +109,65 @@ _CONSUME = update(OUTBOX).where(_MESSAGE_KEY).values(done=True)
 
 
 class StepSession:
-    """The unit of work of one step: reads, then one commit of everything it changed."""
+    """The unit of work of one step: reads, then one flush and one commit of its writes.
+
+    The checkpoint writes (header, threads, history, outbox) are buffered and sent together
+    by :meth:`flush` (pipelined on PostgreSQL, one round trip): a header or thread written
+    several times in one session is written once, with its last value.
+    """
 
     def __init__(self, db: Connection, execution_id: int | None, *, lock: bool) -> None:
         self.db = db
         self.execution_id = execution_id
         self._lock = lock
         self._row: dict[str, Any] = {}
+        self._header: Execution | None = None
         self._threads: dict[str, Thread] = {}
         self._stored: set[str] = set()
+        self._absent: set[str] = set()
+        self._header_write: dict[str, Any] | None = None
+        self._thread_writes: dict[str, Thread] = {}
+        self._history: list[dict[str, Any]] = []
+        self._consumed: list[dict[str, Any]] = []
+        self._outbox: list[dict[str, Any]] = []
         self.messages: list[OutboxMessage] = []
         self.folded = 0  # states entered without a message of their own (Runtime.fold_states)
 
     # reads
 
-    def load(self) -> bool:
-        """Lock and read the execution row; False when it does not exist."""
-        query = _EXECUTION_LOCKED if self._lock else _EXECUTION
-        row = self.db.execute(query, {"p_execution_id": self.execution_id}).mappings().first()
-        self._row = dict(row) if row is not None else {}
-        return row is not None
+    def load(self, thread_id: str | None = None) -> bool:
+        """Lock and read the execution row (and ``thread_id``'s); False when it does not exist."""
+        parameters: dict[str, Any] = {"p_execution_id": self.execution_id}
+        if thread_id is None:
+            query = _EXECUTION_LOCKED if self._lock else _EXECUTION
+        else:
+            query = _EXECUTION_AND_THREAD_LOCKED if self._lock else _EXECUTION_AND_THREAD
+            parameters["p_thread_id"] = thread_id
+        row = self.db.execute(query, parameters).mappings().first()
+        if row is None:
+            self._row = {}
+            return False
+        self._row = dict(row)
+        if thread_id is not None:
+            snapshot = self._row.pop("thread_snapshot")
+            self._remember(thread_id, snapshot)
+        return True
+
+    def _remember(self, thread_id: str, snapshot: Json) -> Thread | None:
+        if snapshot is None:
+            self._absent.add(thread_id)
+            return None
+        thread = thread_from_json(snapshot)
+        self._threads[thread_id] = thread
+        self._stored.add(thread_id)
+        return thread
 
     @property
     def header(self) -> Execution:
         """The execution header (checkpoint)."""
-        return execution_from_json(self._row["header"])
+        if self._header is None:
+            self._header = execution_from_json(self._row["header"])
+        return self._header
 
     @property
     def definition_hash(self) -> str:
@@ -131,18 +182,15 @@ class StepSession:
         """A thread of this execution (the session's latest version)."""
         if thread_id in self._threads:
             return self._threads[thread_id]
+        if thread_id in self._absent:
+            return None
         snapshot = self.db.scalar(
             _THREAD_SNAPSHOT, {"p_execution_id": self.execution_id, "p_thread_id": thread_id}
         )
-        if snapshot is None:
-            return None
-        thread = thread_from_json(snapshot)
-        self._threads[thread_id] = thread
-        self._stored.add(thread_id)
-        return thread
+        return self._remember(thread_id, snapshot)
 
     def children(self, parent_id: str) -> list[Thread]:
-        """Every child thread of ``parent_id`` (all generations)."""
+        """Every child thread of ``parent_id`` (all generations), this session's included."""
         rows = self.db.execute(
             select(THREADS.c.thread_id, THREADS.c.snapshot).where(
                 and_(
@@ -151,13 +199,10 @@ class StepSession:
                 )
             )
         ).all()
-        children = []
         for thread_id, snapshot in rows:
             if thread_id not in self._threads:
-                self._threads[thread_id] = thread_from_json(snapshot)
-                self._stored.add(thread_id)
-            children.append(self._threads[thread_id])
-        return children
+                self._remember(thread_id, snapshot)
+        return [t for t in self._threads.values() if t.parent_id == parent_id]
 
     def timer(self, timer_id: int) -> Any:
         """A timer row (locked with the execution)."""
@@ -201,42 +246,109 @@ class StepSession:
         self.execution_id = new_id(self.db.execute(insert(EXECUTIONS).values(values)))
         # Inserted by this transaction, so already locked: no need to read it back.
         self._row = {**values, "id": self.execution_id}
+        self._header = header
         return self.execution_id
 
     def apply(self, result: StepResult, now: datetime) -> None:
-        """Record a step's new header, threads and history events."""
-        self._update_header(result.execution, now)
+        """Record a step's new header, threads and history events (written by flush)."""
+        header = result.execution
+        self._header = header
+        self._header_write = {"status": header.status.value}
+        if header.status.value != "RUNNING":
+            self._header_write["stop_date"] = now
+        self._row["status"] = header.status.value
         for thread in result.threads:
             self._threads[thread.id] = thread
-        self._write_threads(result.threads)
-        if result.history:
-            self.db.execute(
-                insert(HISTORY),
-                [
-                    {
-                        "execution_id": self.execution_id,
-                        "event_id": e.id,
-                        "previous_event_id": e.previous_event_id,
-                        "type": e.type,
-                        "timestamp": e.timestamp,
-                        "thread_id": e.thread_id,
-                        "details": e.details,
-                    }
-                    for e in result.history
-                ],
-            )
+            self._thread_writes[thread.id] = thread
+            self._absent.discard(thread.id)
+        self._history.extend(
+            {
+                "execution_id": self.execution_id,
+                "event_id": e.id,
+                "previous_event_id": e.previous_event_id,
+                "type": e.type,
+                "timestamp": e.timestamp,
+                "thread_id": e.thread_id,
+                "details": e.details,
+            }
+            for e in result.history
+        )
 
-    def _update_header(self, header: Execution, now: datetime) -> None:
-        values: dict[str, Any] = {
-            "header": execution_to_json(header),
-            "status": header.status.value,
-        }
-        if header.status.value != "RUNNING":
-            values["stop_date"] = now
+    def add_message(
+        self,
+        kind: str,
+        thread_id: str,
+        seq: int,
+        *,
+        available_at: datetime,
+        lease_until: datetime,
+        queue: str | None = None,
+        shadow: str | None = None,
+        timer_id: int | None = None,
+    ) -> None:
+        """Queue a message in the outbox (an unconsumed copy of it is refreshed)."""
+        self._outbox.append(
+            {
+                "execution_id": self.execution_id,
+                "thread_id": thread_id,
+                "seq": seq,
+                "kind": kind,
+                "queue": queue,
+                "shadow": shadow,
+                "timer_id": timer_id,
+                "available_at": available_at,
+                "lease_until": lease_until,
+                "sends": 0,
+                "done": False,
+            }
+        )
+        self.messages.append(
+            OutboxMessage(
+                0,
+                int(self.execution_id or 0),
+                thread_id,
+                seq,
+                kind,
+                queue,
+                shadow,
+                timer_id,
+                available_at,
+            )
+        )
+
+    def consume(self, kind: str, thread_id: str, seq: int) -> None:
+        """Mark a message consumed (in the consumer's transaction)."""
+        self._consumed.append(
+            {
+                "p_execution_id": self.execution_id,
+                "p_thread_id": thread_id,
+                "p_seq": seq,
+                "p_kind": kind,
+            }
+        )
+
+    def flush(self) -> None:
+        """Send the buffered checkpoint writes (before the commit)."""
+        with pipelined(self.db):
+            # Messages before consumptions: a message scheduled and cancelled in the same
+            # session must end consumed.
+            if self._outbox:
+                self.db.execute(_ADD_MESSAGE[self.db.dialect.name], self._outbox)
+            if self._consumed:
+                self.db.execute(_CONSUME, self._consumed)
+            if self._header_write is not None and self._header is not None:
+                self._write_header(self._header, self._header_write)
+            self._write_threads(tuple(self._thread_writes.values()))
+            if self._history:
+                self.db.execute(insert(HISTORY), self._history)
+        self._consumed, self._thread_writes, self._history, self._outbox = [], {}, [], []
+        self._header_write = None
+
+    def _write_header(self, header: Execution, values: dict[str, Any]) -> None:
         statement = _SAVE_ENDED_HEADER if "stop_date" in values else _SAVE_HEADER
         parameters = {f"p_{name}": value for name, value in values.items()}
+        parameters["p_header"] = execution_to_json(header)
         self.db.execute(statement, {**parameters, "p_execution_id": self.execution_id})
-        self._row = {**self._row, **values}
 
     def _write_threads(self, threads: tuple[Thread, ...]) -> None:
         new = [t for t in threads if t.id not in self._stored]
@@ -269,64 +381,6 @@ class StepSession:
                 ],
             )
             self._stored.update(t.id for t in new)
-
-    def add_message(
-        self,
-        kind: str,
-        thread_id: str,
-        seq: int,
-        *,
-        available_at: datetime,
-        lease_until: datetime,
-        queue: str | None = None,
-        shadow: str | None = None,
-        timer_id: int | None = None,
-    ) -> None:
-        """Queue a message in the outbox (ignored if the same one is already there)."""
-        row = self.db.execute(
-            _ADD_MESSAGE[self.db.dialect.name],
-            {
-                "execution_id": self.execution_id,
-                "thread_id": thread_id,
-                "seq": seq,
-                "kind": kind,
-                "queue": queue,
-                "shadow": shadow,
-                "timer_id": timer_id,
-                "available_at": available_at,
-                "lease_until": lease_until,
-                "sends": 0,
-                "done": False,
-            },
-        ).first()
-        if row is None:
-            return  # the same message was already sent and consumed
-        message_id = int(row.id)
-        self.messages.append(
-            OutboxMessage(
-                message_id,
-                int(self.execution_id or 0),
-                thread_id,
-                seq,
-                kind,
-                queue,
-                shadow,
-                timer_id,
-                available_at,
-            )
-        )
-
-    def consume(self, kind: str, thread_id: str, seq: int) -> None:
-        """Mark a message consumed (in the consumer's transaction)."""
-        self.db.execute(
-            _CONSUME,
-            {
-                "p_execution_id": self.execution_id,
-                "p_thread_id": thread_id,
-                "p_seq": seq,
-                "p_kind": kind,
-            },
-        )
 
     def put_timer(self, thread_id: str, seq: int, kind: str, due: datetime) -> int:
         """Create (or move) a timer; returns its id."""
