@@ -2,11 +2,11 @@
 
 Each round starts a fresh raw worker, a fresh stepline fleet on PostgreSQL and one on
 SQLite (in that order, so the machine's background load hits all three alike) and runs
-the same chain of ``hops`` transitions twice on each: the first run is reported apart
-(each worker process parses a machine's definition once, on its first step), the second
-is the steady-state latency the target is about. stepline's time runs from the
-StartExecution call to the ``stopDate`` the worker committed; raw Celery's from the first
-``apply_async`` to the last hop's clock reading.
+the same chain of ``hops`` transitions 1 + 3 times on each: the first run is reported
+apart (each worker process parses a machine's definition once, on its first step); the
+median of the next three is the steady-state latency the target is about. stepline's time
+runs from the StartExecution call to the ``stopDate`` the worker committed; raw Celery's
+from the first ``apply_async`` to the last hop's clock reading.
 
 The same chain driven in-process (the step transactions alone, no broker, no worker)
 shows how much of a transition is the store and how much is the Celery hop.
@@ -15,8 +15,10 @@ shows how much of a transition is the store and how much is the Celery hop.
 from __future__ import annotations
 
 import json
+import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +59,12 @@ def run(services: Services, options: Options, log: Any = print) -> dict[str, Any
     for round_number in range(options.latency_runs):
         with raw_worker(services) as worker:
             first_runs["raw"].append(worker.hops(options.hops))
-            samples["raw"].append(worker.hops(options.hops))
+            samples["raw"].append(_steady(partial(worker.hops, options.hops)))
         for name, (kind, fold_states) in fleets.items():
             with stepline_fleet(services, kind, fold_states=fold_states) as fleet:
                 machine = fleet.create("chain", machines.pass_chain(options.hops))
                 first_runs[name].append(chain_ms(fleet, machine, options.hops))
-                samples[name].append(chain_ms(fleet, machine, options.hops))
+                samples[name].append(_steady(partial(chain_ms, fleet, machine, options.hops)))
         log(f"(a) round {round_number + 1}: " + _line(samples, -1))
     in_process = {kind: in_process_ms(services, kind, options.hops) for kind in STORES}
     return {
@@ -73,6 +75,14 @@ def run(services: Services, options: Options, log: Any = print) -> dict[str, Any
         "first_run_ms_per_transition": {k: summarise(v).as_dict() for k, v in first_runs.items()},
         "in_process_ms_per_step": in_process,
     }
+
+
+STEADY_RUNS = 3
+
+
+def _steady(run_once: Any) -> float:
+    """The median of a few runs after the first (caches and connections warm)."""
+    return statistics.median(run_once() for _ in range(STEADY_RUNS))
 
 
 def _line(samples: dict[str, list[float]], index: int) -> str:

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     handler_queue_prefix: str = "stepline.fn."
     handler_queue: str = Field(default="", description="One queue for every handler (optional).")
     fold_states: int = Field(
-        default=0, description="Non-blocking states one step may enter without a task each."
+        default=0, description="States one step may enter without a step task each (ADR 0010)."
     )
     visibility_timeout: int = 3600
     prefetch_multiplier: int = 1

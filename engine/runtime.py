@@ -15,11 +15,19 @@ import json
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from engine.asl.model import ChoiceState, FailState, PassState, StateMachine, SucceedState
+from engine.asl.model import (
+    ChoiceState,
+    FailState,
+    PassState,
+    StateMachine,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
 from engine.asl.parse import build_state_machine
 from engine.clock import Clock
 from engine.interpreter.decisions import (
@@ -85,8 +93,8 @@ class RuntimeSettings:
         steps_queue: the queue of state steps and timers.
         handler_queue_prefix: a handler NAME's invocations go to ``prefix + NAME``.
         handler_queue: when set, every handler invocation goes to this one queue instead.
-        fold_states: how many non-blocking states (Pass, Choice, Succeed, Fail) one step
-            may enter in its own transaction instead of publishing a step task for each
+        fold_states: how many states (Pass, Choice, Succeed, Fail, Task, Wait) one step may
+            enter in its own transaction instead of publishing a step task for each
             (ADR 0010). 0, the default, gives every state its own Celery task.
     """
 
@@ -193,6 +201,7 @@ class Runtime:
             session.claim_task(thread_id, seq, now + self._lease())
             if task.status == "SCHEDULED":
                 self._run(session, deque([TaskStarted(thread_id, seq)]), now)
+            task = replace(task, execution_arn=session.execution_arn)
         self._publish(session.messages)
         return task
 
@@ -364,7 +373,7 @@ class Runtime:
         if session.folded >= self.settings.fold_states:
             return False
         thread = session.thread(step.thread_id)
-        if thread is None or not isinstance(state_of(machine, thread), _NON_BLOCKING):
+        if thread is None or not isinstance(state_of(machine, thread), _FOLDABLE):
             return False
         session.folded += 1
         return True
@@ -436,8 +445,10 @@ class Runtime:
             log.exception("publishing %d message(s) failed; the relay will retry", len(messages))
 
 
-# States whose entry neither waits nor runs anything: safe to enter in the same transaction.
-_NON_BLOCKING = (PassState, ChoiceState, SucceedState, FailState)
+# States whose entry is safe in the transaction that reaches them: it completes at once
+# (Pass, Choice, Succeed, Fail) or leaves this one thread waiting for its handler task or
+# its timer (Task, Wait). Parallel and Map fan out, so they keep a step of their own.
+_FOLDABLE = (PassState, ChoiceState, SucceedState, FailState, TaskState, WaitState)
 
 
 def _joined(session: StepSession, decision: JoinBranches) -> BranchesJoined:

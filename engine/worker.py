@@ -6,8 +6,10 @@ Shared by the Celery task (:mod:`tasks.handlers`) and the in-memory test dispatc
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from engine.errors import StatesError
 from engine.interpreter.events import Event, TaskFailed, TaskSucceeded
@@ -30,16 +32,15 @@ def execute_task(
     task = runtime.begin_task(execution_id, thread_id, seq)
     if task is None:
         return
-    record = runtime.store.execution_by_id(execution_id)
     call = TaskCall(
         resource=task.resource,
         parameters=task.parameters,
-        execution_arn=record.arn if record else "",
+        execution_arn=task.execution_arn,
         state_name=task.state_name,
         attempt=task.attempt,
         task_token=task.task_token,
     )
-    with _Renewing(runtime, execution_id, thread_id, seq):
+    with lease_keeper(runtime).holding(execution_id, thread_id, seq):
         event = _invoke(handlers, call, thread_id, seq)
     if before_report is not None:
         before_report()
@@ -56,26 +57,60 @@ def _invoke(handlers: HandlerRegistry, call: TaskCall, thread_id: str, seq: int)
         return TaskFailed(thread_id, seq, error.name, error.cause)
 
 
-class _Renewing:
-    """Renews the task's claim every third of the lease while the handler runs."""
+class LeaseKeeper:
+    """Renews the claims of every handler running in this process, from one thread.
 
-    def __init__(self, runtime: Runtime, execution_id: int, thread_id: str, seq: int) -> None:
+    A claim is renewed at least every third of the lease while its handler runs, so the
+    relay never hands a live task to another worker. One thread per process rather than
+    one per handler run: starting a thread costs more than a no-op handler.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.key = (execution_id, thread_id, seq)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True, name="stepline-lease")
+        self._running: dict[tuple[int, str, int], int] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> None:
-        self.thread.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        self.thread.join()
+    @contextmanager
+    def holding(self, execution_id: int, thread_id: str, seq: int) -> Iterator[None]:
+        """Keep this task's claim alive for the duration of the block."""
+        key = (execution_id, thread_id, seq)
+        with self._lock:
+            self._running[key] = self._running.get(key, 0) + 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, daemon=True, name="stepline-leases"
+                )
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[key] -= 1
+                if not self._running[key]:
+                    del self._running[key]
 
     def _loop(self) -> None:
         interval = max(self.runtime.settings.lease_seconds / 3, 0.5)
-        while not self.stop.wait(interval):
-            try:
-                self.runtime.renew_task_lease(*self.key)
-            except Exception:  # a failed renewal only risks a duplicate run, never a loss
-                continue
+        while not _STOPPED.wait(interval):
+            with self._lock:
+                keys = list(self._running)
+            for key in keys:
+                try:
+                    self.runtime.renew_task_lease(*key)
+                except Exception:  # a failed renewal only risks a duplicate run, never a loss
+                    continue
+
+
+_STOPPED = threading.Event()  # never set: the keeper lives as long as its process
+_keepers: WeakKeyDictionary[Runtime, LeaseKeeper] = WeakKeyDictionary()
+_keepers_lock = threading.Lock()
+
+
+def lease_keeper(runtime: Runtime) -> LeaseKeeper:
+    """The lease keeper of ``runtime`` (one per runtime, created on first use)."""
+    with _keepers_lock:
+        keeper = _keepers.get(runtime)
+        if keeper is None:
+            keeper = _keepers[runtime] = LeaseKeeper(runtime)
+        return keeper

@@ -86,6 +86,7 @@ class TaskInvocation:
     task_token: str | None
     status: str
     claimed_until: datetime | None = None
+    execution_arn: str = ""  # filled in when the task is claimed (the handler's context)
 
 
 # --- row mapping -----------------------------------------------------------------------

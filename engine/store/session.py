@@ -170,6 +170,11 @@ class StepSession:
         return self._header
 
     @property
+    def execution_arn(self) -> str:
+        """The execution's ARN."""
+        return str(self._row["arn"])
+
+    @property
     def definition_hash(self) -> str:
         """The definition this execution runs."""
         return str(self._row["definition_hash"])

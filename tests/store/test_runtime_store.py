@@ -283,7 +283,7 @@ def _steps(dispatcher: InMemoryDispatcher) -> list[str]:
 
 @pytest.mark.parametrize(
     ("budget", "step_tasks"),
-    [(1, ["orders.Check", "orders.Work", "orders.Done"]), (2, ["orders.Work"])],
+    [(1, ["orders.Check", "orders.Done"]), (2, ["orders.Work"]), (3, [])],
 )
 def test_folded_states_give_the_same_history_with_fewer_step_tasks(
     store: Store, budget: int, step_tasks: list[str]
@@ -302,9 +302,39 @@ def test_folded_states_give_the_same_history_with_fewer_step_tasks(
     assert shape(history) == shape(expected)
     assert [e.details for e in history] == [e.details for e in expected]
     assert folded.output(folded_arn) == plain.output(unfolded_arn) == {"shipped": "o-1"}
-    # And only blocking states and those past a transaction's fold budget got a step task
+    # And only Parallel/Map and states past a transaction's fold budget got a step task
     assert _steps(plain.dispatcher) == [f"orders.{s}" for s in FOLDABLE["States"]]
     assert _steps(folded.dispatcher) == step_tasks
+
+
+WAITING = {
+    "StartAt": "Pause",
+    "States": {
+        "Pause": {"Type": "Wait", "Seconds": 30, "Next": "Work"},
+        "Work": {"Type": "Task", "Resource": f"{FN}ship", "Parameters": {"order": "o-1"},
+                 "End": True},
+    },
+}  # fmt: skip
+
+
+def test_folding_enters_wait_and_task_states_in_the_step_that_reaches_them(store: Store) -> None:
+    # Given a plain node and one folding up to five states per transaction
+    plain = Node(store, FakeClock(), InMemoryDispatcher(), _handlers())
+    plain.create_machine(WAITING)
+    folded = Node(store, FakeClock(), InMemoryDispatcher(), _handlers(), fold_states=5)
+    # When each runs Wait 30 s then Task to the end
+    unfolded_arn = plain.start("plain")
+    plain.drain()
+    folded_arn = folded.start("folded")
+    folded.drain()
+    # Then both record the same history and output
+    expected, history = store.history(unfolded_arn), store.history(folded_arn)
+    assert shape(history) == shape(expected)
+    assert [e.details for e in history] == [e.details for e in expected]
+    assert folded.output(folded_arn) == {"shipped": "o-1"}
+    # And the folding node published no step task: its timer and its handler task only
+    assert _steps(folded.dispatcher) == []
+    assert [m.kind for m in folded.dispatcher.published] == ["timer", "task"]
 
 
 # --- exactly once --------------------------------------------------------------------------
