@@ -51,6 +51,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": settings.relay_interval_seconds,
                 "options": {"queue": settings.steps_queue, "expires": 30},
             },
+            "stepline-prune-outbox": {
+                "task": "stepline.prune_outbox",
+                "schedule": 300.0,
+                "options": {"queue": settings.steps_queue, "expires": 300},
+            },
             "stepline-prune-broker": {
                 "task": "stepline.prune_broker",
                 "schedule": 300.0,

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     lease_seconds: float = 120.0
     timer_horizon_seconds: float = 300.0
     relay_interval_seconds: float = 2.0
+    outbox_retention_seconds: float = Field(
+        default=3600.0, description="Consumed outbox rows older than this are deleted."
+    )
     steps_queue: str = "stepline.steps"
     handler_queue_prefix: str = "stepline.fn."
     handler_queue: str = Field(default="", description="One queue for every handler (optional).")

@@ -257,6 +257,10 @@ class Runtime:
         self.store.lease([m.id for m in messages if m.id], until)
         return len(messages)
 
+    def prune_outbox(self, retention: timedelta, limit: int = 10_000) -> int:
+        """Delete consumed outbox messages older than ``retention`` (a beat job)."""
+        return self.store.prune_outbox(self.clock.now() - retention, limit)
+
     def fire_due_timers(self, limit: int = 500) -> int:
         """Fire every due timer (the beat job): long Waits have no message at all."""
         due = self.store.due_timers(self.clock.now(), limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import text
 
 from engine.store.db import make_engine
@@ -26,6 +28,13 @@ def fire_due_timers() -> int:
 def relay() -> int:
     """Republish committed messages that were never published or whose lease expired."""
     return wiring.runtime().relay()
+
+
+@app.task(name="stepline.prune_outbox", ignore_result=True)
+def prune_outbox() -> int:
+    """Delete consumed outbox rows past their retention (the outbox would only grow)."""
+    retention = timedelta(seconds=wiring.settings().outbox_retention_seconds)
+    return wiring.runtime().prune_outbox(retention)
 
 
 @app.task(name="stepline.prune_broker", ignore_result=True)

@@ -250,6 +250,21 @@ class Store:
             )
         return [message(row) for row in rows]
 
+    def prune_outbox(self, consumed_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` consumed messages whose last lease ended before then.
+
+        A consumed row only keeps a late duplicate of its message from being queued
+        again; once old, a duplicate is ignored by its consumer anyway (its seq advanced).
+        """
+        old = (
+            select(OUTBOX.c.id)
+            .where(and_(OUTBOX.c.done.is_(True), OUTBOX.c.lease_until < consumed_before))
+            .limit(limit)
+        )
+        with writing(self.engine) as db:
+            result = db.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(old.scalar_subquery())))
+        return int(result.rowcount or 0)
+
     def lease(self, ids: list[int], until: datetime, *, sent: bool = True) -> None:
         """Extend the lease of outbox rows (after publishing, or while a handler runs)."""
         if not ids:

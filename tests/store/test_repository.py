@@ -431,6 +431,24 @@ def test_a_consumed_message_is_never_due_again(store: Store) -> None:
     assert _scalar(store, select(OUTBOX.c.done).where(OUTBOX.c.seq == 1)) is True
 
 
+def test_pruning_deletes_old_consumed_messages_only(store: Store) -> None:
+    # Given an old consumed message, a recent consumed one and an old unconsumed one
+    execution_id = _start(store)
+    _message(store, execution_id, T0, seq=1)
+    _message(store, execution_id, T0 + timedelta(hours=2), seq=2)
+    _message(store, execution_id, T0, seq=3)
+    with store.session(execution_id) as session:
+        session.consume("step", "root", 1)
+        session.consume("step", "root", 2)
+    # When the outbox is pruned of what was consumed before T0 + 1 hour
+    pruned = store.prune_outbox(T0 + timedelta(hours=1), 100)
+    # Then only the old consumed message is gone; the pending one is still due
+    assert pruned == 1
+    remaining = _scalar(store, select(func.count()).select_from(OUTBOX))
+    assert remaining == 2
+    assert [m.seq for m in store.due_outbox(T0 + timedelta(days=1), 10)] == [3]
+
+
 def test_the_same_message_decided_twice_is_one_row_with_the_latest_lease(store: Store) -> None:
     # Given a pending message
     execution_id = _start(store)
