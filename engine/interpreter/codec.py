@@ -65,6 +65,20 @@ def execution_from_json(data: dict[str, Json]) -> Execution:
     return Execution(**values)
 
 
+def header_without_input(execution: Execution) -> dict[str, Json]:
+    """:func:`execution_to_json` minus the input, which the store keeps apart."""
+    data = execution_to_json(execution)
+    del data["input"]
+    return data
+
+
+def header_with_input(data: dict[str, Json], execution_input: Json) -> Execution:
+    """The header of a stored dict; ``execution_input`` fills in a dict stored without it."""
+    if "input" in data:  # written before the input was kept apart
+        return execution_from_json(data)
+    return execution_from_json({**data, "input": execution_input})
+
+
 def event_to_json(event: HistoryEvent) -> dict[str, Json]:
     """A history event as a JSON-ready dict."""
     data = _shallow(event)

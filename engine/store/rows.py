@@ -9,9 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from engine.interpreter.codec import (
-    execution_from_json,
-)
+from engine.interpreter.codec import header_with_input
 from engine.interpreter.history import HistoryEvent
 from engine.records import ExecutionRecord, MachineRecord, VersionRecord
 from engine.store.tables import (
@@ -183,7 +181,7 @@ def machine_record(db: Connection, row: Any, versions: Any) -> MachineRecord:
 
 def execution_record(row: Any) -> ExecutionRecord:
     """An execution row as an `ExecutionRecord` (no history)."""
-    header = execution_from_json(row["header"])
+    header = header_with_input(row["header"], row["input"])
     return ExecutionRecord(
         arn=row["arn"],
         machine_arn=row["machine_arn"],

@@ -9,8 +9,9 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.interpreter.codec import (
-    execution_from_json,
     execution_to_json,
+    header_with_input,
+    header_without_input,
     thread_from_json,
     thread_to_json,
 )
@@ -166,7 +167,7 @@ class StepSession:
     def header(self) -> Execution:
         """The execution header (checkpoint)."""
         if self._header is None:
-            self._header = execution_from_json(self._row["header"])
+            self._header = header_with_input(self._row["header"], self._row.get("input"))
         return self._header
 
     @property
@@ -246,7 +247,8 @@ class StepSession:
             "status": str(record.status),
             "start_date": record.start_date,
             "definition_hash": digest,
-            "header": execution_to_json(header),
+            "header": header_without_input(header),
+            "input": header.input,
         }
         self.execution_id = new_id(self.db.execute(insert(EXECUTIONS).values(values)))
         # Inserted by this transaction, so already locked: no need to read it back.
@@ -352,7 +354,10 @@ class StepSession:
     def _write_header(self, header: Execution, values: dict[str, Any]) -> None:
         statement = _SAVE_ENDED_HEADER if "stop_date" in values else _SAVE_HEADER
         parameters = {f"p_{name}": value for name, value in values.items()}
-        parameters["p_header"] = execution_to_json(header)
+        stored_apart = "input" not in self._row["header"]
+        parameters["p_header"] = (
+            header_without_input(header) if stored_apart else execution_to_json(header)
+        )
         self.db.execute(statement, {**parameters, "p_execution_id": self.execution_id})
 
     def _write_threads(self, threads: tuple[Thread, ...]) -> None:

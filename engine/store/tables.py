@@ -87,6 +87,8 @@ class ExecutionRow(SQLModel, table=True):
     stop_date: datetime | None = Field(default=None, sa_column=_utc())
     definition_hash: str = Field(max_length=64)
     header: Json = Field(sa_column=Column(JSON, nullable=False))
+    # Written once at start; kept out of ``header`` so a step does not rewrite it (ADR 0012).
+    input: Json = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ThreadRow(SQLModel, table=True):

@@ -6,6 +6,8 @@ import multiprocessing
 import shutil
 import sqlite3
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,13 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+from engine.interpreter.codec import execution_from_json
+from engine.interpreter.turn import StepResult
+from engine.records import ExecutionRecord
 from engine.store import migrate
 from engine.store.db import make_engine
 from engine.store.migrate import check, current, downgrade, drift, head, new_revision, upgrade
+from engine.store.repository import Store
 from tests.store.migrator import upgrade_together
 
 TABLES = {
@@ -55,7 +61,7 @@ def test_upgrade_brings_an_empty_database_to_head(database_url: str) -> None:
     # When it is upgraded
     upgrade(database_url)
     # Then it is at the latest revision with every table, and upgrading again changes nothing
-    assert current(database_url) == head() == "0001"
+    assert current(database_url) == head() == "0002"
     assert check(database_url)
     assert _tables(database_url) == TABLES == set(SQLModel.metadata.tables)
     upgrade(database_url)
@@ -106,6 +112,98 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(
     assert drift(database_url) == []
 
 
+ARN = "arn:aws:states:us-east-1:111111111111:execution:orders:old"
+NOW = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+OLD_HEADER = {
+    "arn": ARN,
+    "name": "old",
+    "state_machine_arn": "arn:aws:states:us-east-1:111111111111:stateMachine:orders",
+    "state_machine_name": "orders",
+    "role_arn": "arn:aws:iam::111111111111:role/r",
+    "start_time": "2026-01-01T00:00:00.000Z",
+    "input": {"order": 7},
+    "seed": 1,
+    "next_event_id": 1,
+    "status": "RUNNING",
+    "output": None,
+    "error": None,
+    "cause": None,
+    "redrive_count": 0,
+}
+
+
+def _insert_0001_execution(url: str) -> None:
+    """An execution as revision 0001 stored it: the input inside the header."""
+    engine = make_engine(url)
+    executions = Table("executions", MetaData(), autoload_with=engine)
+    try:
+        with engine.begin() as db:
+            db.execute(
+                executions.insert().values(
+                    arn=ARN,
+                    machine_arn=OLD_HEADER["state_machine_arn"],
+                    name="old",
+                    type="STANDARD",
+                    status="RUNNING",
+                    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+                    definition_hash="0" * 64,
+                    header=OLD_HEADER,
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def test_an_execution_stored_before_0002_keeps_its_input_after_the_upgrade(
+    database_url: str,
+) -> None:
+    # Given an execution written at revision 0001 (its input inside the header)
+    upgrade(database_url, "0001")
+    _insert_0001_execution(database_url)
+    # When the store is upgraded and the execution read and checkpointed by today's code
+    upgrade(database_url)
+    store = Store(make_engine(database_url))
+    execution_id = store.execution_id(ARN)
+    assert execution_id is not None
+    with store.session(execution_id) as session:
+        assert session.load()
+        session.apply(StepResult(replace(session.header, next_event_id=2)), NOW)
+    # Then its input is intact
+    record = store.execution(ARN)
+    assert record is not None
+    assert record.input == {"order": 7}
+    store.engine.dispose()
+
+
+def test_a_downgrade_to_0001_puts_each_input_back_into_its_header(database_url: str) -> None:
+    # Given an execution written by today's code (its input in a column of its own)
+    upgrade(database_url)
+    store = Store(make_engine(database_url))
+    header = execution_from_json({**OLD_HEADER, "input": {"order": 8}})
+    record = ExecutionRecord(
+        arn=ARN,
+        machine_arn=OLD_HEADER["state_machine_arn"],
+        name="old",
+        type="STANDARD",
+        status="RUNNING",
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
+        input={"order": 8},
+    )
+    with store.session() as session:
+        session.create_execution(record, "{}", header)
+    store.engine.dispose()
+    # When the store is downgraded to 0001
+    downgrade(database_url, "0001")
+    # Then the header holds the input again
+    engine = make_engine(database_url)
+    executions = Table("executions", MetaData(), autoload_with=engine)
+    with engine.connect() as db:
+        stored = db.execute(executions.select()).mappings().one()
+    engine.dispose()
+    assert "input" not in stored
+    assert stored["header"]["input"] == {"order": 8}
+
+
 def test_concurrent_upgrades_of_one_database_both_succeed(database_url: str) -> None:
     # Given a store that exists (SQLite in WAL mode) but has no tables yet, and two
     # processes starting at once (a release job and a worker)
@@ -138,13 +236,15 @@ def test_new_revision_writes_the_next_numbered_revision(
         table.to_metadata(changed)
     changed.tables["timers"].append_column(Column("note", AutoString(length=40), nullable=True))
     monkeypatch.setattr(SQLModel, "metadata", changed)
+    latest = head()
+    following = f"{int(latest) + 1:04d}"
     # When a revision is generated
     path = new_revision(database_url, "timer notes", scripts=scripts)
-    # Then it is 0002, follows 0001 and adds the column with a plain SQLAlchemy type
-    assert path.name == "0002_timer_notes.py"
-    assert head(scripts) == "0002"
+    # Then it takes the next number, follows the latest and adds the column with a plain type
+    assert path.name == f"{following}_timer_notes.py"
+    assert head(scripts) == following
     source = path.read_text()
-    assert "down_revision = '0001'" in source
+    assert f"down_revision = '{latest}'" in source
     assert "sa.Column('note', sa.String(length=40), nullable=True)" in source
     assert "sqlmodel" not in source
 
