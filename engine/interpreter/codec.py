@@ -51,6 +51,27 @@ def thread_from_json(data: dict[str, Json]) -> Thread:
     return Thread(**values)
 
 
+# Thread fields that can be large and change less often than the rest (stored apart).
+THREAD_BULK_FIELDS = ("input", "effective", "variables", "output")
+
+
+def thread_parts(thread: Thread) -> tuple[dict[str, Json], dict[str, Json]]:
+    """:func:`thread_to_json` split in two: the small fields, and the bulky ones."""
+    data = thread_to_json(thread)
+    bulk = {name: data.pop(name) for name in THREAD_BULK_FIELDS}
+    return data, bulk
+
+
+def thread_from_parts(snapshot: dict[str, Json], bulk: dict[str, Json] | None) -> Thread:
+    """The thread of :func:`thread_parts`' two dicts (``bulk`` None: all in ``snapshot``)."""
+    return thread_from_json(snapshot if bulk is None else {**snapshot, **bulk})
+
+
+def same_bulk(thread: Thread, stored: Thread) -> bool:
+    """Whether ``thread``'s bulky fields are the very objects of ``stored``'s (unchanged)."""
+    return all(getattr(thread, name) is getattr(stored, name) for name in THREAD_BULK_FIELDS)
+
+
 def execution_to_json(execution: Execution) -> dict[str, Json]:
     """An execution header as a JSON-ready dict."""
     data = _shallow(execution)

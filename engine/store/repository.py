@@ -19,9 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlmodel import SQLModel
 
-from engine.interpreter.codec import (
-    thread_from_json,
-)
+from engine.interpreter.codec import thread_from_parts
 from engine.interpreter.history import HistoryEvent
 from engine.interpreter.snapshot import Thread, ThreadStatus
 from engine.records import ExecutionRecord, MachineRecord
@@ -176,12 +174,12 @@ class Store:
     def threads(self, execution_id: int) -> list[Thread]:
         """Every thread of an execution (diagnostics and tests)."""
         with self.engine.connect() as db:
-            rows = (
-                db.execute(select(THREADS.c.snapshot).where(THREADS.c.execution_id == execution_id))
-                .scalars()
-                .all()
-            )
-        return [thread_from_json(row) for row in rows]
+            rows = db.execute(
+                select(THREADS.c.snapshot, THREADS.c.bulk).where(
+                    THREADS.c.execution_id == execution_id
+                )
+            ).all()
+        return [thread_from_parts(snapshot, bulk) for snapshot, bulk in rows]
 
     def count_running(self, execution_id: int, parent_id: str) -> int:
         """How many children of ``parent_id`` run right now (MaxConcurrency checks)."""

@@ -12,8 +12,9 @@ from engine.interpreter.codec import (
     execution_to_json,
     header_with_input,
     header_without_input,
-    thread_from_json,
-    thread_to_json,
+    same_bulk,
+    thread_from_parts,
+    thread_parts,
 )
 from engine.interpreter.snapshot import Execution, Thread
 from engine.interpreter.turn import StepResult
@@ -51,7 +52,11 @@ _THREAD_KEY = and_(
 )
 # The execution and the thread a message is about, in one round trip.
 _EXECUTION_AND_THREAD = (
-    select(EXECUTIONS, THREADS.c.snapshot.label("thread_snapshot"))
+    select(
+        EXECUTIONS,
+        THREADS.c.snapshot.label("thread_snapshot"),
+        THREADS.c.bulk.label("thread_bulk"),
+    )
     .select_from(
         EXECUTIONS.outerjoin(
             THREADS,
@@ -64,8 +69,19 @@ _EXECUTION_AND_THREAD = (
     .where(EXECUTIONS.c.id == _param("execution_id"))
 )
 _EXECUTION_AND_THREAD_LOCKED = _EXECUTION_AND_THREAD.with_for_update(of=EXECUTIONS)
-_THREAD_SNAPSHOT = select(THREADS.c.snapshot).where(_THREAD_KEY)
+_THREAD_SNAPSHOT = select(THREADS.c.snapshot, THREADS.c.bulk).where(_THREAD_KEY)
 _SAVE_THREAD = (
+    update(THREADS)
+    .where(_THREAD_KEY)
+    .values(
+        status=_param("status"),
+        seq=_param("seq"),
+        snapshot=_param("snapshot"),
+        bulk=_param("bulk"),
+    )
+)
+# The same without the bulky part, when none of its values changed.
+_SAVE_THREAD_LIGHT = (
     update(THREADS)
     .where(_THREAD_KEY)
     .values(status=_param("status"), seq=_param("seq"), snapshot=_param("snapshot"))
@@ -124,7 +140,8 @@ class StepSession:
         self._row: dict[str, Any] = {}
         self._header: Execution | None = None
         self._threads: dict[str, Thread] = {}
-        self._stored: set[str] = set()
+        self._stored: dict[str, Thread] = {}  # each thread as its row holds it
+        self._unsplit: set[str] = set()  # rows written before the bulk column existed
         self._absent: set[str] = set()
         self._header_write: dict[str, Any] | None = None
         self._thread_writes: dict[str, Thread] = {}
@@ -150,17 +167,19 @@ class StepSession:
             return False
         self._row = dict(row)
         if thread_id is not None:
-            snapshot = self._row.pop("thread_snapshot")
-            self._remember(thread_id, snapshot)
+            snapshot, bulk = self._row.pop("thread_snapshot"), self._row.pop("thread_bulk")
+            self._remember(thread_id, snapshot, bulk)
         return True
 
-    def _remember(self, thread_id: str, snapshot: Json) -> Thread | None:
+    def _remember(self, thread_id: str, snapshot: Json, bulk: Json) -> Thread | None:
         if snapshot is None:
             self._absent.add(thread_id)
             return None
-        thread = thread_from_json(snapshot)
+        thread = thread_from_parts(snapshot, bulk)
         self._threads[thread_id] = thread
-        self._stored.add(thread_id)
+        self._stored[thread_id] = thread
+        if bulk is None:
+            self._unsplit.add(thread_id)
         return thread
 
     @property
@@ -190,24 +209,24 @@ class StepSession:
             return self._threads[thread_id]
         if thread_id in self._absent:
             return None
-        snapshot = self.db.scalar(
+        row = self.db.execute(
             _THREAD_SNAPSHOT, {"p_execution_id": self.execution_id, "p_thread_id": thread_id}
-        )
-        return self._remember(thread_id, snapshot)
+        ).first()
+        return self._remember(thread_id, *(row if row is not None else (None, None)))
 
     def children(self, parent_id: str) -> list[Thread]:
         """Every child thread of ``parent_id`` (all generations), this session's included."""
         rows = self.db.execute(
-            select(THREADS.c.thread_id, THREADS.c.snapshot).where(
+            select(THREADS.c.thread_id, THREADS.c.snapshot, THREADS.c.bulk).where(
                 and_(
                     THREADS.c.execution_id == self.execution_id,
                     THREADS.c.parent_id == parent_id,
                 )
             )
         ).all()
-        for thread_id, snapshot in rows:
+        for thread_id, snapshot, bulk in rows:
             if thread_id not in self._threads:
-                self._remember(thread_id, snapshot)
+                self._remember(thread_id, snapshot, bulk)
         return [t for t in self._threads.values() if t.parent_id == parent_id]
 
     def timer(self, timer_id: int) -> Any:
@@ -361,36 +380,45 @@ class StepSession:
         self.db.execute(statement, {**parameters, "p_execution_id": self.execution_id})
 
     def _write_threads(self, threads: tuple[Thread, ...]) -> None:
-        new = [t for t in threads if t.id not in self._stored]
-        changed = [
-            {
+        full: list[dict[str, Any]] = []
+        light: list[dict[str, Any]] = []
+        new: list[dict[str, Any]] = []
+        for thread in threads:
+            snapshot, bulk = thread_parts(thread)
+            stored = self._stored.get(thread.id)
+            if stored is None:
+                new.append(
+                    {
+                        "execution_id": self.execution_id,
+                        "thread_id": thread.id,
+                        "parent_id": thread.parent_id,
+                        "status": thread.status.value,
+                        "seq": thread.seq,
+                        "snapshot": snapshot,
+                        "bulk": bulk,
+                    }
+                )
+                continue
+            values = {
                 "p_execution_id": self.execution_id,
                 "p_thread_id": thread.id,
                 "p_status": thread.status.value,
                 "p_seq": thread.seq,
-                "p_snapshot": thread_to_json(thread),
+                "p_snapshot": snapshot,
             }
-            for thread in threads
-            if thread.id in self._stored
-        ]
-        if changed:
-            self.db.execute(_SAVE_THREAD, changed)
+            if thread.id not in self._unsplit and same_bulk(thread, stored):
+                light.append(values)
+            else:
+                full.append({**values, "p_bulk": bulk})
+        if full:
+            self.db.execute(_SAVE_THREAD, full)
+        if light:
+            self.db.execute(_SAVE_THREAD_LIGHT, light)
         if new:
-            self.db.execute(
-                insert(THREADS),
-                [
-                    {
-                        "execution_id": self.execution_id,
-                        "thread_id": t.id,
-                        "parent_id": t.parent_id,
-                        "status": t.status.value,
-                        "seq": t.seq,
-                        "snapshot": thread_to_json(t),
-                    }
-                    for t in new
-                ],
-            )
-            self._stored.update(t.id for t in new)
+            self.db.execute(insert(THREADS), new)
+        for thread in threads:
+            self._stored[thread.id] = thread
+            self._unsplit.discard(thread.id)
 
     def put_timer(self, thread_id: str, seq: int, kind: str, due: datetime) -> int:
         """Create (or move) a timer; returns its id."""

@@ -103,6 +103,10 @@ class ThreadRow(SQLModel, table=True):
     status: str = Field(max_length=16)
     seq: int
     snapshot: Json = Field(sa_column=Column(JSON, nullable=False))
+    # The thread's large values (input, effective input, variables, output), rewritten only
+    # when one of them changes: a Map parent counts its children without rewriting its
+    # items (ADR 0012). NULL: the row predates the split and ``snapshot`` holds everything.
+    bulk: Json = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class HistoryRow(SQLModel, table=True):

@@ -9,13 +9,15 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, inspect
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-from engine.interpreter.codec import execution_from_json
+from engine.interpreter.codec import execution_from_json, thread_to_json
+from engine.interpreter.snapshot import Thread, ThreadStatus
 from engine.interpreter.turn import StepResult
 from engine.records import ExecutionRecord
 from engine.store import migrate
@@ -61,7 +63,7 @@ def test_upgrade_brings_an_empty_database_to_head(database_url: str) -> None:
     # When it is upgraded
     upgrade(database_url)
     # Then it is at the latest revision with every table, and upgrading again changes nothing
-    assert current(database_url) == head() == "0002"
+    assert current(database_url) == head() == "0003"
     assert check(database_url)
     assert _tables(database_url) == TABLES == set(SQLModel.metadata.tables)
     upgrade(database_url)
@@ -202,6 +204,57 @@ def test_a_downgrade_to_0001_puts_each_input_back_into_its_header(database_url: 
     engine.dispose()
     assert "input" not in stored
     assert stored["header"]["input"] == {"order": 8}
+
+
+def _rows(url: str, table: str) -> list[dict[str, Any]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as db:
+            found = Table(table, MetaData(), autoload_with=engine)
+            return [dict(row) for row in db.execute(found.select()).mappings()]
+    finally:
+        engine.dispose()
+
+
+def test_a_thread_stored_before_0003_is_read_then_split_on_its_next_write(
+    database_url: str,
+) -> None:
+    # Given a thread row written at revision 0002 (everything inside its snapshot)
+    upgrade(database_url, "0002")
+    _insert_0001_execution(database_url)
+    thread = Thread(
+        id="root", parent_id=None, index=None, scope=(), status=ThreadStatus.RUNNING,
+        state="A", seq=3, input={"items": [1, 2, 3]}, variables={"x": 1},
+    )  # fmt: skip
+    engine = make_engine(database_url)
+    threads = Table("threads", MetaData(), autoload_with=engine)
+    with engine.begin() as db:
+        db.execute(
+            threads.insert().values(
+                execution_id=1, thread_id="root", parent_id=None, status="RUNNING", seq=3,
+                snapshot=thread_to_json(thread),
+            )
+        )  # fmt: skip
+    engine.dispose()
+    # When the store is upgraded, the thread read, and checkpointed once more
+    upgrade(database_url)
+    store = Store(make_engine(database_url))
+    assert store.threads(1) == [thread]
+    with store.session(1) as session:
+        assert session.load("root")
+        session.apply(StepResult(session.header, threads=(replace(thread, seq=4),)), NOW)
+    assert store.threads(1) == [replace(thread, seq=4)]
+    store.engine.dispose()
+    # Then the row is split: the input and variables moved to the bulk column
+    (row,) = _rows(database_url, "threads")
+    assert row["bulk"] == {"input": {"items": [1, 2, 3]}, "effective": None,
+                           "variables": {"x": 1}, "output": None}  # fmt: skip
+    assert "input" not in row["snapshot"]
+    # And a downgrade to 0002 merges it back
+    downgrade(database_url, "0002")
+    (row,) = _rows(database_url, "threads")
+    assert "bulk" not in row
+    assert row["snapshot"]["input"] == {"items": [1, 2, 3]}
 
 
 def test_concurrent_upgrades_of_one_database_both_succeed(database_url: str) -> None:
