@@ -156,7 +156,7 @@ class Runtime:
             result = start(machine, header, now, step_rng(seed, ROOT_THREAD_ID, -1), self.limits)
             session.apply(result, now)
             queue: deque[Event] = deque()
-            self._carry_out(session, machine, result.decisions, queue, now)
+            self._carry_out(session, machine, result.decisions, queue, now, ROOT_THREAD_ID)
             self._drain(session, machine, queue, now)
         self._publish(session.messages)
         return execution_id
@@ -318,7 +318,7 @@ class Runtime:
             if not result.changed:
                 continue
             session.apply(result, now)
-            self._carry_out(session, machine, result.decisions, queue, now)
+            self._carry_out(session, machine, result.decisions, queue, now, thread.id)
 
     def _carry_out(
         self,
@@ -327,9 +327,11 @@ class Runtime:
         decisions: tuple[Decision, ...],
         queue: deque[Event],
         now: datetime,
+        origin: str,
     ) -> None:
+        """Act on the decisions of a step of thread ``origin``."""
         for decision in decisions:
-            self._decide(session, machine, decision, queue, now)
+            self._decide(session, machine, decision, queue, now, origin)
 
     def _decide(
         self,
@@ -338,10 +340,13 @@ class Runtime:
         decision: Decision,
         queue: deque[Event],
         now: datetime,
+        origin: str,
     ) -> None:
         lease = now + self._lease()  # runs from the commit: see _publish
         if isinstance(decision, ScheduleStep):
-            if self._fold(session, machine, decision):
+            if self._enters_task(session, machine, decision, origin) or self._fold(
+                session, machine, decision
+            ):
                 queue.append(StepDue(decision.thread_id, decision.seq))
                 return
             session.add_message(
@@ -371,6 +376,21 @@ class Runtime:
             session.consume("task", decision.thread_id, decision.seq)
         elif isinstance(decision, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
+
+    def _enters_task(
+        self, session: StepSession, machine: StateMachine, step: ScheduleStep, origin: str
+    ) -> bool:
+        """Is this a thread moving on to a Task state? Its handler task is then its task.
+
+        The step that leaves a state enters the next one when that is a Task state: it
+        records the entry and schedules the handler, whose Celery task (sent with the same
+        ``machine.state`` shadow) is the state's task (ADR 0013). A fan-out's first states
+        keep their own steps, so one transaction never enters a whole Map's worth of them.
+        """
+        if step.thread_id != origin:
+            return False
+        thread = session.thread(step.thread_id)
+        return thread is not None and isinstance(state_of(machine, thread), TaskState)
 
     def _fold(self, session: StepSession, machine: StateMachine, step: ScheduleStep) -> bool:
         """Enter this state in the current transaction rather than in a task of its own?"""

@@ -283,7 +283,7 @@ def _steps(dispatcher: InMemoryDispatcher) -> list[str]:
 
 @pytest.mark.parametrize(
     ("budget", "step_tasks"),
-    [(1, ["orders.Check", "orders.Done"]), (2, ["orders.Work"]), (3, [])],
+    [(1, ["orders.Check", "orders.Done"]), (2, []), (3, [])],
 )
 def test_folded_states_give_the_same_history_with_fewer_step_tasks(
     store: Store, budget: int, step_tasks: list[str]
@@ -302,8 +302,9 @@ def test_folded_states_give_the_same_history_with_fewer_step_tasks(
     assert shape(history) == shape(expected)
     assert [e.details for e in history] == [e.details for e in expected]
     assert folded.output(folded_arn) == plain.output(unfolded_arn) == {"shipped": "o-1"}
-    # And only Parallel/Map and states past a transaction's fold budget got a step task
-    assert _steps(plain.dispatcher) == [f"orders.{s}" for s in FOLDABLE["States"]]
+    # And only states past a transaction's fold budget got a step task; without folding,
+    # every state but the Task, whose handler task is its task
+    assert _steps(plain.dispatcher) == [f"orders.{s}" for s in FOLDABLE["States"] if s != "Work"]
     assert _steps(folded.dispatcher) == step_tasks
 
 
@@ -335,6 +336,43 @@ def test_folding_enters_wait_and_task_states_in_the_step_that_reaches_them(store
     # And the folding node published no step task: its timer and its handler task only
     assert _steps(folded.dispatcher) == []
     assert [m.kind for m in folded.dispatcher.published] == ["timer", "task"]
+
+
+def test_a_task_state_is_entered_by_the_step_before_it_and_runs_as_its_handler_task(
+    store: Store,
+) -> None:
+    # Given a machine whose Task state follows a Choice, and a Catch that leads to a Task
+    machine = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {"Type": "Choice", "Default": "Work",
+                      "Choices": [{"Variable": "$.n", "NumericEquals": 0, "Next": "Done"}]},
+            "Work": {"Type": "Task", "Resource": f"{FN}boom", "Next": "Done",
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}]},
+            "Recover": {"Type": "Task", "Resource": f"{FN}ship", "Parameters": {"order": "o"},
+                        "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    handlers = _handlers()
+    handlers.register("boom", lambda event, _: (_ for _ in ()).throw(ValueError("no")))
+    node = Node(store, FakeClock(), InMemoryDispatcher(), handlers)
+    node.create_machine(machine)
+    # When it runs with the default settings (no folding)
+    arn = node.start("tasks", {"n": 1})
+    node.drain()
+    # Then each Task state had one Celery task, its handler's, named machine.state
+    published = [(m.kind, m.shadow) for m in node.dispatcher.published]
+    assert published == [
+        ("step", "orders.Check"),
+        ("task", "orders.Work"),
+        ("task", "orders.Recover"),
+        ("step", "orders.Done"),
+    ]
+    # And the history still records every entry in order
+    entered = [e.state_name for e in store.history(arn) if e.type.endswith("StateEntered")]
+    assert entered == ["Check", "Work", "Recover", "Done"]
+    assert node.output(arn) == {"shipped": "o"}
 
 
 # --- exactly once --------------------------------------------------------------------------
@@ -380,7 +418,8 @@ def test_shuffled_messages_give_the_same_execution(
 
 
 def test_a_step_committed_but_never_published_is_relayed_after_its_lease(node: Node) -> None:
-    # Given a process that committed the start but died before publishing its first step
+    # Given a process that committed the start (which entered the first state, a Task) but
+    # died before publishing its handler task
     crashed = Node(node.store, node.clock, BrokenBroker(), node.handlers)
     arn = crashed.start("crashed")
     assert crashed.dispatcher.attempts == 1
@@ -388,9 +427,9 @@ def test_a_step_committed_but_never_published_is_relayed_after_its_lease(node: N
     early = node.runtime.relay()
     node.clock.advance(LEASE)
     relayed = node.runtime.relay()
-    # Then only the late relay republishes the step, and the execution completes
+    # Then only the late relay republishes the task, and the execution completes
     assert (early, relayed) == (0, 1)
-    assert [(m.kind, m.thread_id, m.seq) for m in node.dispatcher.queue] == [("step", "root", 0)]
+    assert [(m.kind, m.thread_id, m.seq) for m in node.dispatcher.queue] == [("task", "root", 1)]
     node.drain()
     assert node.output(arn) == OUTPUT
     assert_same_execution(node.store.history(arn), _clean_history(node))
