@@ -2,9 +2,9 @@
 
 Each round starts a fresh raw worker, a fresh stepline fleet on PostgreSQL and one on
 SQLite (in that order, so the machine's background load hits all three alike) and runs
-the same chain of ``hops`` transitions 1 + 3 times on each: the first run is reported
-apart (each worker process parses a machine's definition once, on its first step); the
-median of the next three is the steady-state latency the target is about. stepline's time
+the same chain of ``hops`` transitions 3 + 3 times on each: three warm-up runs (the first
+is reported apart: each worker process parses a machine's definition once, on its first
+step), then the median of three is the steady-state latency the target is about. stepline's time
 runs from the StartExecution call to the ``stopDate`` the worker committed; raw Celery's
 from the first ``apply_async`` to the last hop's clock reading.
 
@@ -58,12 +58,12 @@ def run(services: Services, options: Options, log: Any = print) -> dict[str, Any
     first_runs: dict[str, list[float]] = {name: [] for name in samples}
     for round_number in range(options.latency_runs):
         with raw_worker(services) as worker:
-            first_runs["raw"].append(worker.hops(options.hops))
+            first_runs["raw"].append(_warm_up(partial(worker.hops, options.hops)))
             samples["raw"].append(_steady(partial(worker.hops, options.hops)))
         for name, (kind, fold_states) in fleets.items():
             with stepline_fleet(services, kind, fold_states=fold_states) as fleet:
                 machine = fleet.create("chain", machines.pass_chain(options.hops))
-                first_runs[name].append(chain_ms(fleet, machine, options.hops))
+                first_runs[name].append(_warm_up(partial(chain_ms, fleet, machine, options.hops)))
                 samples[name].append(_steady(partial(chain_ms, fleet, machine, options.hops)))
         log(f"(a) round {round_number + 1}: " + _line(samples, -1))
     in_process = {kind: in_process_ms(services, kind, options.hops) for kind in STORES}
@@ -77,11 +77,25 @@ def run(services: Services, options: Options, log: Any = print) -> dict[str, Any
     }
 
 
+WARM_UP_RUNS = 3
 STEADY_RUNS = 3
 
 
+def _warm_up(run_once: Any) -> float:
+    """Run the chain ``WARM_UP_RUNS`` times; returns the first run's time.
+
+    A fresh fleet takes a few runs to settle: each process parses the definition and
+    compiles its statements once, and a new SQLite store's write-ahead log grows to its
+    working size (appending to a growing file costs more than rewriting one).
+    """
+    first = run_once()
+    for _ in range(WARM_UP_RUNS - 1):
+        run_once()
+    return float(first)
+
+
 def _steady(run_once: Any) -> float:
-    """The median of a few runs after the first (caches and connections warm)."""
+    """The median of a few runs once warm: the latency a running fleet has."""
     return statistics.median(run_once() for _ in range(STEADY_RUNS))
 
 
