@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from engine.api import Client
 from engine.clock import FakeClock
@@ -25,8 +27,11 @@ from engine.interpreter.history import HistoryEvent
 from engine.local_backend import LocalBackend
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime, RuntimeSettings
+from engine.store.db import make_engine
+from engine.store.migrate import upgrade
 from engine.store.repository import OutboxMessage, StepSession, Store
 from engine.testing import InMemoryDispatcher, deliver, drain
+from tests.conftest import POSTGRES_SERVER
 
 Json = Any
 FN = "arn:aws:lambda:us-east-1:111111111111:function:"
@@ -568,3 +573,33 @@ def _finish(runtime: Runtime, message: OutboxMessage) -> Callable[[], object]:
     item = int(message.thread_id.rsplit(".", 1)[-1])  # an iteration's id ends in its index
     event = TaskSucceeded(message.thread_id, message.seq, 2 * item)
     return lambda: runtime.finish_task(message.execution_id, message.thread_id, message.seq, event)
+
+
+# --- the database restarts ------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_steps_reconnect_after_postgresql_dropped_every_connection(postgres_url: str) -> None:
+    # Given an execution waiting in its one-hour Wait on PostgreSQL, its pool holding open
+    # connections
+    upgrade(postgres_url)
+    store = Store(make_engine(postgres_url))
+    node = Node(store, FakeClock(), InMemoryDispatcher(), _handlers())
+    node.create_machine()
+    arn = node.start("restarted")
+    node.dispatcher.run_all(node.runtime, node.handlers)
+    assert node.described(arn)["status"] == "RUNNING"
+    # When the server drops every connection to the database (as a restart does)
+    database = make_url(postgres_url).database
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+            (database,),
+        ).fetchone()
+    assert dropped is not None
+    assert dropped[0] >= 1
+    # Then the next steps reconnect and the execution completes as if nothing happened
+    node.drain()
+    assert node.output(arn) == OUTPUT
+    assert_same_execution(store.history(arn), _clean_history(node))
+    store.engine.dispose()
