@@ -355,6 +355,9 @@ class StepSession:
 
     def flush(self) -> None:
         """Send the buffered checkpoint writes (before the commit)."""
+        buffered = (self._outbox, self._consumed, self._header_write, self._thread_writes)
+        if not any(buffered) and not self._history:
+            return  # a read-only session: no round trip
         with pipelined(self.db):
             # Messages before consumptions: a message scheduled and cancelled in the same
             # session must end consumed.
