@@ -47,8 +47,7 @@ from engine.interpreter.snapshot import (
     Execution,
     ExecutionStatus,
     Thread,
-    branch_result,
-    children_prefix,
+    joined_results,
 )
 from engine.interpreter.step import start, step
 from engine.interpreter.turn import Limits, StepResult
@@ -230,14 +229,8 @@ class LocalDriver:
 
     def _joined(self, decision: JoinBranches) -> BranchesJoined:
         parent = self.run_state.threads[decision.parent_id]
-        generation = parent.fan_out.generation if parent.fan_out else 0
-        prefix = children_prefix(parent, generation)
-        children = sorted(
-            (t for t in self._children(parent.id) if t.id.startswith(prefix)),
-            key=lambda t: t.index or 0,
-        )
-        outputs = tuple(branch_result(child) for child in children)
-        return BranchesJoined(parent.id, decision.seq, outputs)
+        results = joined_results(parent, self._children(parent.id))
+        return BranchesJoined(parent.id, decision.seq, results)
 
     def _run_task(self, task: RunTask) -> None:
         self._deliver(TaskStarted(task.thread_id, task.seq))

@@ -57,8 +57,7 @@ from engine.interpreter.integration import ResourceKind, describe_resource
 from engine.interpreter.snapshot import (
     ROOT_THREAD_ID,
     Execution,
-    branch_result,
-    children_prefix,
+    joined_results,
     state_of,
 )
 from engine.interpreter.step import start, step
@@ -478,13 +477,8 @@ _FOLDABLE = (PassState, ChoiceState, SucceedState, FailState, TaskState, WaitSta
 def _joined(session: StepSession, decision: JoinBranches) -> BranchesJoined:
     parent = session.thread(decision.parent_id)
     assert parent is not None
-    generation = parent.fan_out.generation if parent.fan_out else 0
-    prefix = children_prefix(parent, generation)
-    children = sorted(
-        (t for t in session.children(parent.id) if t.id.startswith(prefix)),
-        key=lambda t: t.index or 0,
-    )
-    return BranchesJoined(parent.id, decision.seq, tuple(branch_result(c) for c in children))
+    results = joined_results(parent, session.children(parent.id))
+    return BranchesJoined(parent.id, decision.seq, results)
 
 
 __all__ = ["Dispatcher", "Runtime", "RuntimeSettings", "TaskFailed", "TaskSucceeded"]

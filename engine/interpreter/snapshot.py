@@ -7,7 +7,7 @@ in :mod:`engine.interpreter.codec`) so the durable store can persist it as-is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -219,6 +219,18 @@ def children_prefix(parent: Thread, generation: int) -> str:
 def child_thread_id(parent: Thread, generation: int, index: int) -> str:
     """The id of a parent's child: unique per state visit and retry generation."""
     return f"{children_prefix(parent, generation)}{index}"
+
+
+def joined_results(parent: Thread, children: Iterable[Thread]) -> tuple[Json, ...]:
+    """The results a join hands ``parent``: its current fan-out's children, in index order.
+
+    ``children`` may include earlier generations (a retried Parallel/Map); only the current
+    one counts.
+    """
+    generation = parent.fan_out.generation if parent.fan_out else 0
+    prefix = children_prefix(parent, generation)
+    current = sorted((t for t in children if t.id.startswith(prefix)), key=lambda t: t.index or 0)
+    return tuple(branch_result(child) for child in current)
 
 
 def branch_result(child: Thread) -> Json:

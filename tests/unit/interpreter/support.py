@@ -46,8 +46,7 @@ from engine.interpreter.snapshot import (
     Execution,
     Thread,
     ThreadStatus,
-    branch_result,
-    children_prefix,
+    joined_results,
 )
 from engine.interpreter.step import start, step
 from engine.interpreter.turn import Limits, StepResult
@@ -231,13 +230,8 @@ class PureDriver:
 
     def _joined(self, decision: JoinBranches) -> BranchesJoined:
         parent = self.threads[decision.parent_id]
-        generation = parent.fan_out.generation if parent.fan_out else 0
-        prefix = children_prefix(parent, generation)
-        children = sorted(
-            (t for t in self.children(parent.id) if t.id.startswith(prefix)),
-            key=lambda t: t.index or 0,
-        )
-        return BranchesJoined(parent.id, decision.seq, tuple(branch_result(c) for c in children))
+        results = joined_results(parent, self.children(parent.id))
+        return BranchesJoined(parent.id, decision.seq, results)
 
     @property
     def root(self) -> Thread:
