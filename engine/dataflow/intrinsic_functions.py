@@ -23,10 +23,11 @@ from engine.dataflow.scope import Json, Scope
 _MAX_ENCODING_INPUT: Final = 10_000
 _MAX_RANGE_ITEMS: Final = 1_000
 _INT32: Final = 2**31
-_HASHES: Final = {
+HASH_ALGORITHMS: Final = {
     name: name.replace("-", "").lower()
     for name in ("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512")
 }
+"""ASL's hash algorithm names (States.Hash, JSONata's $hash) → hashlib's names."""
 
 
 @dataclass(frozen=True)
@@ -232,11 +233,11 @@ def _limited(text: str) -> str:
 @_register("States.Hash", 2, 2, ("string", "string"))
 def _hash(args: list[Json], scope: Scope) -> Json:
     data, algorithm = args
-    if algorithm not in _HASHES:
+    if algorithm not in HASH_ALGORITHMS:
         raise ArgumentError(
-            f"the algorithm {compact_json(algorithm)} is not one of {', '.join(_HASHES)}"
+            f"the algorithm {compact_json(algorithm)} is not one of {', '.join(HASH_ALGORITHMS)}"
         )
-    return hashlib.new(_HASHES[algorithm], data.encode("utf-8")).hexdigest()
+    return hashlib.new(HASH_ALGORITHMS[algorithm], data.encode("utf-8")).hexdigest()
 
 
 @_register("States.JsonMerge", 3, 3, ("object", "object", "boolean"))

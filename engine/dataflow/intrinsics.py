@@ -43,13 +43,6 @@ _CALL_START: Final = re.compile(r"States\.([A-Za-z0-9]+)\s*\(")
 _NUMBER: Final = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _KEYWORDS: Final = {"true": True, "false": False, "null": None}
 _ESCAPABLE: Final = "'{}\\"
-_MAX_ENCODING_INPUT: Final = 10_000
-_MAX_RANGE_ITEMS: Final = 1_000
-_INT32: Final = 2**31
-_HASHES: Final = {
-    name: name.replace("-", "").lower()
-    for name in ("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512")
-}
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,13 @@ from typing import Any
 
 from jsonata import Functions, Jsonata, Utils
 
+from engine.dataflow.intrinsic_functions import HASH_ALGORITHMS
 from engine.dataflow.jsonata._messages import FunctionError
 from engine.dataflow.jsonata._values import parse_json_text
 from engine.dataflow.scope import Rng
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_RANGE_LENGTH = 1_000_000
-_HASHES = {
-    "MD5": "md5",
-    "SHA-1": "sha1",
-    "SHA-256": "sha256",
-    "SHA-384": "sha384",
-    "SHA-512": "sha512",
-}
 
 
 class MissingScopeValueError(LookupError):
@@ -116,9 +110,9 @@ def _range(start: float | None, end: float | None, step: float | None) -> Any:
 def _hash(value: str | None, algorithm: str | None) -> Any:
     if value is None or algorithm is None:
         return None
-    name = _HASHES.get(algorithm)
+    name = HASH_ALGORITHMS.get(algorithm)
     if name is None:
-        supported = ", ".join(_HASHES)
+        supported = ", ".join(HASH_ALGORITHMS)
         raise FunctionError(
             f"The hashing algorithm '{algorithm}' of $hash is not supported; use one of {supported}"
         )
