@@ -40,11 +40,13 @@ from engine.store.rows import (
     definition_hash,
     execution_record,
     history_event,
+    hold_claim,
     invocation,
     machine_record,
     machine_values,
     message,
     put_definition,
+    task_key,
     utc,
     utc_required,
     version_values,
@@ -210,21 +212,10 @@ class Store:
             session.flush()
 
     def task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
-        """A pending task, as the handler task reads it before running the handler."""
+        """A task row (tests and diagnostics; a worker gets it from its claim)."""
         with self.engine.connect() as db:
-            row = (
-                db.execute(
-                    select(TASKS).where(
-                        and_(
-                            TASKS.c.execution_id == execution_id,
-                            TASKS.c.thread_id == thread_id,
-                            TASKS.c.seq == seq,
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            query = select(TASKS).where(task_key(execution_id, thread_id, seq))
+            row = db.execute(query).mappings().first()
         return invocation(row) if row is not None else None
 
     def task_by_token(self, token: str) -> TaskInvocation | None:
@@ -276,24 +267,7 @@ class Store:
     def lease_task(self, execution_id: int, thread_id: str, seq: int, until: datetime) -> None:
         """Renew a running handler's claim on its task and the lease of its message."""
         with writing(self.engine) as db:
-            task_key = and_(
-                TASKS.c.execution_id == execution_id,
-                TASKS.c.thread_id == thread_id,
-                TASKS.c.seq == seq,
-            )
-            db.execute(update(TASKS).where(task_key).values(claimed_until=until))
-            db.execute(
-                update(OUTBOX)
-                .where(
-                    and_(
-                        OUTBOX.c.execution_id == execution_id,
-                        OUTBOX.c.thread_id == thread_id,
-                        OUTBOX.c.seq == seq,
-                        OUTBOX.c.kind == "task",
-                    )
-                )
-                .values(lease_until=until)
-            )
+            hold_claim(db, execution_id, thread_id, seq, until)
 
     def due_timers(self, now: datetime, limit: int) -> list[int]:
         """Ids of timers that are due and not fired."""

@@ -1,4 +1,7 @@
-"""Row ↔ record mapping for the store, and the small value types it hands out."""
+"""Row ↔ record mapping and the small value types the store hands out.
+
+Also the few statements `Store` and `StepSession` share (both write through them).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, and_, insert, select, update
 
 from engine.interpreter.codec import header_with_input
 from engine.interpreter.history import HistoryEvent
@@ -85,6 +88,36 @@ class TaskInvocation:
     status: str
     claimed_until: datetime | None = None
     execution_arn: str = ""  # filled in when the task is claimed (the handler's context)
+
+
+# --- task claims ------------------------------------------------------------------------
+
+
+def task_key(execution_id: int | None, thread_id: str, seq: int) -> Any:
+    """The WHERE clause of one task row."""
+    return and_(
+        TASKS.c.execution_id == execution_id, TASKS.c.thread_id == thread_id, TASKS.c.seq == seq
+    )
+
+
+def hold_claim(
+    db: Connection,
+    execution_id: int | None,
+    thread_id: str,
+    seq: int,
+    until: datetime,
+    **task_values: Any,
+) -> None:
+    """Keep a task claimed, and its message's lease alive, until ``until``."""
+    key = task_key(execution_id, thread_id, seq)
+    db.execute(update(TASKS).where(key).values(claimed_until=until, **task_values))
+    message = and_(
+        OUTBOX.c.execution_id == execution_id,
+        OUTBOX.c.thread_id == thread_id,
+        OUTBOX.c.seq == seq,
+        OUTBOX.c.kind == "task",
+    )
+    db.execute(update(OUTBOX).where(message).values(lease_until=until))
 
 
 # --- row mapping -----------------------------------------------------------------------

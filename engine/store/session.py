@@ -29,9 +29,11 @@ from engine.store.rows import (
     TIMERS,
     OutboxMessage,
     TaskInvocation,
+    hold_claim,
     invocation,
     new_id,
     put_definition,
+    task_key,
     text_of,
 )
 
@@ -236,15 +238,7 @@ class StepSession:
     def task(self, thread_id: str, seq: int) -> TaskInvocation | None:
         """A pending task of this execution."""
         row = (
-            self.db.execute(
-                select(TASKS).where(
-                    and_(
-                        TASKS.c.execution_id == self.execution_id,
-                        TASKS.c.thread_id == thread_id,
-                        TASKS.c.seq == seq,
-                    )
-                )
-            )
+            self.db.execute(select(TASKS).where(task_key(self.execution_id, thread_id, seq)))
             .mappings()
             .first()
         )
@@ -468,38 +462,12 @@ class StepSession:
 
     def claim_task(self, thread_id: str, seq: int, until: datetime) -> None:
         """This worker runs the task until ``until`` unless it renews the claim."""
-        key = and_(
-            TASKS.c.execution_id == self.execution_id,
-            TASKS.c.thread_id == thread_id,
-            TASKS.c.seq == seq,
-        )
-        self.db.execute(update(TASKS).where(key).values(status="STARTED", claimed_until=until))
-        self.db.execute(
-            update(OUTBOX)
-            .where(
-                and_(
-                    OUTBOX.c.execution_id == self.execution_id,
-                    OUTBOX.c.thread_id == thread_id,
-                    OUTBOX.c.seq == seq,
-                    OUTBOX.c.kind == "task",
-                )
-            )
-            .values(lease_until=until)
-        )
+        hold_claim(self.db, self.execution_id, thread_id, seq, until, status="STARTED")
 
     def set_task_status(self, thread_id: str, seq: int, status: str) -> None:
         """Move a task to STARTED or DONE."""
-        self.db.execute(
-            update(TASKS)
-            .where(
-                and_(
-                    TASKS.c.execution_id == self.execution_id,
-                    TASKS.c.thread_id == thread_id,
-                    TASKS.c.seq == seq,
-                )
-            )
-            .values(status=status)
-        )
+        key = task_key(self.execution_id, thread_id, seq)
+        self.db.execute(update(TASKS).where(key).values(status=status))
 
     def cancel_timers(self) -> None:
         """Retire every unfired timer of an execution that ended (they could only be stale)."""
