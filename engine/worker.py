@@ -6,6 +6,7 @@ Shared by the Celery task (:mod:`tasks.handlers`) and the in-memory test dispatc
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -92,7 +93,8 @@ class LeaseKeeper:
 
     def _loop(self) -> None:
         interval = max(self.runtime.settings.lease_seconds / 3, 0.5)
-        while not _STOPPED.wait(interval):
+        while True:  # the keeper lives as long as its process (a daemon thread)
+            time.sleep(interval)
             with self._lock:
                 keys = list(self._running)
             for key in keys:
@@ -102,7 +104,6 @@ class LeaseKeeper:
                     continue
 
 
-_STOPPED = threading.Event()  # never set: the keeper lives as long as its process
 _keepers: WeakKeyDictionary[Runtime, LeaseKeeper] = WeakKeyDictionary()
 _keepers_lock = threading.Lock()
 

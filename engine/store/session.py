@@ -276,7 +276,6 @@ class StepSession:
         self._header_write = {"status": header.status.value}
         if header.status.value != "RUNNING":
             self._header_write["stop_date"] = now
-        self._row["status"] = header.status.value
         for thread in result.threads:
             self._threads[thread.id] = thread
             self._thread_writes[thread.id] = thread
