@@ -145,7 +145,7 @@ class StepSession:
         self._stored: dict[str, Thread] = {}  # each thread as its row holds it
         self._unsplit: set[str] = set()  # rows written before the bulk column existed
         self._absent: set[str] = set()
-        self._header_write: dict[str, Any] | None = None
+        self._header_applied_at: datetime | None = None  # set: the header needs writing
         self._thread_writes: dict[str, Thread] = {}
         self._history: list[dict[str, Any]] = []
         self._consumed: list[dict[str, Any]] = []
@@ -273,9 +273,7 @@ class StepSession:
         """Record a step's new header, threads and history events (written by flush)."""
         header = result.execution
         self._header = header
-        self._header_write = {"status": header.status.value}
-        if header.status.value != "RUNNING":
-            self._header_write["stop_date"] = now
+        self._header_applied_at = now
         for thread in result.threads:
             self._threads[thread.id] = thread
             self._thread_writes[thread.id] = thread
@@ -348,8 +346,8 @@ class StepSession:
 
     def flush(self) -> None:
         """Send the buffered checkpoint writes (before the commit)."""
-        buffered = (self._outbox, self._consumed, self._header_write, self._thread_writes)
-        if not any(buffered) and not self._history:
+        buffered = (self._outbox, self._consumed, self._thread_writes, self._history)
+        if not any(buffered) and self._header_applied_at is None:
             return  # a read-only session: no round trip
         with pipelined(self.db):
             # Messages before consumptions: a message scheduled and cancelled in the same
@@ -358,22 +356,25 @@ class StepSession:
                 self.db.execute(_ADD_MESSAGE[self.db.dialect.name], self._outbox)
             if self._consumed:
                 self.db.execute(_CONSUME, self._consumed)
-            if self._header_write is not None and self._header is not None:
-                self._write_header(self._header, self._header_write)
+            if self._header_applied_at is not None and self._header is not None:
+                self._write_header(self._header, self._header_applied_at)
             self._write_threads(tuple(self._thread_writes.values()))
             if self._history:
                 self.db.execute(insert(HISTORY), self._history)
         self._consumed, self._thread_writes, self._history, self._outbox = [], {}, [], []
-        self._header_write = None
+        self._header_applied_at = None
 
-    def _write_header(self, header: Execution, values: dict[str, Any]) -> None:
-        statement = _SAVE_ENDED_HEADER if "stop_date" in values else _SAVE_HEADER
-        parameters = {f"p_{name}": value for name, value in values.items()}
+    def _write_header(self, header: Execution, now: datetime) -> None:
         stored_apart = "input" not in self._row["header"]
-        parameters["p_header"] = (
-            header_without_input(header) if stored_apart else execution_to_json(header)
-        )
-        self.db.execute(statement, {**parameters, "p_execution_id": self.execution_id})
+        parameters: dict[str, Any] = {
+            "p_execution_id": self.execution_id,
+            "p_status": header.status.value,
+            "p_header": header_without_input(header) if stored_apart else execution_to_json(header),
+        }
+        if header.status.value == "RUNNING":
+            self.db.execute(_SAVE_HEADER, parameters)
+        else:  # it ended in this session
+            self.db.execute(_SAVE_ENDED_HEADER, {**parameters, "p_stop_date": now})
 
     def _write_threads(self, threads: tuple[Thread, ...]) -> None:
         full: list[dict[str, Any]] = []
