@@ -27,7 +27,7 @@ from celery import Celery
 from config.celery import celery_config
 from config.settings import Settings
 from engine.api import Client
-from engine.durable import DurableBackend
+from engine.backends.durable import DurableBackend
 from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade

@@ -28,8 +28,8 @@ from benchmarks.options import Options
 from benchmarks.raw import raw_worker
 from benchmarks.stats import summarise
 from engine.api import Client
+from engine.backends.durable import DurableBackend
 from engine.clock import SystemClock
-from engine.durable import DurableBackend
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime
 from engine.store.db import make_engine

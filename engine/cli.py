@@ -25,12 +25,12 @@ from typing import Any
 import click
 
 from engine.api import Client
+from engine.backends.local import LocalBackend
 from engine.clock import Clock, SystemClock
 from engine.errors import ClientError
 from engine.interpreter.snapshot import ExecutionStatus
 from engine.loading import HandlerModuleError
 from engine.loading import import_handler_modules as load_handler_modules
-from engine.local_backend import LocalBackend
 from engine.resources import DEFAULT_REGISTRY
 
 Json = Any
@@ -212,7 +212,7 @@ def _await_end(client: Client, arn: str) -> dict[str, Json]:
 
 def durable_client() -> Client:
     """A client on the configured store, publishing through Celery."""
-    from engine.durable import DurableBackend
+    from engine.backends.durable import DurableBackend
     from tasks import wiring
     from tasks.app import app
     from tasks.dispatcher import CeleryDispatcher

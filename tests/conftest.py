@@ -30,7 +30,7 @@ settings.load_profile("stepline")
 
 POSTGRES_SERVER = os.environ.get("STEPLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS_SERVER = os.environ.get("STEPLINE_TEST_REDIS", "redis://127.0.0.1:6379")
-REDIS_DB = 15  # no other test or local service uses it; flushed around every test
+REDIS_DB = int(os.environ.get("STEPLINE_TEST_REDIS_DB", "15"))  # flushed around every test
 DATABASES = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),

@@ -9,7 +9,7 @@ boto3 takes them), same response dicts and ARN formats, same error codes::
     client.describe_execution(executionArn=run["executionArn"])["status"]
 
 The storage and execution strategy is a `Backend`: the local one runs executions
-synchronously in memory; the durable one (``engine.durable``) checkpoints to SQL and
+synchronously in memory; the durable one (``engine.backends.durable``) checkpoints to SQL and
 runs on Celery workers.
 """
 

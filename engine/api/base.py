@@ -122,7 +122,7 @@ class ClientBase:
         limits: Limits | None = None,
         sync_backend: Backend | None = None,
     ) -> None:
-        from engine.local_backend import LocalBackend
+        from engine.backends.local import LocalBackend
 
         self.clock = clock or SystemClock()
         self.limits = limits or Limits()

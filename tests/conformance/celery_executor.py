@@ -54,7 +54,7 @@ class CeleryCases:
     """Runs cases against the durable backend served by the embedded worker."""
 
     def __init__(self, runtime: Any) -> None:
-        from engine.durable import DurableBackend
+        from engine.backends.durable import DurableBackend
 
         self.runtime = runtime
         self.backend = DurableBackend(runtime.store, runtime)
@@ -63,7 +63,7 @@ class CeleryCases:
         """A client on the durable backend; ``handlers`` become the worker's registry."""
         import engine
         from engine.api import Client
-        from engine.local_backend import LocalBackend
+        from engine.backends.local import LocalBackend
 
         engine.registry.handlers.clear()
         engine.registry.merge(handlers)

@@ -26,8 +26,8 @@ from typing import Any
 from freezegun import freeze_time
 
 from engine.api import Client
+from engine.backends.local import LocalBackend
 from engine.clock import FakeClock
-from engine.local_backend import LocalBackend
 from tests.conformance.handlers import registry_for
 
 Json = Any
@@ -108,7 +108,7 @@ def _client(case: dict[str, Json], clock: FakeClock, executor: str) -> Client:
 
 def _durable_client(handlers: Any, clock: FakeClock) -> Client:
     """SQLite in memory + the in-memory dispatcher: the durable path without a broker."""
-    from engine.durable import DurableBackend
+    from engine.backends.durable import DurableBackend
     from engine.runtime import Runtime
     from engine.store.db import make_engine
     from engine.store.repository import Store

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from engine.api import Client
-from engine.durable import DurableBackend
+from engine.backends.durable import DurableBackend
 from engine.interpreter.history import HistoryEvent
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade

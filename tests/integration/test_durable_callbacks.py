@@ -9,8 +9,8 @@ import pytest
 
 from engine import errors
 from engine.api import Client
+from engine.backends.durable import DurableBackend
 from engine.clock import FakeClock
-from engine.durable import DurableBackend
 from engine.resources import HandlerContext, HandlerRegistry
 from engine.runtime import Runtime
 from engine.store.db import make_engine

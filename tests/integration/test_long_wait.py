@@ -12,8 +12,8 @@ import redis
 from freezegun import freeze_time
 
 from engine.api import Client
+from engine.backends.durable import DurableBackend
 from engine.clock import SystemClock
-from engine.durable import DurableBackend
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime
 from engine.store.db import make_engine

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from engine.api import Client
+from engine.backends.durable import DurableBackend
 from engine.clock import FakeClock
-from engine.durable import DurableBackend
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime
 from engine.store.db import make_engine

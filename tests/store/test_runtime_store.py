@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from engine.api import Client
+from engine.backends.durable import DurableBackend
+from engine.backends.local import LocalBackend
 from engine.clock import FakeClock
-from engine.durable import DurableBackend
 from engine.interpreter.events import TaskSucceeded
 from engine.interpreter.history import HistoryEvent
-from engine.local_backend import LocalBackend
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime, RuntimeSettings
 from engine.store.db import make_engine

@@ -10,8 +10,8 @@ import pytest
 
 from engine import errors
 from engine.api import Client
+from engine.backends.local import LocalBackend
 from engine.clock import FakeClock
-from engine.local_backend import LocalBackend
 from tests.unit.interpreter.support import ROLE, T0, registry
 
 Json = Any

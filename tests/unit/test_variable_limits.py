@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from engine.api import Client
+from engine.backends.local import LocalBackend
 from engine.clock import FakeClock
-from engine.local_backend import LocalBackend
 
 ROLE = "arn:aws:iam::111111111111:role/r"
 
