@@ -241,6 +241,8 @@ class LocalDriver:
             state_name=task.state_name,
             attempt=task.attempt,
             task_token=task.task_token,
+            thread_id=task.thread_id,
+            seq=task.seq,
         )
         outcome: Event
         try:

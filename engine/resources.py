@@ -27,6 +27,7 @@ from typing import Any
 
 from engine.errors import ErrorName, StatesError
 from engine.interpreter.integration import ResourceKind, base_action, describe_resource
+from engine.interpreter.snapshot import ROOT_THREAD_ID
 
 Json = Any
 Handler = Callable[[Json, "HandlerContext"], Json]
@@ -50,9 +51,15 @@ class HandlerContext:
         execution_arn: the execution running the Task.
         state_name: the Task state's name.
         attempt: 0 for the first attempt, then one per retry.
-        idempotency_key: ``execution_arn/state_name/attempt`` -- a handler that must run
-            exactly once per attempt deduplicates on it (delivery is at-least-once).
         task_token: the callback token of a ``.waitForTaskToken`` task, else None.
+        thread_id: the path of the thread running the Task: ``root``, or one naming each
+            enclosing Parallel branch / Map iteration by its index (``root/4.0.17``).
+        seq: the thread's step number when the attempt was scheduled; it tells two visits
+            of the same state in one thread (a loop) apart.
+        idempotency_key: unique per invocation -- execution, state, thread path (so per
+            Map item and Parallel branch), visit and attempt -- and the same on every
+            redelivery of that invocation: a handler that must run exactly once per
+            attempt deduplicates on it (delivery is at-least-once).
     """
 
     function_name: str
@@ -62,11 +69,15 @@ class HandlerContext:
     state_name: str = ""
     attempt: int = 0
     task_token: str | None = None
+    thread_id: str = ROOT_THREAD_ID
+    seq: int = 0
 
     @property
     def idempotency_key(self) -> str:
-        """A key unique to this execution, state and attempt."""
-        return f"{self.execution_arn}/{self.state_name}/{self.attempt}"
+        """A key unique to this invocation, stable across its redeliveries (opaque text)."""
+        # The thread id alone names the Map item / Parallel branch; seq separates loop
+        # visits; both come from the checkpoint, so a redelivered message gets the same key.
+        return f"{self.execution_arn}/{self.state_name}/{self.thread_id}/{self.seq}/{self.attempt}"
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ class TaskCall:
     state_name: str = ""
     attempt: int = 0
     task_token: str | None = None
+    thread_id: str = ROOT_THREAD_ID
+    seq: int = 0
 
 
 class HandlerNotFound(StatesError):
@@ -172,6 +185,8 @@ class HandlerRegistry:
             call.state_name,
             call.attempt,
             call.task_token,
+            call.thread_id,
+            call.seq,
         )
         try:
             result = handler(event, context)

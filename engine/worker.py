@@ -40,6 +40,8 @@ def execute_task(
         state_name=task.state_name,
         attempt=task.attempt,
         task_token=task.task_token,
+        thread_id=thread_id,
+        seq=seq,
     )
     with lease_keeper(runtime).holding(execution_id, thread_id, seq):
         event = _invoke(handlers, call, thread_id, seq)

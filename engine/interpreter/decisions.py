@@ -33,7 +33,8 @@ class RunTask:
         resource: the Task's Resource URI.
         parameters: the effective input/parameters of the task.
         state_name: the Task state's name (for idempotency keys and logs).
-        attempt: the retry attempt (0 first), part of the idempotency key.
+        attempt: the retry attempt (0 first); with the thread id and seq, it makes the
+            handler's idempotency key unique per invocation.
         task_token: set for ``.waitForTaskToken`` integrations.
     """
 

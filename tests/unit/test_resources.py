@@ -266,7 +266,7 @@ def test_the_context_carries_the_call_and_a_fresh_request_id() -> None:
         2,
         "tok",
     )
-    assert first.idempotency_key == "arn:exec/S/2"
+    assert first.idempotency_key == "arn:exec/S/root/0/2"
     assert first.aws_request_id != second.aws_request_id
 
 

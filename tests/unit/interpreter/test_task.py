@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -213,8 +214,76 @@ def test_the_handler_context_carries_the_idempotency_key_parts() -> None:
     (context,) = contexts
     assert context.state_name == "T"
     assert context.attempt == 0
-    assert context.idempotency_key == f"{context.execution_arn}/T/0"
+    assert context.idempotency_key == f"{context.execution_arn}/T/root/{context.seq}/0"
     assert context.invoked_function_arn == lambda_arn("f")
+
+
+def _deduplicating(seen: set[str]) -> Callable[[Json, HandlerContext], Json]:
+    """A handler that does its work once per idempotency key, as the README tells users."""
+
+    def handler(event: Json, context: HandlerContext) -> Json:
+        if context.idempotency_key in seen:
+            return "skipped"
+        seen.add(context.idempotency_key)
+        return event
+
+    return handler
+
+
+def test_every_map_item_gets_its_own_idempotency_key() -> None:
+    # Given a Map of 50 items whose Task deduplicates on the idempotency key
+    seen: set[str] = set()
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "Work",
+                    "States": {"Work": {"Type": "Task", "Resource": lambda_arn("f"), "End": True}},
+                },
+            }
+        },
+    }
+    # When it runs
+    result = run(machine, list(range(50)), handlers=registry(f=_deduplicating(seen)))
+    # Then every item was processed, none skipped as a duplicate of another
+    assert result.execution.output == list(range(50))
+    assert len(seen) == 50
+
+
+def test_loops_and_retries_in_every_map_item_get_their_own_idempotency_keys() -> None:
+    # Given two Map items each looping twice through a Task that fails its first attempt
+    keys: list[str] = []
+
+    def flaky(event: Json, context: HandlerContext) -> Json:
+        keys.append(context.idempotency_key)
+        if context.attempt == 0:
+            raise ValueError("transient")
+        return event + 1
+
+    processor = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {"Type": "Task", "Resource": lambda_arn("f"), "Next": "Again",
+                     "Retry": [{"ErrorEquals": ["ValueError"], "IntervalSeconds": 1}]},
+            "Again": {"Type": "Choice", "Default": "Done",
+                      "Choices": [{"Variable": "$", "NumericLessThan": 2, "Next": "Work"}]},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    machine = {
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "End": True, "ItemProcessor": processor}},
+    }
+    # When it runs
+    result = run(machine, [0, 0], handlers=registry(f=flaky))
+    # Then both items looped to 2, and no two invocations shared a key:
+    # 2 items x 2 visits x 2 attempts
+    assert result.execution.output == [2, 2]
+    assert len(keys) == 8
+    assert len(set(keys)) == 8
 
 
 def test_run_task_decision_carries_resource_parameters_and_deadlines() -> None:
