@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import random
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,20 +18,9 @@ from typing import Any
 from engine.asl.model import StateMachine
 from engine.clock import Clock, SystemClock
 from engine.errors import StatesError
-from engine.interpreter.decisions import (
-    AbortChildren,
-    CancelTask,
-    Decision,
-    Deliver,
-    FinishExecution,
-    JoinBranches,
-    RunTask,
-    ScheduleStep,
-    StartTimer,
-)
+from engine.interpreter.activation import Activation, Effect, ThreadTable, activate, begin
+from engine.interpreter.decisions import RunTask, ScheduleStep, StartTimer
 from engine.interpreter.events import (
-    AbortRequested,
-    BranchesJoined,
     Event,
     StepDue,
     TaskFailed,
@@ -42,23 +29,11 @@ from engine.interpreter.events import (
     TimerFired,
 )
 from engine.interpreter.history import HistoryEvent
-from engine.interpreter.snapshot import (
-    ROOT_THREAD_ID,
-    Execution,
-    ExecutionStatus,
-    Thread,
-    joined_results,
-)
-from engine.interpreter.step import start, step
-from engine.interpreter.turn import Limits, StepResult
+from engine.interpreter.snapshot import Execution, ExecutionStatus, Thread
+from engine.interpreter.turn import Limits
 from engine.resources import DEFAULT_REGISTRY, HandlerRegistry, TaskCall
 
 Json = Any
-
-
-def step_rng(seed: int, thread_id: str, seq: int) -> random.Random:
-    """The random source of one step: derived from the execution's seed, so replays match."""
-    return random.Random(f"{seed}:{thread_id}:{seq}")
 
 
 @dataclass
@@ -108,36 +83,33 @@ class LocalExecutor:
 
 
 class LocalDriver:
-    """One execution's event loop; it idles while the execution waits for a callback."""
+    """One execution's event loop; it idles while the execution waits for a callback.
+
+    Load → activate → keep → act, in memory: each event is one activation, and its
+    effects (steps, tasks, timers) go on a timeline ordered by due time.
+    """
 
     def __init__(self, executor: LocalExecutor, machine: StateMachine, execution: Execution):
         self.executor = executor
         self.clock = executor.clock
         self.machine = machine
         self.run_state = LocalRun(execution)
-        self.immediate: deque[Event] = deque()
+        self.table = ThreadTable(self.run_state.threads)
         self.timeline: list[_Due] = []
         self.order = itertools.count()
         self.tokens: dict[str, tuple[str, int]] = {}
 
     def run(self) -> LocalRun:
         """Start the execution and drive it until it ends or idles."""
-        now = self.clock.now()
-        seed = self.run_state.execution.seed
-        self._apply(
-            start(
-                self.machine,
-                self.run_state.execution,
-                now,
-                step_rng(seed, ROOT_THREAD_ID, -1),
-                self.executor.limits,
-            )
+        execution = self.run_state.execution
+        self._keep(
+            begin(self.machine, execution, self.table, self.clock.now(), self.executor.limits)
         )
         return self._settle()
 
     def deliver(self, event: Event) -> LocalRun:
         """Feed an outside event (a callback, a stop) and drive on until idle."""
-        self.immediate.append(event)
+        self._deliver(event)
         return self._settle()
 
     def callback(self, token: str) -> tuple[str, int] | None:
@@ -150,10 +122,8 @@ class LocalDriver:
 
     def _settle(self) -> LocalRun:
         """Drive until the execution ends, or only waits for a callback (or its deadline)."""
-        while self.immediate or (self.timeline and not self.run_state.finished):
-            if not self.immediate and self._idle():
-                break
-            self._next()  # once finished, still settle what the end decided (aborts)
+        while self.timeline and not self.run_state.finished and not self._idle():
+            self._next()
         if self.run_state.finished:
             self.run_state.stopped_at = self.clock.now()
         return self.run_state
@@ -171,9 +141,6 @@ class LocalDriver:
         return self.timeline[0].at > self.clock.now() and any(map(self.waiting_on, self.tokens))
 
     def _next(self) -> None:
-        if self.immediate:
-            self._deliver(self.immediate.popleft())
-            return
         due = heapq.heappop(self.timeline)
         self.clock.sleep_until(due.at)
         if isinstance(due.item, RunTask):
@@ -182,55 +149,32 @@ class LocalDriver:
             self._deliver(due.item)
 
     def _deliver(self, event: Event) -> None:
-        thread = self.run_state.threads.get(event.thread_id)
-        if thread is None:
-            return
         execution = self.run_state.execution
-        rng = step_rng(execution.seed, thread.id, thread.seq)
-        result = step(
-            self.machine, execution, thread, event, self.clock.now(), rng, self.executor.limits
+        now = self.clock.now()
+        self._keep(
+            activate(self.machine, execution, self.table, [event], now, self.executor.limits)
         )
-        self._apply(result)
 
-    def _apply(self, result: StepResult) -> None:
-        self.run_state.execution = result.execution
-        for thread in result.threads:
-            self.run_state.threads[thread.id] = thread
-        self.run_state.history.extend(result.history)
-        for decision in result.decisions:
-            self._decide(decision)
+    def _keep(self, activation: Activation) -> None:
+        """Keep the activation's changes, then put its effects on the timeline."""
+        self.run_state.execution = activation.execution
+        self.run_state.threads.update(activation.threads)
+        self.run_state.history.extend(activation.history)
+        for effect in activation.effects:
+            self._act(effect)
 
     def _later(self, at: datetime, item: Any) -> None:
         heapq.heappush(self.timeline, _Due(at, next(self.order), item))
 
-    def _decide(self, decision: Decision) -> None:
-        now = self.clock.now()
-        if isinstance(decision, ScheduleStep):
-            self._later(now, StepDue(decision.thread_id, decision.seq))
-        elif isinstance(decision, RunTask):
-            self._later(now, decision)
-        elif isinstance(decision, StartTimer):
-            self._later(decision.due, TimerFired(decision.thread_id, decision.seq, decision.kind))
-        elif isinstance(decision, Deliver):
-            self.immediate.append(decision.event)
-        elif isinstance(decision, JoinBranches):
-            self.immediate.append(self._joined(decision))
-        elif isinstance(decision, AbortChildren):
-            self.immediate.extend(
-                AbortRequested(child.id)
-                for child in self._children(decision.parent_id)
-                if not child.ended
-            )
-        elif isinstance(decision, CancelTask | FinishExecution):
-            pass  # inline handlers cannot be interrupted; a late result is stale by seq
-
-    def _children(self, parent_id: str) -> list[Thread]:
-        return [t for t in self.run_state.threads.values() if t.parent_id == parent_id]
-
-    def _joined(self, decision: JoinBranches) -> BranchesJoined:
-        parent = self.run_state.threads[decision.parent_id]
-        results = joined_results(parent, self._children(parent.id))
-        return BranchesJoined(parent.id, decision.seq, results)
+    def _act(self, effect: Effect) -> None:
+        if isinstance(effect, ScheduleStep):
+            self._later(self.clock.now(), StepDue(effect.thread_id, effect.seq))
+        elif isinstance(effect, RunTask):
+            self._later(self.clock.now(), effect)
+        elif isinstance(effect, StartTimer):
+            self._later(effect.due, TimerFired(effect.thread_id, effect.seq, effect.kind))
+        # CancelTask, FinishExecution: inline handlers cannot be interrupted, and a late
+        # result is stale by its seq.
 
     def _run_task(self, task: RunTask) -> None:
         self._deliver(TaskStarted(task.thread_id, task.seq))

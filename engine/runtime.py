@@ -13,37 +13,24 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from engine.asl.model import (
-    ChoiceState,
-    FailState,
-    PassState,
-    StateMachine,
-    SucceedState,
-    TaskState,
-    WaitState,
-)
+from engine.asl.model import StateMachine
 from engine.asl.parse import build_state_machine
 from engine.clock import Clock
+from engine.interpreter.activation import Activation, Effect, Inline, activate, begin
 from engine.interpreter.decisions import (
-    AbortChildren,
     CancelTask,
-    Decision,
-    Deliver,
     FinishExecution,
-    JoinBranches,
     RunTask,
     ScheduleStep,
     StartTimer,
 )
 from engine.interpreter.events import (
     AbortRequested,
-    BranchesJoined,
     Event,
     StepDue,
     TaskFailed,
@@ -54,16 +41,9 @@ from engine.interpreter.events import (
     TimerKind,
 )
 from engine.interpreter.integration import ResourceKind, describe_resource
-from engine.interpreter.snapshot import (
-    ROOT_THREAD_ID,
-    Execution,
-    joined_results,
-    state_of,
-)
-from engine.interpreter.step import start, step
-from engine.interpreter.turn import Limits, iso_timestamp
-from engine.local import step_rng
-from engine.records import ExecutionRecord
+from engine.interpreter.snapshot import ROOT_THREAD_ID
+from engine.interpreter.turn import Limits
+from engine.records import ExecutionRecord, execution_header
 from engine.store.repository import OutboxMessage, StepSession, Store, TaskInvocation, utc_required
 
 Json = Any
@@ -140,23 +120,11 @@ class Runtime:
         """
         now = self.clock.now()
         machine = machine or build_state_machine(json.loads(definition))
-        header = Execution(
-            arn=record.arn,
-            name=record.name,
-            state_machine_arn=record.version_arn or record.machine_arn,
-            state_machine_name=record.machine_arn.split(":")[6],
-            role_arn=role_arn,
-            start_time=iso_timestamp(record.start_date),
-            input=record.input,
-            seed=seed,
-        )
+        header = execution_header(record, role_arn, seed)
         with self.store.session() as session:
             execution_id = session.create_execution(record, definition, header)
-            result = start(machine, header, now, step_rng(seed, ROOT_THREAD_ID, -1), self.limits)
-            session.apply(result, now)
-            queue: deque[Event] = deque()
-            self._carry_out(session, machine, result.decisions, queue, now, ROOT_THREAD_ID)
-            self._drain(session, machine, queue, now)
+            activation = begin(machine, header, session, now, self.limits, self._inline())
+            self._persist(session, activation, now)
         self._publish(session.messages)
         return execution_id
 
@@ -178,7 +146,7 @@ class Runtime:
                 return  # early: the countdown message came too soon; the beat job fires it
             session.fire_timer(timer_id)
             event = TimerFired(timer["thread_id"], timer["seq"], TimerKind(timer["kind"]))
-            self._run(session, deque([event]), now)
+            self._run(session, event, now)
         self._publish(session.messages)
 
     def begin_task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
@@ -199,7 +167,7 @@ class Runtime:
                 return None  # a live worker runs it and renews its claim
             session.claim_task(thread_id, seq, now + self._lease())
             if task.status == "SCHEDULED":
-                self._run(session, deque([TaskStarted(thread_id, seq)]), now)
+                self._run(session, TaskStarted(thread_id, seq), now)
             task = replace(task, execution_arn=session.execution_arn)
         self._publish(session.messages)
         return task
@@ -240,7 +208,7 @@ class Runtime:
                 return "closed"
             if not isinstance(event, TaskHeartbeat):
                 session.set_task_status(task.thread_id, task.seq, "DONE")
-            self._run(session, deque([event]), now)
+            self._run(session, event, now)
         self._publish(session.messages)
         return "delivered"
 
@@ -286,11 +254,28 @@ class Runtime:
                 session.consume(*consume)
             if task_done:
                 session.set_task_status(event.thread_id, getattr(event, "seq", -1), "DONE")
-            self._run(session, deque([event]), now)
+            self._run(session, event, now)
         self._publish(session.messages)
 
-    def _run(self, session: StepSession, queue: deque[Event], now: datetime) -> None:
-        self._drain(session, self._machine(session), queue, now)
+    def _run(self, session: StepSession, event: Event, now: datetime) -> None:
+        """Load → activate → persist: the activation resolves everything inside the execution."""
+        machine = self._machine(session)
+        activation = activate(
+            machine, session.header, session, [event], now, self.limits, self._inline()
+        )
+        self._persist(session, activation, now)
+
+    def _inline(self) -> Inline:
+        return Inline(enter_tasks=True, fold_states=self.settings.fold_states)
+
+    def _persist(self, session: StepSession, activation: Activation, now: datetime) -> None:
+        """Buffer the activation's checkpoint, history and outbox in the step's transaction."""
+        if not activation.changed:
+            return
+        session.apply(activation.as_step_result(), now)
+        lease = now + self._lease()  # runs from the commit: see _publish
+        for effect in activation.effects:
+            self._act(session, effect, now, lease)
 
     def _machine(self, session: StepSession) -> StateMachine:
         """The model of the execution's definition, parsed once per process."""
@@ -303,103 +288,26 @@ class Runtime:
             self._machines[digest] = machine
         return machine
 
-    def _drain(
-        self, session: StepSession, machine: StateMachine, queue: deque[Event], now: datetime
-    ) -> None:
-        while queue:
-            event = queue.popleft()
-            thread = session.thread(event.thread_id)
-            if thread is None:
-                continue
-            header = session.header
-            rng = step_rng(header.seed, thread.id, thread.seq)
-            result = step(machine, header, thread, event, now, rng, self.limits)
-            if not result.changed:
-                continue
-            session.apply(result, now)
-            self._carry_out(session, machine, result.decisions, queue, now, thread.id)
-
-    def _carry_out(
-        self,
-        session: StepSession,
-        machine: StateMachine,
-        decisions: tuple[Decision, ...],
-        queue: deque[Event],
-        now: datetime,
-        origin: str,
-    ) -> None:
-        """Act on the decisions of a step of thread ``origin``."""
-        for decision in decisions:
-            self._decide(session, machine, decision, queue, now, origin)
-
-    def _decide(
-        self,
-        session: StepSession,
-        machine: StateMachine,
-        decision: Decision,
-        queue: deque[Event],
-        now: datetime,
-        origin: str,
-    ) -> None:
-        lease = now + self._lease()  # runs from the commit: see _publish
-        if isinstance(decision, ScheduleStep):
-            if self._enters_task(session, machine, decision, origin) or self._fold(
-                session, machine, decision
-            ):
-                queue.append(StepDue(decision.thread_id, decision.seq))
-                return
+    def _act(self, session: StepSession, effect: Effect, now: datetime, lease: datetime) -> None:
+        """Turn one effect into outbox messages, task and timer rows."""
+        if isinstance(effect, ScheduleStep):
             session.add_message(
                 "step",
-                decision.thread_id,
-                decision.seq,
+                effect.thread_id,
+                effect.seq,
                 available_at=now,
                 lease_until=lease,
                 queue=self.settings.steps_queue,
-                shadow=f"{session.header.state_machine_name}.{decision.state_name}",
+                shadow=f"{session.header.state_machine_name}.{effect.state_name}",
             )
-        elif isinstance(decision, RunTask):
-            self._schedule_task(session, decision, now, lease)
-        elif isinstance(decision, StartTimer):
-            self._start_timer(session, decision, now)
-        elif isinstance(decision, Deliver):
-            queue.append(decision.event)
-        elif isinstance(decision, JoinBranches):
-            queue.append(_joined(session, decision))
-        elif isinstance(decision, AbortChildren):
-            queue.extend(
-                AbortRequested(child.id)
-                for child in session.children(decision.parent_id)
-                if not child.ended
-            )
-        elif isinstance(decision, CancelTask):
-            session.consume("task", decision.thread_id, decision.seq)
-        elif isinstance(decision, FinishExecution):
+        elif isinstance(effect, RunTask):
+            self._schedule_task(session, effect, now, lease)
+        elif isinstance(effect, StartTimer):
+            self._start_timer(session, effect, now)
+        elif isinstance(effect, CancelTask):
+            session.consume("task", effect.thread_id, effect.seq)
+        elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
-
-    def _enters_task(
-        self, session: StepSession, machine: StateMachine, step: ScheduleStep, origin: str
-    ) -> bool:
-        """Is this a thread moving on to a Task state? Its handler task is then its task.
-
-        The step that leaves a state enters the next one when that is a Task state: it
-        records the entry and schedules the handler, whose Celery task (sent with the same
-        ``machine.state`` shadow) is the state's task (ADR 0013). A fan-out's first states
-        keep their own steps, so one transaction never enters a whole Map's worth of them.
-        """
-        if step.thread_id != origin:
-            return False
-        thread = session.thread(step.thread_id)
-        return thread is not None and isinstance(state_of(machine, thread), TaskState)
-
-    def _fold(self, session: StepSession, machine: StateMachine, step: ScheduleStep) -> bool:
-        """Enter this state in the current transaction rather than in a task of its own?"""
-        if session.folded >= self.settings.fold_states:
-            return False
-        thread = session.thread(step.thread_id)
-        if thread is None or not isinstance(state_of(machine, thread), _FOLDABLE):
-            return False
-        session.folded += 1
-        return True
 
     def _schedule_task(
         self, session: StepSession, task: RunTask, now: datetime, lease: datetime
@@ -466,19 +374,6 @@ class Runtime:
             self.dispatcher.publish(messages)
         except Exception:  # the broker is down: the relay republishes once it is back
             log.exception("publishing %d message(s) failed; the relay will retry", len(messages))
-
-
-# States whose entry is safe in the transaction that reaches them: it completes at once
-# (Pass, Choice, Succeed, Fail) or leaves this one thread waiting for its handler task or
-# its timer (Task, Wait). Parallel and Map fan out, so they keep a step of their own.
-_FOLDABLE = (PassState, ChoiceState, SucceedState, FailState, TaskState, WaitState)
-
-
-def _joined(session: StepSession, decision: JoinBranches) -> BranchesJoined:
-    parent = session.thread(decision.parent_id)
-    assert parent is not None
-    results = joined_results(parent, session.children(parent.id))
-    return BranchesJoined(parent.id, decision.seq, results)
 
 
 __all__ = ["Dispatcher", "Runtime", "RuntimeSettings", "TaskFailed", "TaskSucceeded"]

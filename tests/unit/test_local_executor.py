@@ -6,9 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from engine.clock import FakeClock
+from engine.interpreter.seeded import step_rng
 from engine.interpreter.snapshot import ExecutionStatus, Phase
 from engine.interpreter.turn import Limits
-from engine.local import LocalExecutor, step_rng
+from engine.local import LocalExecutor
 from engine.resources import HandlerContext
 from tests.unit.interpreter.support import T0, build, header, lambda_arn, one, registry, run, types
 

@@ -21,18 +21,14 @@ from typing import Any
 from engine.asl.definition import compile_definition
 from engine.asl.model import StateMachine
 from engine.clock import FakeClock
+from engine.interpreter.activation import Inline, ThreadTable, activate, follow_ups
 from engine.interpreter.decisions import (
-    AbortChildren,
     Decision,
-    Deliver,
-    JoinBranches,
     RunTask,
     ScheduleStep,
     StartTimer,
 )
 from engine.interpreter.events import (
-    AbortRequested,
-    BranchesJoined,
     Event,
     StepDue,
     TaskFailed,
@@ -41,16 +37,16 @@ from engine.interpreter.events import (
     TimerFired,
 )
 from engine.interpreter.history import HistoryEvent
+from engine.interpreter.seeded import step_rng
 from engine.interpreter.snapshot import (
     ROOT_THREAD_ID,
     Execution,
     Thread,
     ThreadStatus,
-    joined_results,
 )
 from engine.interpreter.step import start, step
 from engine.interpreter.turn import Limits, StepResult
-from engine.local import LocalExecutor, LocalRun, step_rng
+from engine.local import LocalExecutor, LocalRun
 from engine.resources import Handler, HandlerRegistry
 
 Json = Any
@@ -198,40 +194,39 @@ class PureDriver:
         return result
 
     def _queue(self, decision: Decision) -> None:
-        if isinstance(decision, ScheduleStep):
+        events = follow_ups(decision, ThreadTable(self.threads))
+        if events is not None:
+            self.inbox.extend(events)
+        elif isinstance(decision, ScheduleStep):
             self.inbox.append(StepDue(decision.thread_id, decision.seq))
-        elif isinstance(decision, Deliver):
-            self.inbox.append(decision.event)
-        elif isinstance(decision, JoinBranches):
-            self.inbox.append(self._joined(decision))
-        elif isinstance(decision, AbortChildren):
-            self.inbox.extend(
-                AbortRequested(child.id)
-                for child in self.children(decision.parent_id)
-                if not child.ended
-            )
         elif isinstance(decision, RunTask):
             self.tasks.append(decision)
         elif isinstance(decision, StartTimer):
             self.timers.append(decision)
 
     def settle(self) -> None:
-        """Deliver internal events until only tasks and timers are left."""
-        while self.inbox:
-            self.deliver(self.inbox.popleft())
+        """Deliver internal events until only tasks and timers are left (one activation)."""
+        events = list(self.inbox)
+        self.inbox.clear()
+        table = ThreadTable(self.threads)
+        inline = Inline(all_steps=True)
+        done = activate(self.machine, self.execution, table, events, self.now, self.limits, inline)
+        self.execution = done.execution
+        self.threads.update(done.threads)
+        self.history.extend(done.history)
+        self.decisions.extend(done.decisions)
+        for effect in done.effects:
+            self._queue(effect)
+        for observer in self.observers:
+            observer(self)
 
     def children(self, parent_id: str) -> list[Thread]:
         """The children of a thread (every generation)."""
-        return [t for t in self.threads.values() if t.parent_id == parent_id]
+        return ThreadTable(self.threads).children(parent_id)
 
     def running_children(self, parent_id: str) -> int:
         """How many of a thread's children are RUNNING."""
         return sum(1 for t in self.children(parent_id) if t.status is ThreadStatus.RUNNING)
-
-    def _joined(self, decision: JoinBranches) -> BranchesJoined:
-        parent = self.threads[decision.parent_id]
-        results = joined_results(parent, self.children(parent.id))
-        return BranchesJoined(parent.id, decision.seq, results)
 
     @property
     def root(self) -> Thread:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import engine.local
+import engine.interpreter.activation
 from engine.clock import FakeClock
 from engine.interpreter.snapshot import ExecutionStatus, Thread, ThreadStatus
 from engine.interpreter.turn import StepResult
@@ -68,9 +68,10 @@ class RunningCounter:
 def running(monkeypatch: pytest.MonkeyPatch) -> RunningCounter:
     """Wrap the executor's calls to the pure core, to see every step's threads."""
     counter = RunningCounter()
-    step, start = engine.local.step, engine.local.start
-    monkeypatch.setattr(engine.local, "step", lambda *a, **k: counter.observe(step(*a, **k)))
-    monkeypatch.setattr(engine.local, "start", lambda *a, **k: counter.observe(start(*a, **k)))
+    module = engine.interpreter.activation
+    step, start = module.step, module.start
+    monkeypatch.setattr(module, "step", lambda *a, **k: counter.observe(step(*a, **k)))
+    monkeypatch.setattr(module, "start", lambda *a, **k: counter.observe(start(*a, **k)))
     return counter
 
 
