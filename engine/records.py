@@ -11,6 +11,8 @@ from typing import Any
 
 from engine.asl.model import StateMachine
 from engine.interpreter.history import HistoryEvent
+from engine.interpreter.snapshot import Execution
+from engine.interpreter.turn import iso_timestamp
 
 Json = Any
 
@@ -73,3 +75,31 @@ class Compiled:
     text: str
     machine: StateMachine
     role_arn: str = ""
+
+
+def execution_header(record: ExecutionRecord, role_arn: str, seed: int) -> Execution:
+    """The interpreter's execution header (``$$.Execution``, ``$$.StateMachine``) of ``record``.
+
+    The one conversion both backends use, so the context object cannot differ between them.
+
+    Args:
+        record: the execution as the API created it.
+        role_arn: the role it runs as -- as on AWS, a version execution's is the version's
+            (published with it), not the role the machine was updated to since; the API
+            resolves it into `Compiled.role_arn`.
+        seed: the execution's random seed (kept in the checkpoint for replays).
+
+    Returns:
+        The header of a RUNNING execution that has not emitted any event yet.
+    """
+    return Execution(
+        arn=record.arn,
+        name=record.name,
+        state_machine_arn=record.version_arn or record.machine_arn,
+        # arn:aws:states:REGION:ACCOUNT:stateMachine:NAME -- the name outlives a deleted machine
+        state_machine_name=record.machine_arn.split(":")[6],
+        role_arn=role_arn,
+        start_time=iso_timestamp(record.start_date),
+        input=record.input,
+        seed=seed,
+    )

@@ -22,14 +22,13 @@ from engine.interpreter.events import (
     TaskSucceeded,
 )
 from engine.interpreter.history import HistoryEvent
-from engine.interpreter.snapshot import ROOT_THREAD_ID, Execution
-from engine.interpreter.turn import Limits, iso_timestamp
+from engine.interpreter.snapshot import ROOT_THREAD_ID
+from engine.interpreter.turn import Limits
 from engine.local import LocalDriver, LocalExecutor, LocalRun
-from engine.records import Compiled, ExecutionRecord, MachineRecord
+from engine.records import Compiled, ExecutionRecord, MachineRecord, execution_header
 from engine.resources import DEFAULT_REGISTRY, HandlerRegistry
 
 Json = Any
-DEFAULT_ROLE = "arn:aws:iam::111111111111:role/stepline"
 
 
 class LocalBackend:
@@ -95,17 +94,7 @@ class LocalBackend:
         """Run ``record`` to completion with the local executor."""
         with self._lock:
             self._executions[record.arn] = record
-        machine = self._machines.get(record.machine_arn)
-        header = Execution(
-            arn=record.arn,
-            name=record.name,
-            state_machine_arn=record.version_arn or record.machine_arn,
-            state_machine_name=machine.name if machine else record.machine_arn.split(":")[-1],
-            role_arn=machine.role_arn if machine else DEFAULT_ROLE,
-            start_time=iso_timestamp(record.start_date),
-            input=record.input,
-            seed=seed,
-        )
+        header = execution_header(record, compiled.role_arn, seed)
         driver = self.executor.start(compiled.machine, header)
         if not driver.run_state.finished:
             self._drivers[record.arn] = driver  # waiting for a callback (or a stop)
