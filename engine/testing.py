@@ -1,8 +1,11 @@
 """Fakes for tests of code built on stepline: one per seam.
 
-`InMemoryDispatcher` stands in for Celery: it keeps published messages in a list, and
-:meth:`InMemoryDispatcher.run_all` delivers them to a `Runtime` in-process (optionally
-each twice, or shuffled), running handlers from a registry.
+`InMemoryDispatcher` stands in for Celery (as dramatiq's StubBroker stands in for a
+broker): it keeps published messages in a list, and :meth:`InMemoryDispatcher.join`
+hands them to the same consumer path the Celery tasks use (:func:`engine.consumer.consume`)
+until nothing is left, firing timers as a fake clock reaches them (optionally delivering
+each message twice, or shuffled). Whatever a consumer raises — a handler crash the worker
+would log, a bug in the runtime — propagates out of ``join`` to the test.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import random
 from collections import deque
 from typing import Any
 
+from engine.clock import Clock
+from engine.consumer import consume, message_args
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime
+from engine.store.kinds import MessageKind
 from engine.store.repository import OutboxMessage
-from engine.worker import execute_task
 
 Json = Any
 
@@ -53,7 +58,7 @@ class InMemoryDispatcher:
                 shuffle.shuffle(batch)
             for message in batch:
                 if (
-                    message.kind == "timer"
+                    message.kind == MessageKind.TIMER
                     and message.available_at
                     and (message.available_at > runtime.clock.now())
                 ):
@@ -65,46 +70,54 @@ class InMemoryDispatcher:
         self.queue.extend(waiting)
         return delivered
 
+    def join(
+        self,
+        runtime: Runtime,
+        handlers: HandlerRegistry,
+        clock: Clock,
+        *,
+        duplicate: bool = False,
+        shuffle: random.Random | None = None,
+        max_rounds: int = 10_000,
+    ) -> None:
+        """Run until nothing is left: deliver messages, then move ``clock`` to the next timer.
+
+        ``clock`` is the runtime's fake clock; with a real one, ``join`` waits for timers.
+        """
+        for _ in range(max_rounds):
+            self.run_all(runtime, handlers, duplicate=duplicate, shuffle=shuffle)
+            next_due = runtime.store.next_timer_due()
+            if next_due is None and not self.queue:
+                return
+            if next_due is not None:
+                clock.sleep_until(next_due)
+            fired = runtime.fire_due_timers()
+            if not fired and not self.queue:
+                return
+
 
 def deliver(runtime: Runtime, handlers: HandlerRegistry, message: OutboxMessage) -> None:
-    """What the Celery tasks do with one message, in-process.
+    """What a Celery worker does with one message, in-process (the same consumer path).
 
     Before a handler's outcome is reported, timers that fell due while it ran (a fake
     clock advanced by the handler) fire first, as they would on a real worker fleet.
     """
-    if message.kind == "step":
-        runtime.advance(message.execution_id, message.thread_id, message.seq)
-    elif message.kind == "timer" and message.timer_id is not None:
-        runtime.fire_timer(message.timer_id)
-    elif message.kind == "task":
-        execute_task(
-            runtime,
-            handlers,
-            message.execution_id,
-            message.thread_id,
-            message.seq,
-            before_report=runtime.fire_due_timers,
-        )
+    kind = MessageKind(message.kind)
+    args = message_args(message)
+    consume(runtime, handlers, kind, args, before_report=runtime.fire_due_timers)
 
 
 def drain(
     runtime: Runtime,
     dispatcher: InMemoryDispatcher,
     handlers: HandlerRegistry,
-    clock: Any,
+    clock: Clock,
     *,
     duplicate: bool = False,
     shuffle: random.Random | None = None,
     max_rounds: int = 10_000,
 ) -> None:
-    """Run until nothing is left: deliver messages, then jump the fake clock to the next timer."""
-    for _ in range(max_rounds):
-        dispatcher.run_all(runtime, handlers, duplicate=duplicate, shuffle=shuffle)
-        next_due = runtime.store.next_timer_due()
-        if next_due is None and not dispatcher.queue:
-            return
-        if next_due is not None:
-            clock.sleep_until(next_due)
-        fired = runtime.fire_due_timers()
-        if not fired and not dispatcher.queue:
-            return
+    """``dispatcher.join(...)``: run until nothing is left."""
+    dispatcher.join(
+        runtime, handlers, clock, duplicate=duplicate, shuffle=shuffle, max_rounds=max_rounds
+    )

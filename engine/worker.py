@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -63,16 +64,26 @@ def _invoke(handlers: HandlerRegistry, call: TaskCall, thread_id: str, seq: int)
 class LeaseKeeper:
     """Renews the claims of every handler running in this process, from one thread.
 
-    A claim is renewed at least every third of the lease while its handler runs, so the
-    relay never hands a live task to another worker. One thread per process rather than
-    one per handler run: starting a thread costs more than a no-op handler.
+    A claim is renewed once a third of the lease has passed since it was taken or last
+    renewed, so the relay never hands a live task to another worker. One thread per
+    process rather than one per handler run: starting a thread costs more than a no-op
+    handler. The thread only calls :meth:`renew_due` on the runtime's clock; tests call
+    it themselves on a fake clock and start no thread (``background=False``).
     """
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, background: bool = True) -> None:
         self.runtime = runtime
+        self.clock = runtime.clock
+        self.background = background
         self._running: dict[tuple[int, str, int], int] = {}
+        self._renewed_at: dict[tuple[int, str, int], datetime] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+
+    @property
+    def interval(self) -> timedelta:
+        """How long a claim goes between renewals: a third of the lease."""
+        return timedelta(seconds=self.runtime.settings.lease_seconds / 3)
 
     @contextmanager
     def holding(self, execution_id: int, thread_id: str, seq: int) -> Iterator[None]:
@@ -80,7 +91,8 @@ class LeaseKeeper:
         key = (execution_id, thread_id, seq)
         with self._lock:
             self._running[key] = self._running.get(key, 0) + 1
-            if self._thread is None or not self._thread.is_alive():
+            self._renewed_at.setdefault(key, self.clock.now())  # claimed just before
+            if self.background and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(
                     target=self._loop, daemon=True, name="stepline-leases"
                 )
@@ -91,19 +103,32 @@ class LeaseKeeper:
             with self._lock:
                 self._running[key] -= 1
                 if not self._running[key]:
-                    del self._running[key]
+                    del self._running[key], self._renewed_at[key]
+
+    def renew_due(self) -> list[tuple[int, str, int]]:
+        """Renew every held claim whose last renewal is an interval old; returns them."""
+        now = self.clock.now()
+        with self._lock:
+            due = [key for key, at in self._renewed_at.items() if now - at >= self.interval]
+        renewed = []
+        for key in due:
+            try:
+                self.runtime.renew_task_lease(*key)
+            except Exception:  # a failed renewal only risks a duplicate run, never a loss
+                continue
+            renewed.append(key)
+            with self._lock:
+                if key in self._renewed_at:
+                    self._renewed_at[key] = now
+        return renewed
 
     def _loop(self) -> None:
-        interval = max(self.runtime.settings.lease_seconds / 3, 0.5)
+        # Wakes a few times per interval so a claim taken between two wake-ups is renewed
+        # well before a third of its lease is gone.
+        pause = max(self.interval.total_seconds() / 4, 0.1)
         while True:  # the keeper lives as long as its process (a daemon thread)
-            time.sleep(interval)
-            with self._lock:
-                keys = list(self._running)
-            for key in keys:
-                try:
-                    self.runtime.renew_task_lease(*key)
-                except Exception:  # a failed renewal only risks a duplicate run, never a loss
-                    continue
+            time.sleep(pause)
+            self.renew_due()
 
 
 _keepers: WeakKeyDictionary[Runtime, LeaseKeeper] = WeakKeyDictionary()

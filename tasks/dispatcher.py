@@ -8,11 +8,9 @@ from typing import Any
 from celery import Celery, group
 
 from config.settings import Settings
+from engine.consumer import TASK_NAMES, message_args
+from engine.store.kinds import MessageKind
 from engine.store.repository import OutboxMessage
-
-STEP_TASK = "stepline.step"
-RUN_TASK = "stepline.run_task"
-TIMER_TASK = "stepline.fire_timer"
 
 
 class CeleryDispatcher:
@@ -35,10 +33,9 @@ class CeleryDispatcher:
         options: dict[str, Any] = {"queue": message.queue or self.settings.steps_queue}
         if message.shadow:
             options["shadow"] = message.shadow
-        if message.kind == "timer":
+        kind = MessageKind(message.kind)
+        if kind is MessageKind.TIMER:
             due = message.available_at or datetime.now(UTC)
             options["countdown"] = max(0.0, (due - datetime.now(UTC)).total_seconds())
-            return self.app.signature(TIMER_TASK, args=(message.timer_id,), **options)
-        name = RUN_TASK if message.kind == "task" else STEP_TASK
-        args = (message.execution_id, message.thread_id, message.seq)
+        name, args = TASK_NAMES[kind], message_args(message)
         return self.app.signature(name, args=args, immutable=True, **options)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from engine.consumer import TASK_NAMES, consume
+from engine.store.kinds import MessageKind
 from tasks import wiring
 from tasks.app import app
-from tasks.dispatcher import STEP_TASK
 
 
-@app.task(name=STEP_TASK, ignore_result=True, acks_late=True)
+@app.task(name=TASK_NAMES[MessageKind.STEP], ignore_result=True, acks_late=True)
 def step(execution_id: int, thread_id: str, seq: int) -> None:
     """Enter the state of ``thread_id`` (a stale or duplicate message does nothing)."""
-    wiring.runtime().advance(execution_id, thread_id, seq)
+    consume(wiring.runtime(), wiring.handlers(), MessageKind.STEP, (execution_id, thread_id, seq))

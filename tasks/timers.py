@@ -6,16 +6,21 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from engine.consumer import TASK_NAMES, consume
 from engine.store.db import make_engine
+from engine.store.kinds import MessageKind
 from tasks import wiring
 from tasks.app import app
-from tasks.dispatcher import TIMER_TASK
 
 
-@app.task(name=TIMER_TASK, ignore_result=True, acks_late=True)
-def fire_timer(timer_id: int) -> None:
-    """A timer's countdown message arrived: fire it if it is due and not yet fired."""
-    wiring.runtime().fire_timer(timer_id)
+@app.task(name=TASK_NAMES[MessageKind.TIMER], ignore_result=True, acks_late=True)
+def fire_timer(*address: int | str) -> None:
+    """A timer's countdown message arrived: fire it if it is due and not yet fired.
+
+    ``address``: ``(execution_id, thread_id, seq, kind)``; a message sent by an older
+    release carries the timer's row id alone, and still fires it.
+    """
+    consume(wiring.runtime(), wiring.handlers(), MessageKind.TIMER, address)
 
 
 @app.task(name="stepline.fire_due_timers", ignore_result=True)
