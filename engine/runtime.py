@@ -11,15 +11,14 @@ and changes nothing. Recovery is the engine's job, not the broker's.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from engine.asl.definition import stored_model
 from engine.asl.model import StateMachine
-from engine.asl.parse import build_state_machine
 from engine.clock import Clock
 from engine.interpreter.activation import Activation, Effect, Inline, activate, begin
 from engine.interpreter.decisions import (
@@ -119,7 +118,7 @@ class Runtime:
         ``machine``: the definition's model when the caller has it (else parsed here).
         """
         now = self.clock.now()
-        machine = machine or build_state_machine(json.loads(definition))
+        machine = machine or stored_model(definition)
         header = execution_header(record, role_arn, seed)
         with self.store.session() as session:
             execution_id = session.create_execution(record, definition, header)
@@ -282,7 +281,7 @@ class Runtime:
         digest = session.definition_hash
         machine = self._machines.get(digest)
         if machine is None:
-            machine = build_state_machine(json.loads(session.definition_text()))
+            machine = stored_model(session.definition_text())
             if len(self._machines) >= 256:
                 self._machines.clear()
             self._machines[digest] = machine

@@ -51,3 +51,15 @@ def compile_definition(
     if diagnostics:
         raise InvalidDefinition(diagnostics)
     return build_state_machine(raw)
+
+
+def stored_model(definition: str) -> StateMachine:
+    """The model of a definition the API accepted earlier (e.g. read back from the store).
+
+    Parsed with the API's own loader, so whatever text the API accepts -- JSON or YAML --
+    also runs on a worker; not validated again: it was when it was accepted.
+
+    Raises:
+        DefinitionSyntaxError: the text is not JSON/YAML (it was never accepted).
+    """
+    return build_state_machine(load_definition_text(definition))

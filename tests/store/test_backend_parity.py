@@ -6,14 +6,17 @@ PostgreSQL, driven in-process with `InMemoryDispatcher`).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
+import engine
 from engine.api import Client
 from engine.backends.durable import DurableBackend
 from engine.backends.local import LocalBackend
@@ -25,6 +28,7 @@ from engine.store.migrate import upgrade
 from engine.store.repository import Store
 from engine.testing import InMemoryDispatcher, drain
 from tests.unit.interpreter.support import T0
+from tests.unit.test_examples import EXAMPLES, SHIPPED
 
 Json = Any
 FIRST_ROLE = "arn:aws:iam::111111111111:role/first"
@@ -62,17 +66,32 @@ class Harness:
         return json.loads(described["output"])
 
 
-def local_harness(handlers: HandlerRegistry | None = None) -> Harness:
+def _handlers() -> HandlerRegistry:
+    """The examples' handlers (registered on import, like ``--handlers``) and ``noop``."""
+    spec = importlib.util.spec_from_file_location("order_handlers", EXAMPLES / "order_handlers.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    with patch.object(engine, "handler", HANDLERS.handler):
+        spec.loader.exec_module(module)
+    return HANDLERS
+
+
+HANDLERS = HandlerRegistry()
+HANDLERS.register("noop", lambda event, context: None)
+
+
+def local_harness() -> Harness:
     """A client over the in-memory backend."""
     clock = FakeClock(T0)
-    backend = LocalBackend(handlers=handlers or HandlerRegistry(), clock=clock)
+    backend = LocalBackend(handlers=_handlers(), clock=clock)
     return Harness(Client(backend, clock=clock))
 
 
-def durable_harness(store: Store, handlers: HandlerRegistry | None = None) -> Harness:
+def durable_harness(store: Store) -> Harness:
     """A client over the SQL store, its messages delivered in-process."""
     clock, dispatcher = FakeClock(T0), InMemoryDispatcher()
-    handlers = handlers or HandlerRegistry()
+    handlers = _handlers()
     runtime = Runtime(store, dispatcher, clock)
     client = Client(DurableBackend(store, runtime, handlers), clock=clock)
     return Harness(client, lambda: drain(runtime, dispatcher, handlers, clock))
@@ -123,3 +142,104 @@ def test_a_version_execution_runs_as_the_versions_role(harness: Harness) -> None
         "name": "roles",
     }
     assert harness.output(of_machine) == {"role": SECOND_ROLE, "machine": arn, "name": "roles"}
+
+
+YAML = """\
+# YAML, with JSON's meaning
+StartAt: Greet
+States:
+  Greet:
+    Type: Pass
+    Parameters:
+      greeting.$: States.Format('Hello, {}!', $.name)
+      on: 2016-03-14T01:59:00Z
+    Next: Done
+  Done:
+    Type: Succeed
+"""
+
+
+def test_a_yaml_definition_runs_to_completion(harness: Harness) -> None:
+    # Given a state machine written in YAML (as the README advertises)
+    arn = harness.client.create_state_machine(name="hello", definition=YAML, roleArn=FIRST_ROLE)[
+        "stateMachineArn"
+    ]
+    # When an execution runs
+    execution = harness.client.start_execution(stateMachineArn=arn, input='{"name": "Ada"}')
+    # Then it succeeds as the JSON equivalent would, on every backend
+    assert harness.output(execution["executionArn"]) == {
+        "greeting": "Hello, Ada!",
+        "on": "2016-03-14T01:59:00Z",
+    }
+
+
+WAITING_YAML = """\
+StartAt: Hold
+States:
+  Hold:
+    Type: Task
+    Resource: arn:aws:states:::lambda:invoke.waitForTaskToken
+    Parameters:
+      FunctionName: noop
+      Payload:
+        token.$: $$.Task.Token
+    End: true
+"""
+
+
+def test_a_yaml_execution_can_be_stopped(harness: Harness) -> None:
+    # Given a YAML machine whose execution waits for a callback
+    client = harness.client
+    arn = client.create_state_machine(name="hold", definition=WAITING_YAML, roleArn=FIRST_ROLE)[
+        "stateMachineArn"
+    ]
+    execution = client.start_execution(stateMachineArn=arn)["executionArn"]
+    harness.settle()
+    # When it is stopped (``stepline stop``)
+    client.stop_execution(executionArn=execution, error="Operator", cause="no longer needed")
+    # Then it ended ABORTED with the operator's error
+    described = client.describe_execution(executionArn=execution)
+    assert (described["status"], described["error"]) == ("ABORTED", "Operator")
+
+
+# Every definition in examples/, with the inputs the examples' README runs it with.
+EXAMPLE_RUNS = {
+    "hello.asl.yaml": [('{"name": "Ada"}', "SUCCEEDED", {"greeting": "Hello, Ada!"})],
+    "order_processing.asl.json": [
+        ("@order_input.json", "SUCCEEDED", SHIPPED),
+        ("@order_input_out_of_stock.json", "FAILED", None),
+    ],
+}
+
+
+def test_every_example_definition_has_a_run_here() -> None:
+    # Then no example definition escapes the run on both backends below
+    assert sorted(EXAMPLE_RUNS) == sorted(p.name for p in EXAMPLES.glob("*.asl.*"))
+
+
+@pytest.mark.parametrize(
+    ("definition", "payload", "status", "output"),
+    [
+        pytest.param(name, *run, id=f"{name}-{index}")
+        for name, runs in EXAMPLE_RUNS.items()
+        for index, run in enumerate(runs)
+    ],
+)
+def test_every_example_runs_on_every_backend(
+    harness: Harness, definition: str, payload: str, status: str, output: Json
+) -> None:
+    # Given an example definition and one of its inputs
+    text = (EXAMPLES / definition).read_text()
+    if payload.startswith("@"):
+        payload = (EXAMPLES / payload[1:]).read_text()
+    machine = harness.client.create_state_machine(
+        name=definition.split(".")[0], definition=text, roleArn=FIRST_ROLE
+    )["stateMachineArn"]
+    # When it runs
+    arn = harness.client.start_execution(stateMachineArn=machine, input=payload)["executionArn"]
+    harness.settle()
+    # Then it ends as documented
+    described = harness.client.describe_execution(executionArn=arn)
+    assert described["status"] == status, described
+    if output is not None:
+        assert json.loads(described["output"]) == output
