@@ -22,18 +22,14 @@ from typing import Any
 
 import psycopg
 import redis
-from celery import Celery
 
-from config.celery import celery_config
 from config.settings import Settings
+from engine import connect
 from engine.api import Client
-from engine.backends.durable import DurableBackend
 from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from engine.store.repository import Store
-from tasks import wiring
-from tasks.dispatcher import CeleryDispatcher
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLE = "arn:aws:iam::111111111111:role/stepline-bench"
@@ -205,11 +201,9 @@ class SteplineFleet:
 
 
 def build_client(config: Settings, store: Store) -> tuple[Client, Runtime]:
-    """A durable client publishing through Celery (without importing the worker's app)."""
-    app = Celery("stepline")
-    app.conf.update(celery_config(config))
-    runtime = wiring.build_runtime(config, CeleryDispatcher(app, config), store)
-    return Client(DurableBackend(store, runtime)), runtime
+    """A durable client publishing through Celery (`engine.connect`), and its runtime."""
+    client = connect(config, store=store)
+    return client, client.backend.runtime  # type: ignore[attr-defined]
 
 
 @contextmanager

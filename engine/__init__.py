@@ -1,29 +1,59 @@
 """stepline: Amazon States Language state machines, run durably on Celery.
 
-The public surface::
+The public surface (everything else may move)::
 
     import engine
 
     @engine.handler("charge_card")          # a Lambda-style handler, by function name
     def charge_card(event, context): ...
 
-    client = engine.Client()                # boto3-shaped Step Functions API
+    client = engine.connect()               # durable: SQL store + Celery, from STEPLINE_*
+    client = engine.Client.local()          # in-process, nothing stored
 """
+
+from importlib.metadata import PackageNotFoundError, version
 
 from engine.api import Client
 from engine.clock import Clock, FakeClock, SystemClock
+from engine.composition import connect
 from engine.errors import (
     ClientError,
     DefinitionError,
     DefinitionSyntaxError,
     Diagnostic,
     ErrorName,
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionLimitExceeded,
+    InvalidArn,
     InvalidDefinition,
+    InvalidDefinitionRequest,
+    InvalidExecutionInput,
+    InvalidName,
+    InvalidOutput,
+    InvalidToken,
+    MissingRequiredParameter,
+    StateMachineAlreadyExists,
+    StateMachineDeleting,
+    StateMachineDoesNotExist,
+    StateMachineTypeNotSupported,
     StatesError,
     SteplineError,
+    StoreError,
+    StoreNotMigrated,
+    StoreUnreachable,
+    TaskDoesNotExist,
+    TaskTimedOut,
+    ValidationException,
 )
 from engine.interpreter.snapshot import ExecutionStatus
+from engine.loading import HandlerModuleError
 from engine.resources import DEFAULT_REGISTRY, HandlerContext, HandlerRegistry
+
+try:
+    __version__ = version("stepline")
+except PackageNotFoundError:  # run from a checkout that was never installed
+    __version__ = "0+unknown"
 
 registry = DEFAULT_REGISTRY
 """The default registry: workers and ``stepline run`` resolve Task resources here."""
@@ -39,14 +69,37 @@ __all__ = [
     "DefinitionSyntaxError",
     "Diagnostic",
     "ErrorName",
+    "ExecutionAlreadyExists",
+    "ExecutionDoesNotExist",
+    "ExecutionLimitExceeded",
     "ExecutionStatus",
     "FakeClock",
     "HandlerContext",
+    "HandlerModuleError",
     "HandlerRegistry",
+    "InvalidArn",
     "InvalidDefinition",
+    "InvalidDefinitionRequest",
+    "InvalidExecutionInput",
+    "InvalidName",
+    "InvalidOutput",
+    "InvalidToken",
+    "MissingRequiredParameter",
+    "StateMachineAlreadyExists",
+    "StateMachineDeleting",
+    "StateMachineDoesNotExist",
+    "StateMachineTypeNotSupported",
     "StatesError",
     "SteplineError",
+    "StoreError",
+    "StoreNotMigrated",
+    "StoreUnreachable",
     "SystemClock",
+    "TaskDoesNotExist",
+    "TaskTimedOut",
+    "ValidationException",
+    "__version__",
+    "connect",
     "handler",
     "registry",
 ]

@@ -10,8 +10,11 @@ The tree::
     │   ├── StatesTerminalError         a failure Retry/Catch never handle
     │   └── StatesRuntimeError          a runtime failure whose cause AWS prefixes with
     │                                   "An error occurred while executing the state ..."
-    └── ClientError                     an API call refused, with boto3's error code
-        ├── ExecutionDoesNotExist, InvalidDefinition, InvalidExecutionInput, ...
+    ├── ClientError                     an API call refused, with boto3's error code
+    │   ├── ExecutionDoesNotExist, InvalidDefinitionRequest, InvalidExecutionInput, ...
+    └── StoreError                      the SQL store cannot be used as configured
+        ├── StoreUnreachable            no connection (wrong URL, server down)
+        └── StoreNotMigrated            its schema is not the code's: run `stepline db upgrade`
 
 `StatesError` is data, not control flow across layers: the interpreter catches it at the
 state boundary and turns it into Retry, Catch or a failed thread.
@@ -148,36 +151,144 @@ class ClientError(SteplineError):
         self.response = {"Error": {"Code": self.code, "Message": message}}
 
 
-def _client_error(code: str, doc: str) -> type[ClientError]:
-    return type(code, (ClientError,), {"code": code, "__doc__": doc})
+class ExecutionDoesNotExist(ClientError):
+    """No execution has that ARN."""
+
+    code = "ExecutionDoesNotExist"
 
 
-ExecutionDoesNotExist = _client_error("ExecutionDoesNotExist", "No execution has that ARN.")
-ExecutionAlreadyExists = _client_error(
-    "ExecutionAlreadyExists", "An execution with that name exists with a different input."
-)
-ExecutionLimitExceeded = _client_error("ExecutionLimitExceeded", "Too many executions run.")
-InvalidArn = _client_error("InvalidArn", "The ARN is malformed.")
-# Named apart from the validator's `InvalidDefinition`; its boto3 code is the same.
-InvalidDefinitionRequest = _client_error("InvalidDefinition", "The ASL definition is invalid.")
-InvalidDefinitionRequest.__name__ = InvalidDefinitionRequest.__qualname__ = (
-    "InvalidDefinitionRequest"
-)
-InvalidExecutionInput = _client_error("InvalidExecutionInput", "The input is not valid JSON.")
-InvalidName = _client_error("InvalidName", "The name is not allowed.")
-InvalidToken = _client_error("InvalidToken", "The task token is not valid.")
-InvalidOutput = _client_error("InvalidOutput", "The task output is not valid JSON.")
-MissingRequiredParameter = _client_error("MissingRequiredParameter", "A parameter is missing.")
-StateMachineAlreadyExists = _client_error(
-    "StateMachineAlreadyExists", "A state machine with that name and another definition exists."
-)
-StateMachineDoesNotExist = _client_error(
-    "StateMachineDoesNotExist", "No state machine has that ARN."
-)
-StateMachineDeleting = _client_error("StateMachineDeleting", "The state machine is being deleted.")
-StateMachineTypeNotSupported = _client_error(
-    "StateMachineTypeNotSupported", "The operation is not supported for this type."
-)
-TaskDoesNotExist = _client_error("TaskDoesNotExist", "No task waits for that token.")
-TaskTimedOut = _client_error("TaskTimedOut", "The task already timed out.")
-ValidationException = _client_error("ValidationException", "A request field is invalid.")
+class ExecutionAlreadyExists(ClientError):
+    """An execution with that name exists with a different input, or has ended."""
+
+    code = "ExecutionAlreadyExists"
+
+
+class ExecutionLimitExceeded(ClientError):
+    """Too many executions are running."""
+
+    code = "ExecutionLimitExceeded"
+
+
+class InvalidArn(ClientError):
+    """The ARN is malformed."""
+
+    code = "InvalidArn"
+
+
+class InvalidDefinitionRequest(ClientError):
+    """The ASL definition is invalid (boto3 code ``InvalidDefinition``).
+
+    Named apart from the validator's `InvalidDefinition`, which carries diagnostics; the
+    API raises this one, with boto3's code.
+    """
+
+    code = "InvalidDefinition"
+
+
+class InvalidExecutionInput(ClientError):
+    """The execution input is not valid JSON, is too large or too deeply nested."""
+
+    code = "InvalidExecutionInput"
+
+
+class InvalidName(ClientError):
+    """The name is not allowed."""
+
+    code = "InvalidName"
+
+
+class InvalidToken(ClientError):
+    """The task token is not valid."""
+
+    code = "InvalidToken"
+
+
+class InvalidOutput(ClientError):
+    """The task output is not valid JSON."""
+
+    code = "InvalidOutput"
+
+
+class MissingRequiredParameter(ClientError):
+    """A required request parameter is missing."""
+
+    code = "MissingRequiredParameter"
+
+
+class StateMachineAlreadyExists(ClientError):
+    """A state machine with that name and another definition or role exists."""
+
+    code = "StateMachineAlreadyExists"
+
+
+class StateMachineDoesNotExist(ClientError):
+    """No state machine has that ARN."""
+
+    code = "StateMachineDoesNotExist"
+
+
+class StateMachineDeleting(ClientError):
+    """The state machine is being deleted."""
+
+    code = "StateMachineDeleting"
+
+
+class StateMachineTypeNotSupported(ClientError):
+    """The operation is not supported for this state machine type."""
+
+    code = "StateMachineTypeNotSupported"
+
+
+class TaskDoesNotExist(ClientError):
+    """No task waits for that token."""
+
+    code = "TaskDoesNotExist"
+
+
+class TaskTimedOut(ClientError):
+    """The task already timed out (or its execution ended)."""
+
+    code = "TaskTimedOut"
+
+
+class ValidationException(ClientError):
+    """A request field is invalid (e.g. over its length limit)."""
+
+    code = "ValidationException"
+
+
+class StoreError(SteplineError):
+    """The SQL store (``STEPLINE_DATABASE_URL``) cannot be used as configured.
+
+    Attributes:
+        url: the store's URL, password hidden.
+    """
+
+    def __init__(self, message: str, url: str):
+        super().__init__(message)
+        self.url = url
+
+
+class StoreUnreachable(StoreError, ConnectionError):
+    """No connection to the store: the URL is wrong or its server is down."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(
+            f"cannot connect to the store at {url} ({reason}): check STEPLINE_DATABASE_URL "
+            "and that the database server is running",
+            url,
+        )
+        self.reason = reason
+
+
+class StoreNotMigrated(StoreError):
+    """The store's schema is not the one this code needs."""
+
+    def __init__(self, url: str, revision: str | None, head: str | None):
+        super().__init__(
+            f"the store at {url} is at schema revision {revision or 'none (empty)'}, this "
+            f"stepline needs {head}: run `stepline db upgrade`",
+            url,
+        )
+        self.revision = revision
+        self.head = head

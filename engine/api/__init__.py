@@ -3,7 +3,7 @@
 Same method names (snake_case), same request fields (camelCase keyword arguments, as
 boto3 takes them), same response dicts and ARN formats, same error codes::
 
-    client = Client()                      # local: in-process, in-memory
+    client = Client.local()                # in-process, in-memory (engine.connect(): durable)
     machine = client.create_state_machine(name="orders", definition=text, roleArn=role)
     run = client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
     client.describe_execution(executionArn=run["executionArn"])["status"]
@@ -21,10 +21,17 @@ from engine import errors
 from engine.api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
 from engine.api.executions import ExecutionOperations
 from engine.api.machines import MachineOperations
+from engine.clock import Clock
+from engine.interpreter.turn import Limits
+from engine.resources import HandlerRegistry
 
 
 class Client(MachineOperations, ExecutionOperations):
-    """The boto3-shaped Step Functions client."""
+    """The boto3-shaped Step Functions client.
+
+    Build it with `engine.connect` (durable: SQL store, Celery workers) or `Client.local`
+    (in-process, nothing stored).
+    """
 
     exceptions = SimpleNamespace(
         **{
@@ -32,6 +39,7 @@ class Client(MachineOperations, ExecutionOperations):
             for cls in (
                 errors.ExecutionDoesNotExist,
                 errors.ExecutionAlreadyExists,
+                errors.ExecutionLimitExceeded,
                 errors.InvalidArn,
                 errors.InvalidDefinitionRequest,
                 errors.InvalidExecutionInput,
@@ -41,6 +49,7 @@ class Client(MachineOperations, ExecutionOperations):
                 errors.MissingRequiredParameter,
                 errors.StateMachineAlreadyExists,
                 errors.StateMachineDoesNotExist,
+                errors.StateMachineDeleting,
                 errors.StateMachineTypeNotSupported,
                 errors.TaskDoesNotExist,
                 errors.TaskTimedOut,
@@ -49,6 +58,33 @@ class Client(MachineOperations, ExecutionOperations):
         },
         ClientError=errors.ClientError,
     )
+
+    @classmethod
+    def local(
+        cls,
+        handlers: HandlerRegistry | None = None,
+        *,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> Client:
+        """An in-process client: executions run synchronously in memory, nothing is stored.
+
+        Args:
+            handlers: the registry Task resources resolve in (default: ``engine.registry``).
+            clock: the clock executions run on (a `FakeClock` makes Waits instant).
+            limits: AWS's service limits (default: AWS's values).
+            region: the region in ARNs.
+            account: the account in ARNs.
+
+        Returns:
+            A client on the local backend.
+        """
+        from engine.backends.local import LocalBackend
+
+        backend = LocalBackend(handlers=handlers, clock=clock, limits=limits)
+        return cls(backend, clock=backend.clock, limits=limits, region=region, account=account)
 
 
 __all__ = ["DEFAULT_ACCOUNT", "DEFAULT_REGION", "Backend", "Client"]

@@ -12,7 +12,8 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from engine import errors
-from engine.asl.definition import MAX_DEFINITION_BYTES, load_and_check
+from engine.asl.definition import load_and_check
+from engine.asl.load import definition_size_bytes
 from engine.asl.parse import build_state_machine
 from engine.clock import Clock, SystemClock
 from engine.errors import DefinitionSyntaxError, Diagnostic
@@ -92,7 +93,8 @@ def require(value: Any, name: str) -> Any:
 def _check(text: str, machine_type: str) -> tuple[Json, list[Diagnostic]]:
     """The definition's JSON and every problem with it (syntax errors included)."""
     try:
-        return load_and_check(text, state_machine_type=machine_type, max_bytes=MAX_DEFINITION_BYTES)
+        # The size was checked first, against the client's limit (`ClientBase._check_size`).
+        return load_and_check(text, state_machine_type=machine_type, max_bytes=None)
     except DefinitionSyntaxError as exc:
         return None, [Diagnostic("/", str(exc), "INVALID_JSON_DESCRIPTION")]
     except errors.InvalidDefinition as exc:
@@ -138,13 +140,27 @@ class ClientBase:
     # --- state machines -------------------------------------------------------------
 
     def _diagnostics(self, text: str, machine_type: str) -> list[Diagnostic]:
+        self._check_size(text)
         return _check(text, machine_type)[1]
+
+    def _check_size(self, text: str) -> None:
+        """Refuse a definition over the size limit, as AWS does: before reading it."""
+        if not isinstance(text, str | bytes):
+            return  # not text: the definition's own checks refuse it
+        size, limit = definition_size_bytes(text), self.limits.definition_bytes
+        if size > limit:
+            raise errors.ValidationException(
+                "1 validation error detected: Value at 'definition' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {limit} "
+                f"(received {size} bytes)"
+            )
 
     def _compile(self, text: str, machine_type: str) -> Compiled:
         if not isinstance(text, str):
             raise errors.ValidationException(
                 f"definition: expected a string holding JSON or YAML, got {type(text).__name__}"
             )
+        self._check_size(text)
         return _compile_text(text, machine_type)
 
     def _compiled(self, record: MachineRecord, version: VersionRecord | None) -> Compiled:

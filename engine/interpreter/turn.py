@@ -28,6 +28,7 @@ class Limits:
     variables_bytes: int = 10 * 1024 * 1024
     history_events: int = 25_000
     max_wait_seconds: int = 2**31 - 1  # AWS: "Wait state delay is too long" beyond this
+    definition_bytes: int = 1024 * 1024  # checked by the API before a definition is parsed
 
 
 @dataclass(frozen=True)

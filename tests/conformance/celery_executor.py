@@ -36,6 +36,7 @@ def celery_environment() -> Iterator[CeleryCases]:
             "STEPLINE_LEASE_SECONDS": "30",
         }
     )
+    from engine import connect
     from engine.store.migrate import upgrade
     from tasks import wiring
     from tasks.app import app, serving_queues
@@ -47,28 +48,24 @@ def celery_environment() -> Iterator[CeleryCases]:
     with ExitStack() as stack:
         stack.enter_context(embedded_worker(app, serving_queues(config), concurrency=4))
         stack.enter_context(beat_loop(runtime, 0.25))
-        yield CeleryCases(runtime)
+        yield CeleryCases(connect(config, store=runtime.store))
 
 
 class CeleryCases:
-    """Runs cases against the durable backend served by the embedded worker."""
+    """Runs cases against the durable client served by the embedded worker."""
 
-    def __init__(self, runtime: Any) -> None:
-        from engine.backends.durable import DurableBackend
-
-        self.runtime = runtime
-        self.backend = DurableBackend(runtime.store, runtime)
+    def __init__(self, client: Any) -> None:
+        self._client = client
 
     def client(self, handlers: Any) -> Any:
-        """A client on the durable backend; ``handlers`` become the worker's registry."""
+        """The durable client; ``handlers`` become the registry of the worker and the client."""
         import engine
-        from engine.api import Client
-        from engine.backends.local import LocalBackend
 
+        # One registry object everywhere (the worker's, the client's sync backend's):
+        # refilled per case, not replaced.
         engine.registry.handlers.clear()
         engine.registry.merge(handlers)
-        sync = LocalBackend(handlers=handlers)
-        return Client(backend=self.backend, sync_backend=sync)
+        return self._client
 
     def wait(self, client: Any, execution_arn: str) -> None:
         """Block until the execution ends (the runner is a tool; it polls the store)."""

@@ -26,7 +26,6 @@ from typing import Any
 from freezegun import freeze_time
 
 from engine.api import Client
-from engine.backends.local import LocalBackend
 from engine.clock import FakeClock
 from tests.conformance.handlers import registry_for
 
@@ -100,7 +99,7 @@ def run_execution(case: dict[str, Json], executor: str, celery: Any = None) -> d
 def _client(case: dict[str, Json], clock: FakeClock, executor: str) -> Client:
     handlers = registry_for(case, clock)
     if executor == "local":
-        return Client(backend=LocalBackend(handlers=handlers, clock=clock), clock=clock)
+        return Client.local(handlers, clock=clock)
     if executor == "durable":
         return _durable_client(handlers, clock)
     raise ValueError(f"--executor {executor}: expected local or durable here")
@@ -108,8 +107,7 @@ def _client(case: dict[str, Json], clock: FakeClock, executor: str) -> Client:
 
 def _durable_client(handlers: Any, clock: FakeClock) -> Client:
     """SQLite in memory + the in-memory dispatcher: the durable path without a broker."""
-    from engine.backends.durable import DurableBackend
-    from engine.runtime import Runtime
+    from engine import connect
     from engine.store.db import make_engine
     from engine.store.repository import Store
     from engine.testing import InMemoryDispatcher, drain
@@ -117,8 +115,9 @@ def _durable_client(handlers: Any, clock: FakeClock) -> Client:
     store = Store(make_engine("sqlite://"))
     store.create_schema()
     dispatcher = InMemoryDispatcher()
-    runtime = Runtime(store, dispatcher, clock)
-    backend = DurableBackend(store, runtime)
+    client = connect(store=store, dispatcher=dispatcher, clock=clock, handlers=handlers)
+    backend: Any = client.backend
+    runtime = backend.runtime
     original_start = backend.start
 
     def start_and_drain(record: Any, compiled: Any, seed: int) -> Any:
@@ -126,9 +125,8 @@ def _durable_client(handlers: Any, clock: FakeClock) -> Client:
         drain(runtime, dispatcher, handlers, clock)
         return store.execution(record.arn)
 
-    backend.start = start_and_drain  # type: ignore[method-assign]
-    sync = LocalBackend(handlers=handlers, clock=clock)
-    return Client(backend=backend, clock=clock, sync_backend=sync)
+    backend.start = start_and_drain
+    return client
 
 
 def _machine_name(case: dict[str, Json]) -> str:

@@ -17,7 +17,6 @@ import pytest
 import redis
 
 from engine.api import Client
-from engine.backends.durable import DurableBackend
 from engine.interpreter.history import HistoryEvent
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
@@ -158,9 +157,7 @@ def fleet(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Fleet]:
         "STEPLINE_TEST_SIGNAL_URL": redis_url,
     }
     from config.settings import Settings
-    from tasks import wiring
-    from tasks.app import create_app
-    from tasks.dispatcher import CeleryDispatcher
+    from engine import connect
 
     config = Settings(
         home=tmp_path,
@@ -169,9 +166,8 @@ def fleet(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Fleet]:
         lease_seconds=6,
     )
     store = Store(make_engine(postgres_url))
-    runtime = wiring.build_runtime(config, CeleryDispatcher(create_app(config), config), store)
     signals = redis.Redis.from_url(redis_url, socket_timeout=30)
-    fleet = Fleet(env, Client(DurableBackend(store, runtime)), store, signals)
+    fleet = Fleet(env, connect(config, store=store), store, signals)
     fleet.start("worker")
     fleet.start("beat")
     try:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from config.settings import Settings
 from engine.cli import CliSeams, history_lines, main
 from engine.clock import FakeClock
 from tests.unit.interpreter.support import T0
@@ -684,3 +685,115 @@ def test_history_lines_give_task_events_the_name_of_their_state() -> None:
     ]
     assert lines[0].endswith('{"input":{"a":1}}')
     assert lines[2].endswith("{}")
+
+
+# --- durable commands: a problem the user can fix is one line and a non-zero exit -----------
+
+
+def durable(settings: Settings, *args: str | Path) -> Result:
+    """Run ``stepline ARGS`` in-process on ``settings`` (no environment read)."""
+    return CliRunner().invoke(main, [str(a) for a in args], obj=CliSeams(settings=settings))
+
+
+def embedded(home: Path, **fields: Json) -> Settings:
+    """The embedded default (SQLite store in ``home``) with ``fields`` changed."""
+    return Settings(home=home, database_url="", **fields)
+
+
+def one_line(text: str) -> str:
+    """The only line of ``text`` (fails when there are more)."""
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def test_an_unreachable_database_is_one_line_naming_the_setting_and_exit_1() -> None:
+    # Given a store URL where no server listens (port 1), with a password
+    settings = Settings(database_url="postgresql+psycopg://me:secret@127.0.0.1:1/stepline")
+    # When a durable command runs
+    result = durable(settings, "list")
+    # Then one line names the store (password hidden), the cause and the setting to check
+    assert result.exit_code == 1
+    assert_no_traceback(result)
+    line = one_line(result.stderr)
+    assert line.startswith("stepline: cannot connect to the store at postgresql+psycopg://me:***@")
+    assert "STEPLINE_DATABASE_URL" in line
+    assert "secret" not in result.output
+
+
+@pytest.mark.postgres
+def test_an_unmigrated_database_is_one_line_saying_run_db_upgrade(postgres_url: str) -> None:
+    # Given an empty PostgreSQL database (never migrated)
+    settings = Settings(database_url=postgres_url)
+    # When a durable command runs
+    result = durable(settings, "describe", "arn:aws:states:us-east-1:111111111111:execution:m:e")
+    # Then one line says what to run, and the exit status is 1
+    assert result.exit_code == 1
+    assert_no_traceback(result)
+    line = one_line(result.stderr)
+    assert "schema revision none" in line
+    assert line.endswith("run `stepline db upgrade`")
+
+
+def test_start_with_the_broker_down_stores_the_execution_and_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    # Given the embedded SQLite store, a machine, and a broker URL where nothing listens
+    settings = embedded(tmp_path, broker_url="redis://127.0.0.1:1/0")
+    assert durable(settings, "create", "m", write(tmp_path / "m.json", PASS)).exit_code == 0
+    # When an execution is started
+    result = durable(settings, "start", "m", "--input", '{"a": 1}')
+    # Then its ARN is printed and the exit status is 0: it is committed and will run later
+    assert result.exit_code == 0, result.output
+    assert_no_traceback(result)
+    arn = one_line(result.stdout)
+    assert arn.startswith("arn:aws:states:us-east-1:111111111111:execution:m:")
+    # And stderr says, in one line, that the broker is unreachable and what happens next
+    line = one_line(result.stderr)
+    assert "stored but the broker at redis://127.0.0.1:1/0 is unreachable" in line
+    assert "will run once the broker is back" in line
+    assert "STEPLINE_BROKER_URL" in line
+    # And the execution is in the store, RUNNING
+    described = durable(settings, "describe", arn)
+    assert json.loads(described.stdout)["status"] == "RUNNING"
+
+
+def test_start_with_a_10000_deep_input_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    # Given a machine in the embedded store, and an input nested 10,000 deep
+    settings = embedded(tmp_path, broker_url="redis://127.0.0.1:1/0")
+    assert durable(settings, "create", "m", write(tmp_path / "m.json", PASS)).exit_code == 0
+    deep = write(tmp_path / "deep.json", "[" * 10_000 + "]" * 10_000)
+    # When it is started with that input
+    result = durable(settings, "start", "m", "--input", f"@{deep}")
+    # Then the refusal is one line on stderr, and the exit status is 1
+    assert result.exit_code == 1
+    assert_no_traceback(result)
+    one_line(result.stderr)
+    assert result.stdout == ""
+
+
+def test_describe_of_an_unknown_execution_is_the_api_error_in_one_line(tmp_path: Path) -> None:
+    # Given an empty embedded store
+    settings = embedded(tmp_path)
+    # When an execution that does not exist is described
+    result = durable(settings, "describe", "arn:aws:states:us-east-1:111111111111:execution:m:e")
+    # Then boto3's error code and message are the one line, exit 1
+    assert result.exit_code == 1
+    assert one_line(result.stderr).startswith("ExecutionDoesNotExist: ")
+
+
+def test_create_of_a_definition_over_the_size_limit_names_limit_and_size(tmp_path: Path) -> None:
+    # Given STEPLINE_MAX_DEFINITION_BYTES=200 and a 300-byte definition
+    settings = embedded(tmp_path, max_definition_bytes=200)
+    big = {**PASS, "Comment": "x" * (300 - len(json.dumps(PASS)) - 15)}
+    path = write(tmp_path / "big.json", big)
+    size = len(path.read_bytes())
+    # When it is created
+    result = durable(settings, "create", "big", path)
+    # Then AWS's error says the limit and the size received, in one line
+    assert result.exit_code == 1
+    assert_no_traceback(result)
+    line = one_line(result.stderr)
+    assert "ValidationException" in line
+    assert "less than or equal to 200" in line
+    assert f"received {size} bytes" in line

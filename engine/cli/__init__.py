@@ -1,12 +1,16 @@
 """The ``stepline`` command: validate, run and inspect ASL state machines; run the fleet.
 
 A thin layer over `engine.api.Client`, and a process edge: it reads the settings
-(``STEPLINE_*``) and wires the durable client (store + Celery), or the in-process local
-one with ``run --local``. ``worker``, ``beat`` and ``flower`` hand over to Celery.
+(``STEPLINE_*``) and gets the durable client from `engine.connect`, or the in-process
+one from `Client.local` with ``run --local``. ``worker``, ``beat`` and ``flower`` hand
+over to Celery. History lines are `engine.cli.history`'s; one-line explanations of what
+went wrong are `engine.cli.failures`'.
 
-Exit codes: 0 success; 1 an invalid definition or an execution that did not succeed;
-2 a usage error (missing or unreadable file, bad ``--input``, a handler module that
-cannot be imported), as click reports them.
+Exit codes: 0 success (also a ``start`` whose execution is stored while the broker is
+down: stderr says so); 1 an invalid definition, an execution that did not succeed, a
+refused request or a store that cannot be used (one line on stderr); 2 a usage error
+(missing or unreadable file, bad ``--input``, a handler module that cannot be imported),
+as click reports them.
 """
 
 from __future__ import annotations
@@ -20,25 +24,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine.api import Client
-from engine.backends.local import LocalBackend
+from engine.cli.failures import broker_unreachable, explain
+from engine.cli.history import history_lines, json_lines
 from engine.clock import Clock, SystemClock
+from engine.composition import celery_dispatcher, connect, read_settings
 from engine.errors import ClientError
 from engine.interpreter.snapshot import ExecutionStatus
 from engine.loading import HandlerModuleError
 from engine.loading import import_handler_modules as load_handler_modules
 from engine.resources import DEFAULT_REGISTRY
 
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from engine.runtime import Dispatcher
+    from engine.store.repository import OutboxMessage
+
 Json = Any
 ROLE_ARN = "arn:aws:iam::111111111111:role/stepline-cli"
 MACHINE_TYPES = ("STANDARD", "EXPRESS")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_PAYLOAD_FIELDS = ("input", "output", "parameters")
-_INHERITS_NAME = re.compile(r"^(?:Task(?!State)|LambdaFunction|Activity)|StateStarted$")
 
 
 @dataclass(frozen=True)
@@ -46,16 +55,42 @@ class CliSeams:
     """What a test may replace: ``CliRunner().invoke(main, args, obj=CliSeams(clock))``.
 
     Attributes:
-        clock: the clock executions run on (a `FakeClock` makes Waits instant).
+        clock: the clock local executions run on (a `FakeClock` makes Waits instant).
+        settings: the configuration (None: read from ``STEPLINE_*`` and ``.env``).
     """
 
     clock: Clock = field(default_factory=SystemClock)
+    settings: Settings | None = None
+
+    def config(self) -> Settings:
+        """The settings the durable commands connect with."""
+        return self.settings if self.settings is not None else read_settings()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Stepline(click.Group):
+    """The command group: a problem the user can fix is one line on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; explain what it raised in one line, when that is not a bug."""
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            line = explain(error)
+            if line is None:
+                raise
+            click.echo(f"stepline: {line}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Stepline, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """Validate and run Amazon States Language state machines (JSON or YAML)."""
+    """Validate and run Amazon States Language state machines (JSON or YAML).
+
+    The durable commands use the store and broker of the STEPLINE_* settings (none set:
+    SQLite files under .stepline/). A problem they cannot get past -- an unreachable or
+    unmigrated database, a refused request -- is one line on stderr and exit status 1.
+    """
     ctx.ensure_object(CliSeams)
 
 
@@ -80,7 +115,7 @@ def validate(files: tuple[Path, ...], machine_type: str) -> None:
     Prints 'FILE: OK', or one 'FILE:/json/pointer: message' line per problem.
     Exits 1 if any file is invalid.
     """
-    client = Client(LocalBackend())
+    client = Client.local()
     invalid = False
     for path in files:
         _text, problems = _problems(client, path, machine_type)
@@ -157,7 +192,7 @@ def run(
     """  # noqa: D301 -- click's \b (a real backspace) keeps the example's lines unwrapped
     execution_input = _input_text(input_text)
     import_handler_modules(modules)
-    with session(local=local, clock=seams.clock) as (client, wait):
+    with session(seams, local=local) as (client, wait):
         text, problems = _problems(client, file, machine_type)
         if problems:
             click.echo("\n".join(problems), err=True)
@@ -177,7 +212,7 @@ Waiter = Callable[[Client, str], dict[str, Json]]
 
 
 @contextmanager
-def session(*, local: bool, clock: Clock) -> Iterator[tuple[Client, Waiter]]:
+def session(seams: CliSeams, *, local: bool) -> Iterator[tuple[Client, Waiter]]:
     """The client ``stepline run`` uses and how it awaits an execution's end.
 
     The one place the backend is chosen: local (in-process, synchronous) or durable (the
@@ -185,17 +220,19 @@ def session(*, local: bool, clock: Clock) -> Iterator[tuple[Client, Waiter]]:
     this run's queues).
     """
     if local:
-        client = Client(LocalBackend(handlers=DEFAULT_REGISTRY, clock=clock), clock=clock)
-        yield client, _describe
+        yield Client.local(DEFAULT_REGISTRY, clock=seams.clock), _describe
         return
+    from engine.backends.durable import DurableBackend
     from tasks import wiring
     from tasks.app import app, serving_queues
     from tasks.embedded import beat_loop, embedded_worker
 
-    client = durable_client()
-    runtime = client.backend.runtime  # type: ignore[attr-defined]
-    wiring.set_runtime(runtime)
-    with embedded_worker(app, serving_queues(wiring.settings())), beat_loop(runtime, 0.2):
+    config = seams.config()
+    client = connect(config)
+    assert isinstance(client.backend, DurableBackend)  # connect's, always
+    runtime = client.backend.runtime
+    wiring.set_runtime(runtime)  # the embedded worker's tasks drive this run's runtime
+    with embedded_worker(app, serving_queues(config)), beat_loop(runtime, 0.2):
         yield client, _await_end
 
 
@@ -210,52 +247,12 @@ def _await_end(client: Client, arn: str) -> dict[str, Json]:
     return described
 
 
-def durable_client() -> Client:
-    """A client on the configured store, publishing through Celery."""
-    from engine.backends.durable import DurableBackend
-    from tasks import wiring
-    from tasks.app import app
-    from tasks.dispatcher import CeleryDispatcher
-
-    config = wiring.settings()
-    import_handler_modules(config.handler_modules)
-    store = wiring.build_store(config)
-    runtime = wiring.build_runtime(config, CeleryDispatcher(app, config), store)
-    backend = DurableBackend(store, runtime, DEFAULT_REGISTRY)
-    return Client(backend, region=config.region, account=config.account)
-
-
 def import_handler_modules(modules: Sequence[str]) -> None:
     """Import the modules registering handlers; a broken one is a usage error (exit 2)."""
     try:
         load_handler_modules(modules)
     except HandlerModuleError as error:
         raise click.BadParameter(str(error), param_hint="'--handlers'") from None
-
-
-def history_lines(events: Sequence[dict[str, Json]]) -> Iterator[str]:
-    """One line per history event: id, type, state name and compact details.
-
-    Task events (``LambdaFunctionStarted``, ``TaskSucceeded``, ...) and the ``*StateStarted``
-    events of Map and Parallel carry no state name: they show the state of the event they
-    follow (``previousEventId``), which AWS chains to their state.
-
-    Args:
-        events: events as ``Client.get_execution_history`` returns them.
-
-    Yields:
-        The lines, oldest event first.
-    """
-    names: dict[int, str] = {}
-    for event in events:
-        details = _details(event)
-        name = details.pop("name", None)
-        if not isinstance(name, str) and _INHERITS_NAME.search(event["type"]):
-            name = names.get(event["previousEventId"])
-        if isinstance(name, str):
-            names[event["id"]] = name
-        compact = json.dumps(details, separators=(",", ":"), ensure_ascii=False)
-        yield f"{event['id']:>4}  {event['type']:<28} {name or '-':<20} {compact}".rstrip()
 
 
 def _input_text(value: str) -> str:
@@ -280,6 +277,8 @@ def _input_text(value: str) -> str:
             f"expected JSON text or @FILE holding JSON, got {_excerpt(text)} from {source} ({exc})",
             param_hint="'--input'",
         ) from None
+    except RecursionError:
+        pass  # too deep for Python's parser: the API judges it (InvalidExecutionInput)
     return text
 
 
@@ -370,24 +369,6 @@ def _report(described: dict[str, Json]) -> None:
     sys.exit(1)
 
 
-def _details(event: dict[str, Json]) -> dict[str, Json]:
-    """An event's details, payload texts decoded and ``{"truncated": false}`` dropped."""
-    raw: dict[str, Json] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-    details: dict[str, Json] = {}
-    for key, value in raw.items():
-        if key.endswith("Details") and value == {"truncated": False}:
-            continue
-        details[key] = _decoded(value) if key in _PAYLOAD_FIELDS else value
-    return details
-
-
-def _decoded(value: Json) -> Json:
-    try:
-        return json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        return value
-
-
 def _machine_name(path: Path) -> str:
     """A state machine name from a file name: ``orders.asl.json`` → ``orders``."""
     stem = path.name.split(".", 1)[0]
@@ -413,9 +394,10 @@ def _excerpt(text: str, limit: int = 40) -> str:
     show_default=True,
 )
 @click.option("--publish", is_flag=True, help="Also publish a version.")
-def create(name: str, file: Path, machine_type: str, publish: bool) -> None:
+@click.pass_obj
+def create(seams: CliSeams, name: str, file: Path, machine_type: str, publish: bool) -> None:
     """Create (or update) state machine NAME from FILE in the store; print its ARN."""
-    client = durable_client()
+    client = connect(seams.config())
     text, problems = _problems(client, file, machine_type)
     if problems:
         click.echo("\n".join(problems), err=True)
@@ -434,24 +416,55 @@ def create(name: str, file: Path, machine_type: str, publish: bool) -> None:
 @click.option("--input", "input_text", default="{}", show_default=True, metavar="JSON|@FILE")
 @click.option("--name", help="The execution name (default: a fresh UUID).")
 @click.option("--wait", is_flag=True, help="Wait for the end (running workers advance it).")
-def start(machine: str, input_text: str, name: str | None, wait: bool) -> None:
-    """Start an execution of MACHINE (a name or an ARN); print its ARN."""
+@click.pass_obj
+def start(seams: CliSeams, machine: str, input_text: str, name: str | None, wait: bool) -> None:
+    """Start an execution of MACHINE (a name or an ARN); print its ARN.
+
+    When the broker cannot be reached, the execution is stored all the same and runs
+    once the broker is back (the beat relay republishes it): a note says so on stderr,
+    and the exit status is 0.
+    """
     execution_input = _input_text(input_text)
-    client = durable_client()
+    config = seams.config()
+    dispatcher = NotingDispatcher(celery_dispatcher(config))
+    client = connect(config, dispatcher=dispatcher)
     arn = _machine_arn(client, machine)
     started = _call(
         lambda: client.start_execution(stateMachineArn=arn, input=execution_input, name=name)
     )
     click.echo(started["executionArn"])
-    if wait:
+    if dispatcher.failure is not None:
+        line = broker_unreachable(config.celery_broker_url, dispatcher.failure)
+        click.echo(f"stepline: {line}", err=True)
+    elif wait:
         _report(_await_end(client, started["executionArn"]))
+
+
+class NotingDispatcher:
+    """Publishes through ``inner`` and keeps a failure instead of raising it.
+
+    The runtime would log a failed publish with its traceback; the outbox keeps the
+    messages either way (the relay republishes them), so the CLI only has to say so.
+    """
+
+    def __init__(self, inner: Dispatcher) -> None:
+        self.inner = inner
+        self.failure: Exception | None = None
+
+    def publish(self, messages: list[OutboxMessage]) -> None:
+        """Publish ``messages``; remember why not, when the broker refuses."""
+        try:
+            self.inner.publish(messages)
+        except Exception as error:  # any broker or network failure: the relay resends
+            self.failure = error
 
 
 @main.command()
 @click.argument("execution_arn")
-def describe(execution_arn: str) -> None:
+@click.pass_obj
+def describe(seams: CliSeams, execution_arn: str) -> None:
     """Print DescribeExecution's response as JSON."""
-    client = durable_client()
+    client = connect(seams.config())
     described = _call(lambda: client.describe_execution(executionArn=execution_arn))
     click.echo(json.dumps(described, indent=2, default=str, ensure_ascii=False))
 
@@ -460,13 +473,14 @@ def describe(execution_arn: str) -> None:
 @click.argument("execution_arn")
 @click.option("--reverse", is_flag=True, help="Newest event first.")
 @click.option("--json", "as_json", is_flag=True, help="One boto3-shaped event per line.")
-def history(execution_arn: str, reverse: bool, as_json: bool) -> None:
+@click.pass_obj
+def history(seams: CliSeams, execution_arn: str, reverse: bool, as_json: bool) -> None:
     """Print an execution's event history."""
-    client = durable_client()
+    client = connect(seams.config())
     events = _call(lambda: _events(client, execution_arn))
     if reverse:
         events.reverse()
-    lines = (json.dumps(e, default=str) for e in events) if as_json else history_lines(events)
+    lines = json_lines(events) if as_json else history_lines(events)
     for line in lines:
         click.echo(line)
 
@@ -474,9 +488,10 @@ def history(execution_arn: str, reverse: bool, as_json: bool) -> None:
 @main.command(name="list")
 @click.argument("machine", required=False)
 @click.option("--status", default=None, help="Only executions with this status.")
-def list_executions(machine: str | None, status: str | None) -> None:
+@click.pass_obj
+def list_executions(seams: CliSeams, machine: str | None, status: str | None) -> None:
     """List executions (of MACHINE, or of every machine), newest first."""
-    client = durable_client()
+    client = connect(seams.config())
     machines = (
         [_machine_arn(client, machine)]
         if machine
@@ -492,9 +507,10 @@ def list_executions(machine: str | None, status: str | None) -> None:
 @click.argument("execution_arn")
 @click.option("--error", default=None, help="The error the execution ends with.")
 @click.option("--cause", default=None, help="Its cause.")
-def stop(execution_arn: str, error: str | None, cause: str | None) -> None:
+@click.pass_obj
+def stop(seams: CliSeams, execution_arn: str, error: str | None, cause: str | None) -> None:
     """Stop a running execution: it ends ABORTED."""
-    client = durable_client()
+    client = connect(seams.config())
     _call(lambda: client.stop_execution(executionArn=execution_arn, error=error, cause=cause))
     click.echo(f"stopped {execution_arn}")
 
@@ -525,9 +541,7 @@ def beat(ctx: click.Context) -> None:
 @click.pass_context
 def flower(ctx: click.Context) -> None:
     """Run Flower, the Celery dashboard, behind basic authentication."""
-    from tasks import wiring
-
-    config = wiring.settings()
+    config = read_settings()
     if not config.flower_basic_auth:
         raise click.UsageError(
             "Flower needs STEPLINE_FLOWER_BASIC_AUTH=user:password: its API shows every "
@@ -543,24 +557,24 @@ def db() -> None:
 
 
 @db.command()
-def upgrade() -> None:
+@click.pass_obj
+def upgrade(seams: CliSeams) -> None:
     """Migrate the store (STEPLINE_DATABASE_URL) to the latest schema."""
     from engine.store.migrate import current
     from engine.store.migrate import upgrade as migrate
-    from tasks import wiring
 
-    url = wiring.settings().store_url
+    url = seams.config().store_url
     migrate(url)
     click.echo(f"store at revision {current(url)}")
 
 
 @db.command(name="current")
-def current_revision() -> None:
+@click.pass_obj
+def current_revision(seams: CliSeams) -> None:
     """Print the store's schema revision and the latest one."""
     from engine.store.migrate import current, head
-    from tasks import wiring
 
-    click.echo(f"{current(wiring.settings().store_url)} (latest: {head()})")
+    click.echo(f"{current(seams.config().store_url)} (latest: {head()})")
 
 
 def _exec_celery(arguments: list[str]) -> None:
@@ -571,9 +585,7 @@ def _exec_celery(arguments: list[str]) -> None:
 
 
 def _log_level() -> str:
-    from tasks import wiring
-
-    return wiring.settings().log_level
+    return read_settings().log_level
 
 
 def _machine_arn(client: Client, machine: str) -> str:
@@ -600,7 +612,3 @@ def _call(request: Callable[[], Any]) -> Any:
     except ClientError as exc:
         click.echo(f"{exc.code}: {exc.message}", err=True)
         sys.exit(1)
-
-
-if __name__ == "__main__":  # ``python -m engine.cli``
-    main()
