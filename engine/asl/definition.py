@@ -18,9 +18,11 @@ def load_and_check(
     definition: str | bytes | Json,
     *,
     state_machine_type: str = "STANDARD",
-    max_bytes: int = MAX_DEFINITION_BYTES,
+    max_bytes: int | None = MAX_DEFINITION_BYTES,
 ) -> tuple[Json, list[Diagnostic]]:
     """Parse ``definition`` (JSON/YAML text, or an already parsed object) and validate it.
+
+    ``max_bytes=None`` skips the size check (a caller that did its own).
 
     Raises:
         DefinitionSyntaxError: the text is not JSON/YAML (or is over ``max_bytes``).
