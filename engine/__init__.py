@@ -11,7 +11,8 @@ The public surface (everything else may move)::
     client = engine.Client.local()          # in-process, nothing stored
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from engine.api import Client
 from engine.clock import Clock, FakeClock, SystemClock
@@ -48,14 +49,15 @@ from engine.errors import (
 )
 from engine.interpreter.snapshot import ExecutionStatus
 from engine.loading import HandlerModuleError
-from engine.resources import DEFAULT_REGISTRY, HandlerContext, HandlerRegistry
+from engine.resources import DEFAULT_REGISTRY as _DEFAULT_REGISTRY
+from engine.resources import HandlerContext, HandlerRegistry
 
 try:
-    __version__ = version("stepline")
-except PackageNotFoundError:  # run from a checkout that was never installed
+    __version__ = _version("stepline")
+except _PackageNotFoundError:  # run from a checkout that was never installed
     __version__ = "0+unknown"
 
-registry = DEFAULT_REGISTRY
+registry = _DEFAULT_REGISTRY
 """The default registry: workers and ``stepline run`` resolve Task resources here."""
 
 handler = registry.handler
