@@ -43,7 +43,15 @@ from engine.interpreter.integration import ResourceKind, describe_resource
 from engine.interpreter.snapshot import ROOT_THREAD_ID
 from engine.interpreter.turn import Limits
 from engine.records import ExecutionRecord, execution_header
-from engine.store.repository import OutboxMessage, StepSession, Store, TaskInvocation, utc_required
+from engine.store.kinds import MessageKind
+from engine.store.repository import (
+    CreatedExecution,
+    OutboxMessage,
+    StepSession,
+    Store,
+    TaskInvocation,
+    TimerKey,
+)
 
 Json = Any
 log = logging.getLogger("stepline.runtime")
@@ -112,26 +120,32 @@ class Runtime:
         seed: int,
         role_arn: str,
         machine: StateMachine | None = None,
-    ) -> int:
-        """Create the execution and commit ``ExecutionStarted``; returns its row id.
+    ) -> CreatedExecution:
+        """Create the execution and commit ``ExecutionStarted``; returns what was stored.
 
         ``machine``: the definition's model when the caller has it (else parsed here).
+        The same name and input as a running execution return that one, unchanged.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken (an ended run, or another input).
         """
         now = self.clock.now()
         machine = machine or stored_model(definition)
         header = execution_header(record, role_arn, seed)
         with self.store.session() as session:
-            execution_id = session.create_execution(record, definition, header)
+            created = session.create_execution(record, definition, header)
+            if not created.created:
+                return created
             activation = begin(machine, header, session, now, self.limits, self._inline())
             self._persist(session, activation, now)
         self._publish(session.messages)
-        return execution_id
+        return created
 
     def advance(self, execution_id: int, thread_id: str, seq: int) -> None:
         """A step message arrived: enter the thread's state."""
         self._deliver(execution_id, StepDue(thread_id, seq), consume=("step", thread_id, seq))
 
-    def fire_timer(self, timer_id: int) -> None:
+    def fire_timer(self, timer_id: TimerKey | int) -> None:
         """Fire a due timer (from its countdown message or the beat job); idempotent."""
         execution_id = self.store.timer_execution(timer_id)
         if execution_id is None:
@@ -139,12 +153,12 @@ class Runtime:
         now = self.clock.now()
         with self.store.session(execution_id) as session:
             timer = session.load() and session.timer(timer_id)
-            if not timer or timer["fired"]:
+            if not timer or timer.fired:
                 return
-            if utc_required(timer["due_at"]) > now + timedelta(seconds=1):
+            if timer.due_at > now + timedelta(seconds=1):
                 return  # early: the countdown message came too soon; the beat job fires it
             session.fire_timer(timer_id)
-            event = TimerFired(timer["thread_id"], timer["seq"], TimerKind(timer["kind"]))
+            event = TimerFired(timer.key.thread_id, timer.key.seq, TimerKind(timer.key.kind))
             self._run(session, event, now)
         self._publish(session.messages)
 
@@ -333,7 +347,7 @@ class Runtime:
         )
 
     def _start_timer(self, session: StepSession, timer: StartTimer, now: datetime) -> None:
-        timer_id = session.put_timer(timer.thread_id, timer.seq, timer.kind.value, timer.due)
+        session.put_timer(timer.thread_id, timer.seq, timer.kind.value, timer.due)
         if (timer.due - now).total_seconds() <= self.settings.timer_horizon_seconds:
             # A countdown message is only a shortcut: the beat job fires every due timer
             # whether or not this message survives, so it needs no outbox row.
@@ -343,10 +357,10 @@ class Runtime:
                     session.execution_id or 0,
                     timer.thread_id,
                     timer.seq,
-                    "timer",
+                    MessageKind.TIMER,
                     queue=self.settings.steps_queue,
-                    timer_id=timer_id,
                     available_at=timer.due,
+                    timer_kind=timer.kind.value,
                 )
             )
 

@@ -20,7 +20,7 @@ from engine.errors import DefinitionSyntaxError, Diagnostic
 from engine.interpreter.history import HistoryEvent
 from engine.interpreter.snapshot import ExecutionStatus
 from engine.interpreter.turn import Limits
-from engine.records import Compiled, ExecutionRecord, MachineRecord, VersionRecord
+from engine.records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
 
 Json = Any
 DEFAULT_REGION = "us-east-1"
@@ -39,11 +39,19 @@ class Backend(Protocol):
         ...
 
     def machine(self, arn: str) -> MachineRecord | None:
-        """The machine with ``arn`` (not a version ARN), or None."""
+        """The machine with ``arn`` (not a version ARN), or None; its versions are not read."""
         ...
 
-    def machines(self) -> list[MachineRecord]:
-        """Every machine, oldest first."""
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        ...
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first (``limit`` 0: 1000; the token is opaque)."""
+        ...
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
         ...
 
     def delete_machine(self, arn: str) -> None:
@@ -54,16 +62,37 @@ class Backend(Protocol):
         """The execution with ``arn``, or None."""
         ...
 
-    def executions(self, machine_arn: str) -> list[ExecutionRecord]:
-        """Executions of a machine (or of one of its versions), newest first."""
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of a machine's executions (of one version, with one status), newest first."""
         ...
 
     def history(self, arn: str) -> list[HistoryEvent]:
         """The execution's history, oldest first."""
         ...
 
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of the execution's history, oldest (or, ``reverse``, newest) first."""
+        ...
+
     def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
-        """Persist and start ``record``; returns it (finished, for synchronous backends)."""
+        """Persist and start ``record``; returns it (finished, for synchronous backends).
+
+        A name already taken by a running execution with the same input returns that
+        execution (`engine.records.restart`).
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken otherwise.
+        """
         ...
 
     def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
@@ -168,7 +197,8 @@ class ClientBase:
         return replace(compiled, role_arn=version.role_arn if version else record.role_arn)
 
     def _publish(self, record: MachineRecord, description: str | None) -> VersionRecord:
-        number = len(record.versions) + 1
+        number = record.latest_version + 1
+        record.latest_version = number
         version = VersionRecord(
             arn=f"{record.arn}:{number}",
             number=number,
@@ -190,7 +220,7 @@ class ClientBase:
             raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         if len(parts) == 7:
             return record, None
-        version = next((v for v in record.versions if v.arn == arn), None)
+        version = self.backend.version(arn)
         if version is None:
             raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         return record, version
@@ -269,11 +299,6 @@ class ClientBase:
             version_arn=version.arn if version else None,
         )
 
-    def _idempotent(self, existing: ExecutionRecord, payload: Json) -> dict[str, Json]:
-        if existing.status == ExecutionStatus.RUNNING and existing.input == payload:
-            return {"executionArn": existing.arn, "startDate": existing.start_date}
-        raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
-
     def _describe(self, record: ExecutionRecord) -> dict[str, Json]:
         response: dict[str, Json] = {
             "executionArn": record.arn,
@@ -342,22 +367,6 @@ def list_item(record: ExecutionRecord) -> dict[str, Json]:
     if record.version_arn:
         item["stateMachineVersionArn"] = record.version_arn
     return item
-
-
-def paginate(items: list[Json], limit: int, token: str | None) -> tuple[list[Json], str | None]:
-    """A page of ``items`` and the token of the next page (None on the last)."""
-    if not isinstance(limit, int) or limit < 0 or limit > 1000:
-        raise errors.ValidationException(f"maxResults: expected 0..1000, got {limit!r}")
-    size = limit or 1000
-    try:
-        offset = int(token) if token else 0
-    except ValueError as exc:
-        raise errors.ValidationException(
-            f"nextToken: not a token this API issued: {token!r}"
-        ) from exc
-    page = items[offset : offset + size]
-    more = offset + size < len(items)
-    return page, str(offset + size) if more else None
 
 
 def with_token(response: dict[str, Json], token: str | None) -> dict[str, Json]:

@@ -11,7 +11,6 @@ from engine.api.base import (
     STATUSES,
     ClientBase,
     list_item,
-    paginate,
     parse_time,
     require,
     seed,
@@ -42,10 +41,8 @@ class ExecutionOperations(ClientBase):
         self._check_name(name, "execution")
         payload = self._input(input)
         execution_arn = self._execution_arn(record, name)
-        existing = self.backend.execution(execution_arn)
-        if existing is not None:
-            return self._idempotent(existing, payload)
         execution = self._new_execution(record, version, execution_arn, name, payload)
+        # The backend answers a name already taken (same input and running: that one).
         started = self.backend.start(execution, self._compiled(record, version), seed())
         return {"executionArn": started.arn, "startDate": started.start_date}
 
@@ -108,15 +105,15 @@ class ExecutionOperations(ClientBase):
     ) -> dict[str, Json]:
         """GetExecutionHistory, paginated, optionally newest first."""
         record = self._execution(require(executionArn, "executionArn"))
-        events = [event.to_aws() for event in self.backend.history(record.arn)]
+        page = self.backend.history_page(
+            record.arn, limit=maxResults, reverse=bool(reverseOrder), token=nextToken
+        )
+        events = [event.to_aws() for event in page.items]
         for event in events:
             event["timestamp"] = parse_time(event["timestamp"])
             if not includeExecutionData:
                 strip_data(event)
-        if reverseOrder:
-            events.reverse()
-        page, token = paginate(events, maxResults, nextToken)
-        return with_token({"events": page}, token)
+        return with_token({"events": events}, page.next_token)
 
     def list_executions(
         self,
@@ -135,15 +132,15 @@ class ExecutionOperations(ClientBase):
                 f"1 validation error detected: Value '{statusFilter}' at 'statusFilter' failed "
                 f"to satisfy constraint: Member must satisfy enum value set: {sorted(STATUSES)}"
             )
-        runs = [
-            r
-            for r in self.backend.executions(record.arn)
-            if (statusFilter is None or r.status == statusFilter)
-            and (version is None or r.version_arn == version.arn)
-        ]
-        items = [list_item(r) for r in runs]
-        page, token = paginate(items, maxResults, nextToken)
-        return with_token({"executions": page}, token)
+        page = self.backend.executions_page(
+            record.arn,
+            version_arn=version.arn if version else None,
+            status=statusFilter,
+            limit=maxResults,
+            token=nextToken,
+        )
+        items = [list_item(r) for r in page.items]
+        return with_token({"executions": items}, page.next_token)
 
     # --- helpers --------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from typing import Any
 from engine import errors
 from engine.api.base import (
     ClientBase,
-    paginate,
     require,
     with_token,
 )
@@ -110,7 +109,8 @@ class MachineOperations(ClientBase):
         nextToken: str | None = None,
         **_: Any,
     ) -> dict[str, Json]:
-        """ListStateMachines, paginated."""
+        """ListStateMachines, paginated, oldest first."""
+        page = self.backend.machines_page(maxResults, nextToken)
         items = [
             {
                 "stateMachineArn": m.arn,
@@ -118,10 +118,9 @@ class MachineOperations(ClientBase):
                 "type": m.type,
                 "creationDate": m.creation_date,
             }
-            for m in self.backend.machines()
+            for m in page.items
         ]
-        page, token = paginate(items, maxResults, nextToken)
-        return with_token({"stateMachines": page}, token)
+        return with_token({"stateMachines": items}, page.next_token)
 
     def update_state_machine(
         self,
@@ -182,16 +181,17 @@ class MachineOperations(ClientBase):
         self,
         *,
         stateMachineArn: str | None = None,
+        maxResults: int = 100,
+        nextToken: str | None = None,
         **_: Any,
     ) -> dict[str, Json]:
-        """ListStateMachineVersions, newest first."""
+        """ListStateMachineVersions, paginated, newest first."""
         record, _version = self._machine(require(stateMachineArn, "stateMachineArn"))
-        versions = sorted(record.versions, key=lambda v: v.number, reverse=True)
-        return {
-            "stateMachineVersions": [
-                {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in versions
-            ]
-        }
+        page = self.backend.versions_page(record.arn, maxResults, nextToken)
+        versions = [
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in page.items
+        ]
+        return with_token({"stateMachineVersions": versions}, page.next_token)
 
     def delete_state_machine(
         self, *, stateMachineArn: str | None = None, **_: Any

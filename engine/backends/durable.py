@@ -8,7 +8,7 @@ from typing import Any
 from engine.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 from engine.interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
 from engine.interpreter.history import HistoryEvent
-from engine.records import Compiled, ExecutionRecord, MachineRecord
+from engine.records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
 from engine.resources import DEFAULT_REGISTRY, HandlerRegistry
 from engine.runtime import Runtime
 from engine.store.repository import Store
@@ -34,9 +34,17 @@ class DurableBackend:
         """The machine with ``arn``, or None."""
         return self.store.machine(arn)
 
-    def machines(self) -> list[MachineRecord]:
-        """Every machine."""
-        return self.store.machines()
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        return self.store.version(arn)
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first (keyset-paged in SQL)."""
+        return self.store.machines_page(limit, token)
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
+        return self.store.versions_page(machine_arn, limit, token)
 
     def delete_machine(self, arn: str) -> None:
         """Delete a machine."""
@@ -46,18 +54,42 @@ class DurableBackend:
         """The execution with ``arn``, or None."""
         return self.store.execution(arn)
 
-    def executions(self, machine_arn: str) -> list[ExecutionRecord]:
-        """A machine's executions, newest first."""
-        return self.store.executions(machine_arn)
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of a machine's executions, newest first (filtered and paged in SQL)."""
+        return self.store.executions_page(
+            machine_arn, version_arn=version_arn, status=status, limit=limit, token=token
+        )
 
     def history(self, arn: str) -> list[HistoryEvent]:
         """An execution's history."""
         return self.store.history(arn)
 
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of an execution's history (keyset-paged in SQL)."""
+        return self.store.history_page(arn, limit=limit, reverse=reverse, token=token)
+
     def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
-        """Commit ExecutionStarted and publish the first step; returns at once."""
-        self.runtime.start(record, compiled.text, seed, compiled.role_arn, compiled.machine)
-        return record
+        """Commit ExecutionStarted and publish the first step; returns at once.
+
+        One transaction (ADR 0014): the same start made twice returns the first one.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken by another start.
+        """
+        created = self.runtime.start(
+            record, compiled.text, seed, compiled.role_arn, compiled.machine
+        )
+        return created.record
 
     def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
         """Abort the execution (branches included)."""

@@ -25,7 +25,16 @@ from engine.interpreter.history import HistoryEvent
 from engine.interpreter.snapshot import ROOT_THREAD_ID
 from engine.interpreter.turn import Limits
 from engine.local import LocalDriver, LocalExecutor, LocalRun
-from engine.records import Compiled, ExecutionRecord, MachineRecord, execution_header
+from engine.records import (
+    Compiled,
+    ExecutionRecord,
+    MachineRecord,
+    Page,
+    VersionRecord,
+    execution_header,
+    page_in_memory,
+    restart,
+)
 from engine.resources import DEFAULT_REGISTRY, HandlerRegistry
 
 Json = Any
@@ -57,9 +66,25 @@ class LocalBackend:
         """The machine with ``arn``, or None."""
         return self._machines.get(arn)
 
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        machine = self._machines.get(arn.rsplit(":", 1)[0])
+        versions = machine.versions if machine is not None else []
+        return next((v for v in versions if v.arn == arn), None)
+
     def machines(self) -> list[MachineRecord]:
         """Every machine, oldest first."""
         return sorted(self._machines.values(), key=lambda m: m.creation_date)
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first (paged in memory)."""
+        return page_in_memory(self.machines(), limit, token)
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
+        machine = self._machines.get(machine_arn)
+        versions = machine.versions if machine is not None else []
+        return page_in_memory(sorted(versions, key=lambda v: -v.number), limit, token)
 
     def delete_machine(self, arn: str) -> None:
         """Forget ``arn``."""
@@ -83,6 +108,24 @@ class LocalBackend:
         runs = [r for r in self._executions.values() if r.machine_arn == machine_arn]
         return sorted(runs, key=lambda r: r.start_date, reverse=True)
 
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of the machine's executions, newest first, filtered (in memory)."""
+        runs = [
+            r
+            for r in self.executions(machine_arn)
+            if (status is None or r.status == status)
+            and (version_arn is None or r.version_arn == version_arn)
+        ]
+        return page_in_memory(runs, limit, token)
+
     def history(self, arn: str) -> list[HistoryEvent]:
         """The execution's history."""
         record = self._executions.get(arn)
@@ -90,10 +133,25 @@ class LocalBackend:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
         return list(record.history)
 
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of the execution's history, oldest (or, ``reverse``, newest) first."""
+        events = self.history(arn)
+        return page_in_memory(events[::-1] if reverse else events, limit, token)
+
     def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
-        """Run ``record`` to completion with the local executor."""
+        """Run ``record`` to completion with the local executor.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken (see `engine.records.restart`).
+        """
         with self._lock:
-            self._executions[record.arn] = record
+            existing = self._executions.get(record.arn)
+            if existing is None:
+                self._executions[record.arn] = record
+        if existing is not None:
+            return replace(restart(self.execution(record.arn) or existing, record))
         header = execution_header(record, compiled.role_arn, seed)
         driver = self.executor.start(compiled.machine, header)
         if not driver.run_state.finished:

@@ -16,26 +16,33 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import Engine, and_, delete, or_, select, update
 from sqlmodel import SQLModel
 
 from engine.interpreter.codec import thread_from_parts
 from engine.interpreter.history import HistoryEvent
 from engine.interpreter.snapshot import Thread, ThreadStatus
-from engine.records import ExecutionRecord, MachineRecord
+from engine.records import ExecutionRecord, MachineRecord, Page, VersionRecord, page_size
 from engine.store.db import is_sqlite, writing
 from engine.store.rows import (
     DEFINITIONS,
     EXECUTIONS,
     HISTORY,
+    MACHINE_BY_ARN,
     MACHINES,
+    MACHINES_LISTED,
     OUTBOX,
     TASKS,
     THREADS,
     TIMERS,
+    VERSION_BY_ARN,
     VERSIONS,
+    VERSIONS_LISTED,
+    CreatedExecution,
     OutboxMessage,
     TaskInvocation,
+    TimerKey,
+    TimerRecord,
     count,
     definition_hash,
     execution_record,
@@ -45,10 +52,17 @@ from engine.store.rows import (
     machine_record,
     machine_values,
     message,
+    paged,
+    parse_moment,
+    position,
     put_definition,
     task_key,
+    timer_address,
+    timer_record,
+    upsert,
     utc,
     utc_required,
+    version_record,
     version_values,
 )
 from engine.store.session import StepSession
@@ -61,6 +75,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Hashes of definitions known to be stored. Definitions are never deleted, so a
+        # start whose definition is here skips inserting it (ADR 0014).
+        self._definitions: set[str] = set()
 
     def create_schema(self) -> None:
         """Create every table (tests and the embedded default; production runs migrations)."""
@@ -69,43 +86,68 @@ class Store:
     # --- state machines ---------------------------------------------------------------
 
     def save_machine(self, record: MachineRecord) -> None:
-        """Insert or replace a machine, its versions and their definitions."""
+        """Insert or replace a machine, the versions it carries and their definitions.
+
+        Versions already stored are left as they are (a version is immutable).
+        """
         with writing(self.engine) as db:
             digest = put_definition(db, record.definition)
             values = machine_values(record, digest)
-            if db.execute(select(MACHINES.c.arn).where(MACHINES.c.arn == record.arn)).first():
-                db.execute(update(MACHINES).where(MACHINES.c.arn == record.arn).values(values))
-            else:
-                db.execute(insert(MACHINES).values(values))
-            known = set(
-                db.scalars(select(VERSIONS.c.arn).where(VERSIONS.c.machine_arn == record.arn))
-            )
+            changed = {k: v for k, v in values.items() if k not in ("arn", "creation_date")}
+            db.execute(upsert(db, MACHINES, ["arn"], values, changed))
             for version in record.versions:
-                if version.arn not in known:
-                    db.execute(insert(VERSIONS).values(version_values(db, record, version)))
+                db.execute(upsert(db, VERSIONS, ["arn"], version_values(db, record, version)))
+        self._definitions.update(definition_hash(v.definition) for v in record.versions)
+        self._definitions.add(digest)
 
     def machine(self, arn: str) -> MachineRecord | None:
-        """The machine with ``arn`` (and its versions), or None."""
+        """The machine with ``arn`` (without its versions: see :meth:`version`), or None."""
         with self.engine.connect() as db:
-            row = db.execute(select(MACHINES).where(MACHINES.c.arn == arn)).mappings().first()
-            if row is None:
-                return None
-            versions = (
-                db.execute(
-                    select(VERSIONS)
-                    .where(VERSIONS.c.machine_arn == arn)
-                    .order_by(VERSIONS.c.number)
-                )
-                .mappings()
-                .all()
-            )
-            return machine_record(db, row, versions)
+            row = db.execute(MACHINE_BY_ARN, {"arn": arn}).mappings().first()
+        if row is None:
+            return None
+        self._definitions.add(row["definition_hash"])
+        return machine_record(row)
+
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        with self.engine.connect() as db:
+            row = db.execute(VERSION_BY_ARN, {"arn": arn}).mappings().first()
+        if row is None:
+            return None
+        self._definitions.add(row["definition_hash"])
+        return version_record(row)
 
     def machines(self) -> list[MachineRecord]:
-        """Every machine, oldest first (without version lists)."""
+        """Every machine, oldest first (without versions)."""
+        return self.machines_page(0, None).items
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first; ``limit`` 0 means 1000."""
+        size, after = page_size(limit), position(token, 2)
+        query = MACHINES_LISTED
+        if after is not None:
+            created = parse_moment(after[0])
+            query = query.where(
+                or_(
+                    MACHINES.c.creation_date > created,
+                    and_(MACHINES.c.creation_date == created, MACHINES.c.arn > str(after[1])),
+                )
+            )
         with self.engine.connect() as db:
-            rows = db.execute(select(MACHINES).order_by(MACHINES.c.creation_date)).mappings()
-            return [machine_record(db, row, []) for row in rows.all()]
+            rows = db.execute(query.limit(size + 1)).mappings().all()
+        records = [machine_record(row) for row in rows]
+        return paged(records, size, lambda m: [m.creation_date.isoformat(), m.arn])
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
+        size, after = page_size(limit), position(token, 1)
+        query = VERSIONS_LISTED.where(VERSIONS.c.machine_arn == machine_arn)
+        if after is not None:
+            query = query.where(VERSIONS.c.number < int(after[0]))
+        with self.engine.connect() as db:
+            rows = db.execute(query.limit(size + 1)).mappings().all()
+        return paged([version_record(row) for row in rows], size, lambda v: [v.number])
 
     def delete_machine(self, arn: str) -> None:
         """Delete a machine and its versions (executions stay readable)."""
@@ -145,33 +187,76 @@ class Store:
         return execution_record(row) if row is not None else None
 
     def executions(self, machine_arn: str) -> list[ExecutionRecord]:
-        """A machine's executions, newest first."""
-        with self.engine.connect() as db:
-            rows = (
-                db.execute(
-                    select(EXECUTIONS)
-                    .where(EXECUTIONS.c.machine_arn == machine_arn)
-                    .order_by(EXECUTIONS.c.start_date.desc(), EXECUTIONS.c.id.desc())
+        """A machine's executions, newest first (every one: tests and diagnostics)."""
+        records: list[ExecutionRecord] = []
+        token: str | None = None
+        while True:
+            page = self.executions_page(machine_arn, limit=1000, token=token)
+            records.extend(page.items)
+            if page.next_token is None:
+                return records
+            token = page.next_token
+
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of a machine's executions, newest first, filtered in SQL.
+
+        Keyset paging on ``(start_date, id)``: a page costs the same however many
+        executions are stored (index ``ix_executions_machine_start``).
+        """
+        size, after = page_size(limit), position(token, 2)
+        query = select(EXECUTIONS).where(EXECUTIONS.c.machine_arn == machine_arn)
+        if version_arn is not None:
+            query = query.where(EXECUTIONS.c.version_arn == version_arn)
+        if status is not None:
+            query = query.where(EXECUTIONS.c.status == status)
+        if after is not None:
+            started, row_id = parse_moment(after[0]), int(after[1])
+            query = query.where(
+                or_(
+                    EXECUTIONS.c.start_date < started,
+                    and_(EXECUTIONS.c.start_date == started, EXECUTIONS.c.id < row_id),
                 )
-                .mappings()
-                .all()
             )
-        return [execution_record(row) for row in rows]
+        query = query.order_by(EXECUTIONS.c.start_date.desc(), EXECUTIONS.c.id.desc())
+        with self.engine.connect() as db:
+            rows = db.execute(query.limit(size + 1)).mappings().all()
+        keys = {row["arn"]: row["id"] for row in rows}
+        records = [execution_record(row) for row in rows]
+        return paged(records, size, lambda r: [r.start_date.isoformat(), keys[r.arn]])
 
     def history(self, arn: str) -> list[HistoryEvent]:
-        """An execution's history, oldest first."""
+        """An execution's whole history, oldest first."""
+        events: list[HistoryEvent] = []
+        token: str | None = None
+        while True:
+            page = self.history_page(arn, limit=1000, token=token)
+            events.extend(page.items)
+            if page.next_token is None:
+                return events
+            token = page.next_token
+
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of an execution's history (oldest first, or newest first if ``reverse``)."""
+        size, after = page_size(limit), position(token, 1)
+        query = select(HISTORY).join(EXECUTIONS, EXECUTIONS.c.id == HISTORY.c.execution_id)
+        query = query.where(EXECUTIONS.c.arn == arn)
+        if after is not None:
+            seen = int(after[0])
+            query = query.where(HISTORY.c.event_id < seen if reverse else HISTORY.c.event_id > seen)
+        order = HISTORY.c.event_id.desc() if reverse else HISTORY.c.event_id
         with self.engine.connect() as db:
-            execution_id = db.scalar(select(EXECUTIONS.c.id).where(EXECUTIONS.c.arn == arn))
-            rows = (
-                db.execute(
-                    select(HISTORY)
-                    .where(HISTORY.c.execution_id == execution_id)
-                    .order_by(HISTORY.c.event_id)
-                )
-                .mappings()
-                .all()
-            )
-        return [history_event(row) for row in rows]
+            rows = db.execute(query.order_by(order).limit(size + 1)).mappings().all()
+        return paged([history_event(row) for row in rows], size, lambda e: [e.id])
 
     def threads(self, execution_id: int) -> list[Thread]:
         """Every thread of an execution (diagnostics and tests)."""
@@ -206,10 +291,12 @@ class Store:
         The session's buffered writes are flushed when the block ends normally, then
         everything commits; an exception rolls everything back.
         """
+        lock = not is_sqlite(self.engine)
         with writing(self.engine) as db:
-            session = StepSession(db, execution_id, lock=not is_sqlite(self.engine))
+            session = StepSession(db, execution_id, lock=lock, known_definitions=self._definitions)
             yield session
             session.flush()
+        self._definitions.update(session.stored_definitions)  # committed
 
     def task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
         """A task row (tests and diagnostics; a worker gets it from its claim)."""
@@ -269,17 +356,16 @@ class Store:
         with writing(self.engine) as db:
             hold_claim(db, execution_id, thread_id, seq, until)
 
-    def due_timers(self, now: datetime, limit: int) -> list[int]:
-        """Ids of timers that are due and not fired."""
+    def due_timers(self, now: datetime, limit: int) -> list[TimerKey]:
+        """Keys of timers that are due and not fired, earliest first."""
+        query = (
+            select(TIMERS)
+            .where(and_(TIMERS.c.fired.is_(False), TIMERS.c.due_at <= now))
+            .order_by(TIMERS.c.due_at)
+            .limit(limit)
+        )
         with self.engine.connect() as db:
-            return list(
-                db.scalars(
-                    select(TIMERS.c.id)
-                    .where(and_(TIMERS.c.fired.is_(False), TIMERS.c.due_at <= now))
-                    .order_by(TIMERS.c.due_at)
-                    .limit(limit)
-                )
-            )
+            return [timer_record(row).key for row in db.execute(query).mappings()]
 
     def next_timer_due(self) -> datetime | None:
         """When the earliest unfired timer is due (test drivers jump a fake clock there)."""
@@ -292,10 +378,12 @@ class Store:
             )
         return utc(due)
 
-    def timer_execution(self, timer_id: int) -> int | None:
-        """The execution a timer belongs to."""
+    def timer_execution(self, timer: TimerKey | int) -> int | None:
+        """The execution a timer belongs to (a key names it; an id is looked up)."""
+        if isinstance(timer, TimerKey):
+            return timer.execution_id
         with self.engine.connect() as db:
-            return db.scalar(select(TIMERS.c.execution_id).where(TIMERS.c.id == timer_id))
+            return db.scalar(select(TIMERS.c.execution_id).where(TIMERS.c.id == timer))
 
     def counts(self) -> dict[str, int]:
         """Row counts per table (benchmarks and diagnostics)."""
@@ -307,11 +395,15 @@ class Store:
 
 
 __all__ = [
+    "CreatedExecution",
     "OutboxMessage",
     "StepSession",
     "Store",
     "TaskInvocation",
+    "TimerKey",
+    "TimerRecord",
     "definition_hash",
+    "timer_address",
     "utc",
     "utc_required",
 ]

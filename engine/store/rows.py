@@ -6,15 +6,26 @@ Also the few statements `Store` and `StepSession` share (both write through them
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.errors import ValidationException
 from engine.interpreter.codec import header_with_input
 from engine.interpreter.history import HistoryEvent
-from engine.records import ExecutionRecord, MachineRecord, VersionRecord
+from engine.records import (
+    ExecutionRecord,
+    MachineRecord,
+    Page,
+    VersionRecord,
+    decode_token,
+    encode_token,
+)
+from engine.store.kinds import MessageKind, TaskStatus
 from engine.store.tables import (
     DefinitionRow,
     ExecutionRow,
@@ -28,6 +39,7 @@ from engine.store.tables import (
 )
 
 Json = Any
+T = TypeVar("T")
 DEFINITIONS = DefinitionRow.__table__  # type: ignore[attr-defined]
 MACHINES = MachineRow.__table__  # type: ignore[attr-defined]
 VERSIONS = VersionRow.__table__  # type: ignore[attr-defined]
@@ -66,11 +78,72 @@ class OutboxMessage:
     execution_id: int
     thread_id: str
     seq: int
-    kind: str
+    kind: MessageKind
     queue: str | None = None
     shadow: str | None = None
-    timer_id: int | None = None
+    timer_id: int | None = None  # set on timer messages sent before timers had keys
     available_at: datetime | None = None
+    timer_kind: str | None = None  # a timer message: the timer is (ids above, this kind)
+
+    @property
+    def timer(self) -> TimerKey | int | None:
+        """The timer a timer message fires: its key, or (older messages) its row id."""
+        if self.timer_kind is not None:
+            return TimerKey(self.execution_id, self.thread_id, self.seq, self.timer_kind)
+        return self.timer_id
+
+
+@dataclass(frozen=True)
+class TimerKey:
+    """A timer's address: one timer per (execution, thread, seq, kind)."""
+
+    execution_id: int
+    thread_id: str
+    seq: int
+    kind: str
+
+
+def timer_address(*address: Any) -> TimerKey | int:
+    """The timer a timer message's arguments name: ``(execution, thread, seq, kind)`` or an id.
+
+    Raises:
+        ValueError: the arguments are neither.
+    """
+    if len(address) == 4:
+        execution_id, thread_id, seq, kind = address
+        return TimerKey(int(execution_id), str(thread_id), int(seq), str(kind))
+    if len(address) == 1 and isinstance(address[0], int):
+        return address[0]
+    raise ValueError(
+        f"timer message: expected (execution_id, thread_id, seq, kind) or a timer id, "
+        f"got {address!r}"
+    )
+
+
+@dataclass(frozen=True)
+class TimerRecord:
+    """A timer row: a Wait, a retry backoff, a task deadline, the execution timeout."""
+
+    key: TimerKey
+    due_at: datetime
+    fired: bool
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class CreatedExecution:
+    """What inserting an execution found: a new row, or the same start made before.
+
+    Attributes:
+        execution_id: the row id (the new one, or the existing execution's).
+        record: the stored execution (for an existing one, its own start date).
+        created: False when the same name and input started it before: the caller
+            answers with ``record`` and writes nothing.
+    """
+
+    execution_id: int
+    record: ExecutionRecord
+    created: bool
 
 
 @dataclass(frozen=True)
@@ -85,7 +158,7 @@ class TaskInvocation:
     state_name: str
     attempt: int
     task_token: str | None
-    status: str
+    status: TaskStatus
     claimed_until: datetime | None = None
     execution_arn: str = ""  # filled in when the task is claimed (the handler's context)
 
@@ -106,18 +179,47 @@ def hold_claim(
     thread_id: str,
     seq: int,
     until: datetime,
-    **task_values: Any,
+    status: TaskStatus | None = None,
 ) -> None:
     """Keep a task claimed, and its message's lease alive, until ``until``."""
-    key = task_key(execution_id, thread_id, seq)
-    db.execute(update(TASKS).where(key).values(claimed_until=until, **task_values))
-    message = and_(
-        OUTBOX.c.execution_id == execution_id,
-        OUTBOX.c.thread_id == thread_id,
-        OUTBOX.c.seq == seq,
-        OUTBOX.c.kind == "task",
+    for statement, parameters in claim_writes(execution_id, thread_id, seq, until, status):
+        db.execute(statement, parameters)
+
+
+def claim_writes(
+    execution_id: int | None,
+    thread_id: str,
+    seq: int,
+    until: datetime,
+    status: TaskStatus | None = None,
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The statements of :func:`hold_claim` (a step session buffers them)."""
+    key = {"p_execution_id": execution_id, "p_thread_id": thread_id, "p_seq": seq}
+    task = {**key, "p_until": until}
+    if status is not None:
+        return [(_CLAIM_TASK, {**task, "p_status": status.value}), (_HOLD_MESSAGE, task)]
+    return [(_HOLD_TASK, task), (_HOLD_MESSAGE, task)]
+
+
+_TASK_KEY = and_(
+    TASKS.c.execution_id == bindparam("p_execution_id"),
+    TASKS.c.thread_id == bindparam("p_thread_id"),
+    TASKS.c.seq == bindparam("p_seq"),
+)
+_HOLD_TASK = update(TASKS).where(_TASK_KEY).values(claimed_until=bindparam("p_until"))
+_CLAIM_TASK = _HOLD_TASK.values(status=bindparam("p_status"))
+_HOLD_MESSAGE = (
+    update(OUTBOX)
+    .where(
+        and_(
+            OUTBOX.c.execution_id == bindparam("p_execution_id"),
+            OUTBOX.c.thread_id == bindparam("p_thread_id"),
+            OUTBOX.c.seq == bindparam("p_seq"),
+            OUTBOX.c.kind == MessageKind.TASK.value,
+        )
     )
-    db.execute(update(OUTBOX).where(message).values(lease_until=until))
+    .values(lease_until=bindparam("p_until"))
+)
 
 
 # --- row mapping -----------------------------------------------------------------------
@@ -137,11 +239,25 @@ def count() -> Any:
     return func.count()
 
 
+def upsert(
+    db: Connection,
+    table: Any,
+    keys: list[str],
+    values: dict[str, Any],
+    changed: dict[str, Any] | None = None,
+) -> Any:
+    """``INSERT … ON CONFLICT (keys)``: update ``changed`` columns, or do nothing."""
+    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(values)
+    if changed:
+        return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+    return statement.on_conflict_do_nothing(index_elements=keys)
+
+
 def put_definition(db: Connection, text: str) -> str:
     """Store a definition text once; returns its hash (inside the caller's transaction)."""
     digest = definition_hash(text)
-    if db.scalar(select(DEFINITIONS.c.hash).where(DEFINITIONS.c.hash == digest)) is None:
-        db.execute(insert(DEFINITIONS).values(hash=digest, text=text))
+    db.execute(upsert(db, DEFINITIONS, ["hash"], {"hash": digest, "text": text}))
     return digest
 
 
@@ -182,12 +298,33 @@ def version_values(db: Connection, record: MachineRecord, version: VersionRecord
     }
 
 
-def machine_record(db: Connection, row: Any, versions: Any) -> MachineRecord:
-    """A machine row (and its version rows) as a `MachineRecord`."""
+# The latest version number rides along with a machine: the next one is numbered from it.
+_LATEST_VERSION = (
+    select(func.coalesce(func.max(VERSIONS.c.number), 0))
+    .where(VERSIONS.c.machine_arn == MACHINES.c.arn)
+    .scalar_subquery()
+    .label("latest_version")
+)
+MACHINES_LISTED = (
+    select(MACHINES, DEFINITIONS.c.text.label("definition"), _LATEST_VERSION)
+    .join(DEFINITIONS, DEFINITIONS.c.hash == MACHINES.c.definition_hash)
+    .order_by(MACHINES.c.creation_date, MACHINES.c.arn)
+)
+MACHINE_BY_ARN = MACHINES_LISTED.where(MACHINES.c.arn == bindparam("arn"))
+VERSIONS_LISTED = (
+    select(VERSIONS, DEFINITIONS.c.text.label("definition"))
+    .join(DEFINITIONS, DEFINITIONS.c.hash == VERSIONS.c.definition_hash)
+    .order_by(VERSIONS.c.number.desc())
+)
+VERSION_BY_ARN = VERSIONS_LISTED.where(VERSIONS.c.arn == bindparam("arn"))
+
+
+def machine_record(row: Any) -> MachineRecord:
+    """A row of :data:`MACHINES_LISTED` as a `MachineRecord` (without versions)."""
     return MachineRecord(
         arn=row["arn"],
         name=row["name"],
-        definition=text_of(db, row["definition_hash"]),
+        definition=row["definition"],
         role_arn=row["role_arn"],
         type=row["type"],
         creation_date=utc_required(row["creation_date"]),
@@ -197,19 +334,57 @@ def machine_record(db: Connection, row: Any, versions: Any) -> MachineRecord:
         description=row["description"],
         logging_configuration=row["logging_configuration"],
         tracing_configuration=row["tracing_configuration"],
-        versions=[
-            VersionRecord(
-                arn=v["arn"],
-                number=v["number"],
-                definition=text_of(db, v["definition_hash"]),
-                role_arn=v["role_arn"],
-                creation_date=utc_required(v["creation_date"]),
-                description=v["description"],
-                revision_id=v["revision_id"],
-            )
-            for v in versions
-        ],
+        latest_version=int(row["latest_version"]),
     )
+
+
+def version_record(row: Any) -> VersionRecord:
+    """A row of :data:`VERSIONS_LISTED` as a `VersionRecord`."""
+    return VersionRecord(
+        arn=row["arn"],
+        number=row["number"],
+        definition=row["definition"],
+        role_arn=row["role_arn"],
+        creation_date=utc_required(row["creation_date"]),
+        description=row["description"],
+        revision_id=row["revision_id"],
+    )
+
+
+# --- paging ----------------------------------------------------------------------------
+
+
+def position(token: str | None, arity: int) -> list[Json] | None:
+    """The keyset position of a ``nextToken`` (a list of ``arity`` values), or None.
+
+    Raises:
+        ValidationException: the token is not one this store issued.
+    """
+    after = decode_token(token)
+    if after is None:
+        return None
+    if not isinstance(after, list) or len(after) != arity:
+        raise ValidationException(f"nextToken: not a token this API issued: {token!r}")
+    return after
+
+
+def parse_moment(text: Json) -> datetime:
+    """A datetime a token holds as ISO text.
+
+    Raises:
+        ValidationException: it is not one.
+    """
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError as exc:
+        raise ValidationException(f"nextToken: not a token this API issued: {text!r}") from exc
+
+
+def paged(rows: list[T], size: int, key: Callable[[T], Json]) -> Page[T]:
+    """The first ``size`` of ``rows`` (fetched ``size + 1``) and the next page's token."""
+    if len(rows) <= size:
+        return Page(rows)
+    return Page(rows[:size], encode_token(key(rows[size - 1])))
 
 
 def execution_record(row: Any) -> ExecutionRecord:
@@ -243,6 +418,12 @@ def history_event(row: Any) -> HistoryEvent:
     )
 
 
+def timer_record(row: Any) -> TimerRecord:
+    """A timer row as a `TimerRecord`."""
+    key = TimerKey(row["execution_id"], row["thread_id"], row["seq"], row["kind"])
+    return TimerRecord(key, utc_required(row["due_at"]), bool(row["fired"]), row["id"])
+
+
 def message(row: Any) -> OutboxMessage:
     """An outbox row as an `OutboxMessage`."""
     return OutboxMessage(
@@ -250,7 +431,7 @@ def message(row: Any) -> OutboxMessage:
         execution_id=row["execution_id"],
         thread_id=row["thread_id"],
         seq=row["seq"],
-        kind=row["kind"],
+        kind=MessageKind(row["kind"]),
         queue=row["queue"],
         shadow=row["shadow"],
         timer_id=row["timer_id"],
@@ -269,6 +450,6 @@ def invocation(row: Any) -> TaskInvocation:
         state_name=row["state_name"],
         attempt=row["attempt"],
         task_token=row["task_token"],
-        status=row["status"],
+        status=TaskStatus(row["status"]),
         claimed_until=utc(row["claimed_until"]),
     )

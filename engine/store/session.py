@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,23 +19,30 @@ from engine.interpreter.codec import (
 )
 from engine.interpreter.snapshot import Execution, Thread
 from engine.interpreter.turn import StepResult
-from engine.records import ExecutionRecord
+from engine.records import ExecutionRecord, restart
 from engine.store.db import pipelined
+from engine.store.kinds import MessageKind, TaskStatus
 from engine.store.rows import (
+    DEFINITIONS,
     EXECUTIONS,
     HISTORY,
     OUTBOX,
     TASKS,
     THREADS,
     TIMERS,
+    CreatedExecution,
     OutboxMessage,
     TaskInvocation,
-    hold_claim,
+    TimerKey,
+    TimerRecord,
+    claim_writes,
+    definition_hash,
+    execution_record,
     invocation,
-    new_id,
-    put_definition,
     task_key,
     text_of,
+    timer_record,
+    upsert,
 )
 
 Json = Any
@@ -102,6 +110,23 @@ _MESSAGE_KEY = and_(
 )
 
 
+def _insert_execution(insert_into: Any) -> Any:
+    """INSERT an execution unless its ARN is taken; RETURNING the new id (none: taken).
+
+    On PostgreSQL a concurrent insert of the same ARN waits for the other transaction,
+    then finds the conflict: never a unique-violation error (ADR 0014).
+    """
+    statement = insert_into(EXECUTIONS).on_conflict_do_nothing(index_elements=["arn"])
+    return statement.returning(EXECUTIONS.c.id)
+
+
+_INSERT_EXECUTION = {
+    "postgresql": _insert_execution(postgresql.insert),
+    "sqlite": _insert_execution(sqlite.insert),
+}
+_EXECUTION_BY_ARN = select(EXECUTIONS).where(EXECUTIONS.c.arn == _param("arn"))
+
+
 def _add_message(insert_into: Any) -> Any:
     """INSERT a message, or refresh the same one if it is still unconsumed.
 
@@ -125,6 +150,56 @@ _ADD_MESSAGE = {
     "sqlite": _add_message(sqlite.insert),
 }
 _CONSUME = update(OUTBOX).where(_MESSAGE_KEY).values(done=True)
+_TIMER_KEY = and_(
+    TIMERS.c.execution_id == _param("execution_id"),
+    TIMERS.c.thread_id == _param("thread_id"),
+    TIMERS.c.seq == _param("seq"),
+    TIMERS.c.kind == _param("kind"),
+)
+_TIMER = select(TIMERS).where(_TIMER_KEY)
+_TIMER_BY_ID = select(TIMERS).where(TIMERS.c.id == _param("id"))
+_FIRE_TIMER = update(TIMERS).where(_TIMER_KEY).values(fired=True)
+_FIRE_TIMER_BY_ID = update(TIMERS).where(TIMERS.c.id == _param("id")).values(fired=True)
+_CANCEL_TIMERS = (
+    update(TIMERS)
+    .where(and_(TIMERS.c.execution_id == _param("execution_id"), TIMERS.c.fired.is_(False)))
+    .values(fired=True)
+)
+
+
+def _put_timer(insert_into: Any) -> Any:
+    """INSERT a timer, or move the one with the same key (and arm it again)."""
+    statement = (
+        insert_into(TIMERS)
+        .inline()
+        .values(
+            execution_id=_param("execution_id"),
+            thread_id=_param("thread_id"),
+            seq=_param("seq"),
+            kind=_param("kind"),
+            due_at=bindparam("due_at"),
+            fired=bindparam("fired"),
+        )
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["execution_id", "thread_id", "seq", "kind"],
+        set_={"due_at": statement.excluded.due_at, "fired": False},
+    )
+
+
+_PUT_TIMER = {"postgresql": _put_timer(postgresql.insert), "sqlite": _put_timer(sqlite.insert)}
+_PUT_TASK = insert(TASKS)
+_TASK_STATUS = (
+    update(TASKS)
+    .where(
+        and_(
+            TASKS.c.execution_id == _param("execution_id"),
+            TASKS.c.thread_id == _param("thread_id"),
+            TASKS.c.seq == _param("seq"),
+        )
+    )
+    .values(status=_param("status"))
+)
 
 
 class StepSession:
@@ -135,10 +210,19 @@ class StepSession:
     several times in one session is written once, with its last value.
     """
 
-    def __init__(self, db: Connection, execution_id: int | None, *, lock: bool) -> None:
+    def __init__(
+        self,
+        db: Connection,
+        execution_id: int | None,
+        *,
+        lock: bool,
+        known_definitions: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
         self.db = db
         self.execution_id = execution_id
         self._lock = lock
+        self._known_definitions = known_definitions
+        self._definitions: dict[str, str] = {}  # hash -> text, stored by flush
         self._row: dict[str, Any] = {}
         self._header: Execution | None = None
         self._threads: dict[str, Thread] = {}
@@ -150,6 +234,11 @@ class StepSession:
         self._history: list[dict[str, Any]] = []
         self._consumed: list[dict[str, Any]] = []
         self._outbox: list[dict[str, Any]] = []
+        self._writes: list[tuple[Any, dict[str, Any]]] = []  # tasks and timers, in order
+        # What the buffered task writes change, so reads see them (ADR 0011).
+        self._new_tasks: dict[tuple[str, int], TaskInvocation] = {}
+        self._task_changes: dict[tuple[str, int], dict[str, Any]] = {}
+        self.stored_definitions: set[str] = set()  # by this session (known once committed)
         self.messages: list[OutboxMessage] = []
         self.folded = 0  # states entered without a message of their own (Runtime.fold_states)
 
@@ -203,7 +292,10 @@ class StepSession:
 
     def definition_text(self) -> str:
         """The text of the definition this execution runs."""
-        return text_of(self.db, self.definition_hash)
+        digest = self.definition_hash
+        if digest in self._definitions:  # stored by this session's flush
+            return self._definitions[digest]
+        return text_of(self.db, digest)
 
     def thread(self, thread_id: str) -> Thread | None:
         """A thread of this execution (the session's latest version)."""
@@ -231,26 +323,41 @@ class StepSession:
                 self._remember(thread_id, snapshot, bulk)
         return [t for t in self._threads.values() if t.parent_id == parent_id]
 
-    def timer(self, timer_id: int) -> Any:
-        """A timer row (locked with the execution)."""
-        return self.db.execute(select(TIMERS).where(TIMERS.c.id == timer_id)).mappings().first()
+    def timer(self, timer: int | TimerKey) -> TimerRecord | None:
+        """A timer row (locked with the execution), by key or by id."""
+        if isinstance(timer, TimerKey):
+            row = self.db.execute(_TIMER, _timer_key(timer)).mappings().first()
+        else:  # a message sent before timers were addressed by key
+            row = self.db.execute(_TIMER_BY_ID, {"p_id": timer}).mappings().first()
+        return timer_record(row) if row is not None else None
 
     def task(self, thread_id: str, seq: int) -> TaskInvocation | None:
-        """A pending task of this execution."""
-        row = (
-            self.db.execute(select(TASKS).where(task_key(self.execution_id, thread_id, seq)))
-            .mappings()
-            .first()
-        )
-        return invocation(row) if row is not None else None
+        """A task of this execution, with this session's unflushed changes to it."""
+        key = (thread_id, seq)
+        task = self._new_tasks.get(key)
+        if task is None:
+            query = select(TASKS).where(task_key(self.execution_id, thread_id, seq))
+            row = self.db.execute(query).mappings().first()
+            task = invocation(row) if row is not None else None
+        changes = self._task_changes.get(key)
+        return replace(task, **changes) if task is not None and changes else task
 
     # writes
 
     def create_execution(
         self, record: ExecutionRecord, definition_text: str, header: Execution
-    ) -> int:
-        """Insert the execution row (its definition stored once) and lock it."""
-        digest = put_definition(self.db, definition_text)
+    ) -> CreatedExecution:
+        """Insert the execution row once (``INSERT … ON CONFLICT`` on its ARN) and lock it.
+
+        A start with the same name and input as a running execution finds that one
+        (``created`` False: write nothing more); the definition text is stored with the
+        step's other writes unless the store knows it is stored already.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken by an ended execution or by one that
+                started with another input.
+        """
+        digest = definition_hash(definition_text)
         values = {
             "arn": record.arn,
             "machine_arn": record.machine_arn,
@@ -263,11 +370,22 @@ class StepSession:
             "header": header_without_input(header),
             "input": header.input,
         }
-        self.execution_id = new_id(self.db.execute(insert(EXECUTIONS).values(values)))
+        inserted = self.db.execute(_INSERT_EXECUTION[self.db.dialect.name], values).first()
+        if inserted is None:
+            return self._existing(record)
+        self.execution_id = int(inserted[0])
+        if digest not in self._known_definitions:
+            self._definitions[digest] = definition_text
         # Inserted by this transaction, so already locked: no need to read it back.
         self._row = {**values, "id": self.execution_id}
         self._header = header
-        return self.execution_id
+        return CreatedExecution(self.execution_id, record, created=True)
+
+    def _existing(self, record: ExecutionRecord) -> CreatedExecution:
+        """The execution that holds ``record``'s ARN, if it answers the same start."""
+        row = self.db.execute(_EXECUTION_BY_ARN, {"p_arn": record.arn}).mappings().one()
+        stored = restart(execution_record(row), record)
+        return CreatedExecution(int(row["id"]), stored, created=False)
 
     def apply(self, result: StepResult, now: datetime) -> None:
         """Record a step's new header, threads and history events (written by flush)."""
@@ -293,7 +411,7 @@ class StepSession:
 
     def add_message(
         self,
-        kind: str,
+        kind: MessageKind | str,
         thread_id: str,
         seq: int,
         *,
@@ -304,12 +422,13 @@ class StepSession:
         timer_id: int | None = None,
     ) -> None:
         """Queue a message in the outbox (an unconsumed copy of it is refreshed)."""
+        kind = MessageKind(kind)
         self._outbox.append(
             {
                 "execution_id": self.execution_id,
                 "thread_id": thread_id,
                 "seq": seq,
-                "kind": kind,
+                "kind": kind.value,
                 "queue": queue,
                 "shadow": shadow,
                 "timer_id": timer_id,
@@ -333,23 +452,34 @@ class StepSession:
             )
         )
 
-    def consume(self, kind: str, thread_id: str, seq: int) -> None:
+    def consume(self, kind: MessageKind | str, thread_id: str, seq: int) -> None:
         """Mark a message consumed (in the consumer's transaction)."""
         self._consumed.append(
             {
                 "p_execution_id": self.execution_id,
                 "p_thread_id": thread_id,
                 "p_seq": seq,
-                "p_kind": kind,
+                "p_kind": MessageKind(kind).value,
             }
         )
 
     def flush(self) -> None:
-        """Send the buffered checkpoint writes (before the commit)."""
-        buffered = (self._outbox, self._consumed, self._thread_writes, self._history)
+        """Send every buffered write (before the commit), in one round trip where it can."""
+        buffered = (
+            self._outbox,
+            self._consumed,
+            self._thread_writes,
+            self._history,
+            self._writes,
+            self._definitions,
+        )
         if not any(buffered) and self._header_applied_at is None:
             return  # a read-only session: no round trip
         with pipelined(self.db):
+            for digest, text in self._definitions.items():
+                self.db.execute(
+                    upsert(self.db, DEFINITIONS, ["hash"], {"hash": digest, "text": text})
+                )
             # Messages before consumptions: a message scheduled and cancelled in the same
             # session must end consumed.
             if self._outbox:
@@ -361,7 +491,12 @@ class StepSession:
             self._write_threads(tuple(self._thread_writes.values()))
             if self._history:
                 self.db.execute(insert(HISTORY), self._history)
+            for statement, parameters in _batches(self._writes):
+                self.db.execute(statement, parameters)
         self._consumed, self._thread_writes, self._history, self._outbox = [], {}, [], []
+        self._writes = []
+        self.stored_definitions.update(self._definitions)
+        self._definitions = {}
         self._header_applied_at = None
 
     def _write_header(self, header: Execution, now: datetime) -> None:
@@ -417,67 +552,66 @@ class StepSession:
             self._stored[thread.id] = thread
             self._unsplit.discard(thread.id)
 
-    def put_timer(self, thread_id: str, seq: int, kind: str, due: datetime) -> int:
-        """Create (or move) a timer; returns its id."""
-        key = and_(
-            TIMERS.c.execution_id == self.execution_id,
-            TIMERS.c.thread_id == thread_id,
-            TIMERS.c.seq == seq,
-            TIMERS.c.kind == kind,
-        )
-        existing = self.db.scalar(select(TIMERS.c.id).where(key))
-        if existing is not None:
-            self.db.execute(
-                update(TIMERS).where(TIMERS.c.id == existing).values(due_at=due, fired=False)
-            )
-            return int(existing)
-        return new_id(
-            self.db.execute(
-                insert(TIMERS).values(
-                    execution_id=self.execution_id,
-                    thread_id=thread_id,
-                    seq=seq,
-                    kind=kind,
-                    due_at=due,
-                    fired=False,
-                )
-            )
-        )
+    def put_timer(self, thread_id: str, seq: int, kind: str, due: datetime) -> TimerKey:
+        """Create (or move) a timer; returns its key (written by flush, no id needed)."""
+        key = TimerKey(int(self.execution_id or 0), thread_id, seq, str(kind))
+        values = {**_timer_key(key), "due_at": due, "fired": False}
+        self._write(_PUT_TIMER[self.db.dialect.name], values)
+        return key
 
-    def fire_timer(self, timer_id: int) -> None:
+    def fire_timer(self, timer: int | TimerKey) -> None:
         """Mark a timer fired (with the step it caused)."""
-        self.db.execute(update(TIMERS).where(TIMERS.c.id == timer_id).values(fired=True))
+        if isinstance(timer, TimerKey):
+            self._write(_FIRE_TIMER, _timer_key(timer))
+        else:  # a message sent before timers were addressed by key
+            self._write(_FIRE_TIMER_BY_ID, {"p_id": timer})
 
     def put_task(self, thread_id: str, seq: int, values: dict[str, Any]) -> None:
         """Record a task the interpreter decided to run."""
-        self.db.execute(
-            insert(TASKS).values(
-                execution_id=self.execution_id,
-                thread_id=thread_id,
-                seq=seq,
-                status="SCHEDULED",
-                **values,
-            )
-        )
+        row = {"execution_id": self.execution_id, "thread_id": thread_id, "seq": seq}
+        row = {**row, "status": TaskStatus.SCHEDULED.value, "claimed_until": None, **values}
+        self._write(_PUT_TASK, row)
+        self._new_tasks[(thread_id, seq)] = invocation(row)
 
     def claim_task(self, thread_id: str, seq: int, until: datetime) -> None:
         """This worker runs the task until ``until`` unless it renews the claim."""
-        hold_claim(self.db, self.execution_id, thread_id, seq, until, status="STARTED")
+        key = (self.execution_id, thread_id, seq)
+        for statement, parameters in claim_writes(*key, until, TaskStatus.STARTED):
+            self._write(statement, parameters)
+        changes = {"status": TaskStatus.STARTED, "claimed_until": until}
+        self._task_changes.setdefault((thread_id, seq), {}).update(changes)
 
     def set_task_status(self, thread_id: str, seq: int, status: str) -> None:
         """Move a task to STARTED or DONE."""
-        key = task_key(self.execution_id, thread_id, seq)
-        self.db.execute(update(TASKS).where(key).values(status=status))
+        key = {"p_execution_id": self.execution_id, "p_thread_id": thread_id, "p_seq": seq}
+        self._write(_TASK_STATUS, {**key, "p_status": TaskStatus(status).value})
+        changes = {"status": TaskStatus(status)}
+        self._task_changes.setdefault((thread_id, seq), {}).update(changes)
 
     def cancel_timers(self) -> None:
         """Retire every unfired timer of an execution that ended (they could only be stale)."""
-        self.db.execute(
-            update(TIMERS)
-            .where(
-                and_(
-                    TIMERS.c.execution_id == self.execution_id,
-                    TIMERS.c.fired.is_(False),
-                )
-            )
-            .values(fired=True)
-        )
+        self._write(_CANCEL_TIMERS, {"p_execution_id": self.execution_id})
+
+    def _write(self, statement: Any, parameters: dict[str, Any]) -> None:
+        """Buffer a task or timer write; flush sends them in order, after the checkpoint."""
+        self._writes.append((statement, parameters))
+
+
+def _timer_key(key: TimerKey) -> dict[str, Any]:
+    return {
+        "p_execution_id": key.execution_id,
+        "p_thread_id": key.thread_id,
+        "p_seq": key.seq,
+        "p_kind": key.kind,
+    }
+
+
+def _batches(writes: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Runs of the same statement, in order: each run is one executemany."""
+    batches: list[tuple[Any, list[dict[str, Any]]]] = []
+    for statement, parameters in writes:
+        if batches and batches[-1][0] is statement:
+            batches[-1][1].append(parameters)
+        else:
+            batches.append((statement, [parameters]))
+    return batches

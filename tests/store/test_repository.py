@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import exc, func, select
 
+from engine.errors import ExecutionAlreadyExists
 from engine.interpreter.history import HistoryEvent
 from engine.interpreter.snapshot import (
     Execution,
@@ -59,7 +60,7 @@ def _machine(definition: str = DEFINITION, versions: int = 0) -> MachineRecord:
     )
 
 
-def _start(store: Store, name: str = "run-1", start: datetime = T0) -> int:
+def _start(store: Store, name: str = "run-1", start: datetime = T0, payload: Any = INPUT) -> int:
     record = ExecutionRecord(
         arn=f"{ACCOUNT}:execution:orders:{name}",
         machine_arn=MACHINE_ARN,
@@ -67,10 +68,10 @@ def _start(store: Store, name: str = "run-1", start: datetime = T0) -> int:
         type="STANDARD",
         status="RUNNING",
         start_date=start,
-        input=INPUT,
+        input=payload,
     )
     with store.session() as session:
-        return session.create_execution(record, DEFINITION, _header(record))
+        return session.create_execution(record, DEFINITION, _header(record)).execution_id
 
 
 def _header(record: ExecutionRecord) -> Execution:
@@ -131,11 +132,13 @@ def _scalar(store: Store, query: Any) -> Any:
 def test_a_machine_with_versions_round_trips(store: Store) -> None:
     # Given a machine with two published versions of the same definition
     machine = _machine(versions=2)
-    # When it is saved and read back
+    # When it is saved and read back, the machine and each version by its ARN
     store.save_machine(machine)
     # Then every field comes back as saved, timezone-aware, and the text is stored once
-    assert store.machine(MACHINE_ARN) == machine
+    assert store.machine(MACHINE_ARN) == replace(machine, versions=[], latest_version=2)
+    assert [store.version(v.arn) for v in machine.versions] == machine.versions
     assert store.machine(f"{MACHINE_ARN}-missing") is None
+    assert store.version(f"{MACHINE_ARN}:3") is None
     assert _scalar(store, select(func.count()).select_from(DEFINITIONS)) == 1
 
 
@@ -151,9 +154,10 @@ def test_saving_a_machine_again_updates_it_and_appends_new_versions(store: Store
     assert stored is not None
     assert stored.definition == OTHER_DEFINITION
     assert stored.update_date == T0 + timedelta(hours=1)
-    assert [(v.number, v.definition) for v in stored.versions] == [
-        (1, DEFINITION),
+    versions = store.versions_page(MACHINE_ARN, 0, None).items
+    assert [(v.number, v.definition) for v in versions] == [
         (2, OTHER_DEFINITION),
+        (1, DEFINITION),
     ]
     assert [m.arn for m in store.machines()] == [MACHINE_ARN]
 
@@ -205,12 +209,15 @@ def test_executions_round_trip_and_list_newest_first(store: Store) -> None:
 
 
 def test_an_execution_name_is_unique(store: Store) -> None:
-    # Given an execution
-    _start(store, "run-1")
-    # When another one with the same ARN is created
-    # Then the unique ARN refuses it
-    with pytest.raises(exc.IntegrityError):
-        _start(store, "run-1")
+    # Given a running execution
+    first = _start(store, "run-1")
+    # When the same start is made again, and then one with another input
+    again = _start(store, "run-1", T0 + timedelta(hours=1))
+    # Then the same start finds the first one, and the other is refused
+    assert again == first
+    with pytest.raises(ExecutionAlreadyExists):
+        _start(store, "run-1", payload={"other": True})
+    assert [e.start_date for e in store.executions(MACHINE_ARN)] == [T0]
 
 
 def test_history_comes_back_in_event_id_order(store: Store) -> None:
