@@ -1,6 +1,6 @@
 """(c) Many executions parked in a one-year Wait: what they cost the worker.
 
-A Wait far beyond the timer horizon is one timer row and no message (DESIGN §4), so
+A Wait far beyond the timer horizon is one timer row and no message (docs/design.md §4), so
 the worker's memory should not grow with the number of parked executions. The starts
 are spread over several processes (``starters``); the worker memory (RSS and PSS of
 the prefork tree) is read after a warm-up and again once every execution is parked.

@@ -1,4 +1,4 @@
-"""Summaries of repeated measurements: median and spread, as CELERY-FACTS.md gives them."""
+"""Summaries of repeated measurements: median and spread, as docs/celery-facts.md gives them."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def create_app(settings: Settings) -> Celery:
 
 def _tune_sqlalchemy_transport(settings: Settings) -> None:
     # kombu passes every transport option to create_engine, so the polling interval
-    # can only be set on the transport class (CELERY-FACTS b4).
+    # can only be set on the transport class (docs/celery-facts.md b4).
     from kombu.transport import sqlalchemy as sqla
 
     sqla.Transport.polling_interval = settings.broker_polling_interval

@@ -131,7 +131,7 @@ def _add_message(insert_into: Any) -> Any:
     """INSERT a message, or refresh the same one if it is still unconsumed.
 
     A message that already exists and was consumed stays as it is; the session publishes it
-    anyway, and its consumer finds the seq advanced and does nothing (DESIGN 2.4). No
+    anyway, and its consumer finds the seq advanced and does nothing (docs/design.md §2 rule 4). No
     RETURNING: the statement can then be pipelined with the step's other writes.
     """
     statement = insert_into(OUTBOX).inline()  # inline: no implicit RETURNING of the id

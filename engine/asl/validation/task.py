@@ -7,7 +7,7 @@ A Resource must be an ARN AWS would recognise:
 * ``arn:PARTITION:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken]`` for an
   optimised integration AWS offers (``dynamodb:query`` is not one: use
   ``aws-sdk:dynamodb:query``), or ``arn:PARTITION:states:::aws-sdk:SERVICE:ACTION``;
-  stepline adds ``celery:sendTask`` (see DESIGN.md, "Task resources");
+  stepline adds ``celery:sendTask`` (see docs/design.md §5, "Task resources");
 * any other well-formed ARN (e.g. an SWF task), left to run time.
 
 Express machines cannot wait: ``.sync`` and ``.waitForTaskToken`` integrations and
