@@ -1,0 +1,1 @@
+"""EventBridge-compatible building blocks for event-driven state machines (event patterns)."""
