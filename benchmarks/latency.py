@@ -27,11 +27,8 @@ from benchmarks.fleet import ROLE, Services, SteplineFleet, stepline_fleet
 from benchmarks.options import Options
 from benchmarks.raw import raw_worker
 from benchmarks.stats import summarise
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.clock import SystemClock
+from engine import connect
 from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.repository import Store
 from engine.testing import InMemoryDispatcher
@@ -119,8 +116,8 @@ def in_process_ms(services: Services, kind: str, hops: int) -> float:
         store = Store(make_engine(services.store_url(kind, Path(folder))))
         store.create_schema()
         dispatcher = InMemoryDispatcher()
-        runtime = Runtime(store, dispatcher, SystemClock())
-        client = Client(DurableBackend(store, runtime))
+        client = connect(store=store, dispatcher=dispatcher)
+        runtime = client.backend.runtime  # type: ignore[attr-defined]
         definition = json.dumps(machines.pass_chain(hops))
         machine = client.create_state_machine(name="c", definition=definition, roleArn=ROLE)
         arn = machine["stateMachineArn"]

@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import errors
-from engine.api import Client
-from engine.backends.durable import DurableBackend
+from engine import connect, errors
 from engine.clock import FakeClock
 from engine.resources import HandlerContext, HandlerRegistry
-from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.repository import Store
 from engine.testing import InMemoryDispatcher, drain
@@ -41,8 +38,10 @@ class Fixture:
         store = Store(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
         store.create_schema()
         self.dispatcher = InMemoryDispatcher()
-        self.runtime = Runtime(store, self.dispatcher, self.clock)
-        self.client = Client(DurableBackend(store, self.runtime, self.handlers), clock=self.clock)
+        self.client = connect(
+            store=store, dispatcher=self.dispatcher, clock=self.clock, handlers=self.handlers
+        )
+        self.runtime = self.client.backend.runtime
         self.arn = self.client.create_state_machine(
             name="approval", definition=json.dumps(MACHINE), roleArn="arn:aws:iam::1:role/r"
         )["stateMachineArn"]

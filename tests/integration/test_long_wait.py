@@ -11,11 +11,9 @@ import pytest
 import redis
 from freezegun import freeze_time
 
-from engine.api import Client
-from engine.backends.durable import DurableBackend
+from engine import connect
 from engine.clock import SystemClock
 from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from engine.store.repository import Store
@@ -41,8 +39,8 @@ def test_a_year_long_wait_is_a_timer_row_until_the_beat_job_fires_it(tmp_path: P
         url = f"sqlite:///{tmp_path / 'store.db'}"
         upgrade(url)
         store, dispatcher = Store(make_engine(url)), InMemoryDispatcher()
-        runtime = Runtime(store, dispatcher, SystemClock())
-        client = Client(DurableBackend(store, runtime))
+        client = connect(store=store, dispatcher=dispatcher)
+        runtime = client.backend.runtime
         arn = client.create_state_machine(
             name="renewal", definition=json.dumps(YEAR_WAIT), roleArn=ROLE
         )["stateMachineArn"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from engine import connect
 from engine.api import Client
-from engine.backends.durable import DurableBackend
 from engine.clock import FakeClock
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime
@@ -58,8 +58,8 @@ def _runtime(url: str, clock: FakeClock) -> tuple[Runtime, InMemoryDispatcher, C
     store = Store(make_engine(url))
     store.create_schema()
     dispatcher = InMemoryDispatcher()
-    runtime = Runtime(store, dispatcher, clock)
-    return runtime, dispatcher, Client(DurableBackend(store, runtime), clock=clock)
+    client = connect(store=store, dispatcher=dispatcher, clock=clock)
+    return client.backend.runtime, dispatcher, client  # type: ignore[attr-defined]
 
 
 def test_assigned_variables_survive_a_restart_and_stay_scoped(tmp_path: Path) -> None:

@@ -7,11 +7,8 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.clock import SystemClock
+from engine import connect
 from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
 from engine.store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tasks import wiring
@@ -38,8 +35,8 @@ def test_every_beat_job_is_a_registered_task() -> None:
 def test_the_prune_job_deletes_consumed_messages_after_their_retention(store: Store) -> None:
     with freeze_time("2026-01-01T00:00:00Z") as frozen:
         # Given an execution that ran to the end (its messages all consumed)
-        runtime = Runtime(store, InMemoryDispatcher(), SystemClock())
-        client = Client(DurableBackend(store, runtime))
+        client = connect(store=store, dispatcher=InMemoryDispatcher())
+        runtime = client.backend.runtime
         arn = client.create_state_machine(name="chain", definition=json.dumps(CHAIN), roleArn=ROLE)[
             "stateMachineArn"
         ]

@@ -19,14 +19,15 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from config.settings import Settings
+from engine import connect
 from engine.api import Client
-from engine.backends.durable import DurableBackend
 from engine.backends.local import LocalBackend
 from engine.clock import FakeClock
 from engine.interpreter.events import TaskSucceeded
 from engine.interpreter.history import HistoryEvent
 from engine.resources import HandlerRegistry
-from engine.runtime import Runtime, RuntimeSettings
+from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from engine.store.repository import OutboxMessage, StepSession, Store
@@ -158,10 +159,14 @@ class Node:
     fold_states: int = 0
 
     def __post_init__(self) -> None:
-        settings = RuntimeSettings(lease_seconds=LEASE, fold_states=self.fold_states)
-        self.runtime = Runtime(self.store, self.dispatcher, self.clock, settings=settings)
-        backend = DurableBackend(self.store, self.runtime, self.handlers)
-        self.client = Client(backend, clock=self.clock)
+        self.client = connect(
+            Settings(lease_seconds=LEASE, fold_states=self.fold_states),
+            store=self.store,
+            dispatcher=self.dispatcher,
+            clock=self.clock,
+            handlers=self.handlers,
+        )
+        self.runtime = self.client.backend.runtime
 
     def create_machine(self, definition: dict[str, Json] = MACHINE) -> None:
         self.client.create_state_machine(
