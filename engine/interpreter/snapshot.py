@@ -1,8 +1,8 @@
 """The checkpoint: an execution header plus one snapshot per thread.
 
 An execution is a tree of threads: the root, and one per Parallel branch or Map
-iteration. Every value here is JSON-serialisable (see :func:`to_json` / :func:`from_json`
-in :mod:`engine.interpreter.codec`) so the durable store can persist it as-is.
+iteration. Every value here is JSON-serialisable, so the durable store can persist it as-is
+(its stored, versioned form is :mod:`engine.store.checkpoint`'s).
 """
 
 from __future__ import annotations

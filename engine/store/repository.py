@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, or_, select, update
 from sqlmodel import SQLModel
 
-from engine.interpreter.codec import thread_from_parts
 from engine.interpreter.history import HistoryEvent
 from engine.interpreter.snapshot import Thread, ThreadStatus
 from engine.records import ExecutionRecord, MachineRecord, Page, VersionRecord, page_size
+from engine.store.checkpoint import thread_from_parts
 from engine.store.db import is_sqlite, writing
 from engine.store.rows import (
     DEFINITIONS,

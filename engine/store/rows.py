@@ -15,7 +15,6 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.errors import ValidationException
-from engine.interpreter.codec import header_with_input
 from engine.interpreter.history import HistoryEvent
 from engine.records import (
     ExecutionRecord,
@@ -25,6 +24,7 @@ from engine.records import (
     decode_token,
     encode_token,
 )
+from engine.store.checkpoint import header_with_input
 from engine.store.kinds import MessageKind, TaskStatus
 from engine.store.tables import (
     DefinitionRow,

@@ -9,17 +9,19 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine.interpreter.codec import (
+from engine.interpreter.snapshot import Execution, Thread
+from engine.interpreter.turn import StepResult
+from engine.records import ExecutionRecord, restart
+from engine.store.checkpoint import (
+    FORMAT_VERSION,
     execution_to_json,
     header_with_input,
     header_without_input,
     same_bulk,
+    stored_version,
     thread_from_parts,
     thread_parts,
 )
-from engine.interpreter.snapshot import Execution, Thread
-from engine.interpreter.turn import StepResult
-from engine.records import ExecutionRecord, restart
 from engine.store.db import pipelined
 from engine.store.kinds import MessageKind, TaskStatus
 from engine.store.rows import (
@@ -227,7 +229,8 @@ class StepSession:
         self._header: Execution | None = None
         self._threads: dict[str, Thread] = {}
         self._stored: dict[str, Thread] = {}  # each thread as its row holds it
-        self._unsplit: set[str] = set()  # rows written before the bulk column existed
+        # Rows to rewrite whole: written before the bulk column, or in an older format.
+        self._unsplit: set[str] = set()
         self._absent: set[str] = set()
         self._header_applied_at: datetime | None = None  # set: the header needs writing
         self._thread_writes: dict[str, Thread] = {}
@@ -269,8 +272,8 @@ class StepSession:
         thread = thread_from_parts(snapshot, bulk)
         self._threads[thread_id] = thread
         self._stored[thread_id] = thread
-        if bulk is None:
-            self._unsplit.add(thread_id)
+        if bulk is None or stored_version(snapshot) < FORMAT_VERSION:
+            self._unsplit.add(thread_id)  # its next write rewrites it whole, in this format
         return thread
 
     @property

@@ -16,11 +16,11 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-from engine.interpreter.codec import execution_from_json, thread_to_json
 from engine.interpreter.snapshot import Thread, ThreadStatus
 from engine.interpreter.turn import StepResult
 from engine.records import ExecutionRecord
 from engine.store import migrate
+from engine.store.checkpoint import execution_from_json, thread_to_json
 from engine.store.db import make_engine
 from engine.store.migrate import check, current, downgrade, drift, head, new_revision, upgrade
 from engine.store.repository import Store

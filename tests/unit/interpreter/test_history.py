@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
-from engine.interpreter.codec import (
+from engine.interpreter.history import HistoryEvent, detail_key
+from engine.interpreter.snapshot import ExecutionStatus
+from engine.interpreter.turn import Limits
+from engine.store.checkpoint import (
     event_from_json,
     event_to_json,
     execution_from_json,
@@ -15,9 +18,6 @@ from engine.interpreter.codec import (
     thread_from_json,
     thread_to_json,
 )
-from engine.interpreter.history import HistoryEvent, detail_key
-from engine.interpreter.snapshot import ExecutionStatus
-from engine.interpreter.turn import Limits
 from tests.unit.interpreter.support import jsonata, lambda_arn, of_type, one, registry, run
 
 Json = Any
