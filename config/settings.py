@@ -1,7 +1,7 @@
 """Typed settings, read once from ``STEPLINE_*`` environment variables (and ``.env``).
 
-Read at process edges (the CLI, the Celery app) and passed down; nothing in ``engine``
-reads the environment. Every default is documented in README.md.
+Read at process edges (the CLI, the Celery app, ``engine.connect``) and passed down;
+nothing else in ``engine`` reads the environment. Every default is documented in README.md.
 """
 
 from __future__ import annotations
