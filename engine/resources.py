@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.dataflow.nesting import MAX_NESTING_DEPTH, NestingTooDeep, check_nesting
 from engine.errors import ErrorName, StatesError
 from engine.interpreter.integration import ResourceKind, base_action, describe_resource
 from engine.interpreter.snapshot import ROOT_THREAD_ID
@@ -231,10 +232,18 @@ def _decode_result(result: Json) -> Json:
 
 
 def _marshal(result: Json, request_id: str, *, compact: bool) -> Json:
-    """The result as JSON values; like Lambda's runtime, refuse what JSON cannot encode."""
+    """The result as JSON values; like Lambda's runtime, refuse what JSON cannot encode.
+
+    A result nested deeper than the API accepts is refused too: the interpreter, the history
+    and the checkpoint walk it level by level (`engine.dataflow.nesting`).
+    """
     try:
-        return json.loads(json.dumps(result, allow_nan=False))
-    except (TypeError, ValueError) as exc:
+        # dumps first: it refuses cycles, which the depth check would walk forever
+        return check_nesting(json.loads(json.dumps(result, allow_nan=False)))
+    except RecursionError as exc:
+        failure = MarshalError(f"Unable to marshal response: {NestingTooDeep(MAX_NESTING_DEPTH)}")
+        raise _lambda_failure(failure, request_id, compact=compact, error_type=_MARSHAL) from exc
+    except (TypeError, ValueError) as exc:  # NestingTooDeep included
         failure = MarshalError(f"Unable to marshal response: {exc}")
         raise _lambda_failure(failure, request_id, compact=compact, error_type=_MARSHAL) from exc
 

@@ -16,6 +16,7 @@ from engine.asl.definition import load_and_check
 from engine.asl.load import definition_size_bytes
 from engine.asl.parse import build_state_machine
 from engine.clock import Clock, SystemClock
+from engine.dataflow.nesting import loads_within_depth
 from engine.errors import DefinitionSyntaxError, Diagnostic
 from engine.interpreter.history import HistoryEvent
 from engine.interpreter.snapshot import ExecutionStatus
@@ -260,8 +261,8 @@ class ClientBase:
                 f"{type(text).__name__}"
             )
         try:
-            value = json.loads(text)
-        except ValueError as exc:
+            value = loads_within_depth(text)
+        except ValueError as exc:  # not JSON, or nested too deeply (NestingTooDeep)
             raise errors.InvalidExecutionInput(
                 f"Invalid State Machine Execution Input: '{exc}'"
             ) from exc

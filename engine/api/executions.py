@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -17,6 +16,7 @@ from engine.api.base import (
     strip_data,
     with_token,
 )
+from engine.dataflow.nesting import loads_within_depth
 from engine.interpreter.snapshot import ExecutionStatus
 
 Json = Any
@@ -153,7 +153,7 @@ class ExecutionOperations(ClientBase):
         token = require(taskToken, "taskToken")
         text = require(output, "output")
         try:
-            value = json.loads(text)
+            value = loads_within_depth(text)
         except (TypeError, ValueError) as exc:
             raise errors.InvalidOutput(f"Invalid Output: '{exc}'") from exc
         self.backend.send_task_success(token, value)

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from engine.dataflow.nesting import MAX_NESTING_DEPTH, nesting_depth
 from engine.errors import DefinitionSyntaxError, Diagnostic, InvalidDefinition
 
 Json = Any
@@ -57,8 +58,22 @@ def load_definition_text(text: str | bytes, *, max_bytes: int | None = None) -> 
     if not source.strip():
         raise DefinitionSyntaxError("The definition is empty: expected a JSON object", 1, 1)
     if source.lstrip()[:1] in ("{", "["):
-        return _load_json(source)
+        return _within_depth(_load_json(source))
     return _load_yaml(source)
+
+
+def _too_deep() -> DefinitionSyntaxError:
+    return DefinitionSyntaxError(
+        f"The definition nests arrays and objects more than {MAX_NESTING_DEPTH} levels deep; "
+        f"the maximum is {MAX_NESTING_DEPTH}"
+    )
+
+
+def _within_depth(value: Json) -> Json:
+    """``value``, unless it nests too deeply for the validator and interpreter to walk."""
+    if nesting_depth(value) > MAX_NESTING_DEPTH:
+        raise _too_deep()
+    return value
 
 
 def definition_size_bytes(text: str | bytes) -> int:
@@ -153,6 +168,8 @@ def _load_json(source: str) -> Json:
         ) from None
     except ValueError as error:
         raise DefinitionSyntaxError(f"Invalid JSON: {error}") from None
+    except RecursionError:  # deeper than Python's parser goes
+        raise _too_deep() from None
 
 
 def _found(source: str, index: int) -> str:
@@ -294,7 +311,23 @@ _JsonSemanticsLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _JsonSemanticsLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _bracket_depth(source: str) -> int:
+    """How deeply ``[`` and ``{`` nest in ``source``, strings included (an upper bound)."""
+    depth = deepest = 0
+    for bracket in _NOT_A_BRACKET.sub("", source):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _load_yaml(source: str) -> Json:
+    # PyYAML's scanner is quadratic in the depth of flow collections ([[[...]]]): refuse
+    # one nested too deeply before it takes seconds to fail.
+    if _bracket_depth(source) > MAX_NESTING_DEPTH:
+        raise _too_deep()
     try:
         value = yaml.load(source, Loader=_JsonSemanticsLoader)
     except yaml.MarkedYAMLError as error:
@@ -306,9 +339,11 @@ def _load_yaml(source: str) -> Json:
         raise
     except (yaml.YAMLError, ValueError) as error:
         raise DefinitionSyntaxError(f"Invalid YAML: {error}") from None
+    except RecursionError:  # deeper than the YAML composer goes
+        raise _too_deep() from None
     if not isinstance(value, dict | list):
         _refuse_scalar(source)
-    _ensure_json_values(value, "")
+    _ensure_json_values(_within_depth(value), "")
     return value
 
 

@@ -17,10 +17,12 @@ from unittest.mock import patch
 import pytest
 
 import engine
+from engine import errors
 from engine.api import Client
 from engine.backends.durable import DurableBackend
 from engine.backends.local import LocalBackend
 from engine.clock import FakeClock
+from engine.dataflow.nesting import MAX_NESTING_DEPTH
 from engine.resources import HandlerRegistry
 from engine.runtime import Runtime
 from engine.store.db import make_engine
@@ -243,3 +245,41 @@ def test_every_example_runs_on_every_backend(
     assert described["status"] == status, described
     if output is not None:
         assert json.loads(described["output"]) == output
+
+
+def test_a_nul_in_a_state_name_is_refused_at_create_on_every_backend(harness: Harness) -> None:
+    # Given a definition whose state name holds a NUL (PostgreSQL cannot store one in text)
+    name = "Charge\x00"
+    definition = json.dumps({"StartAt": name, "States": {name: {"Type": "Pass", "End": True}}})
+    # When a machine is created from it
+    with pytest.raises(errors.InvalidDefinitionRequest) as caught:
+        harness.client.create_state_machine(name="nul", definition=definition, roleArn=FIRST_ROLE)
+    # Then it is an invalid definition, not a database error at the first execution
+    assert "control character U+0000" in caught.value.message
+
+
+def test_an_input_nested_to_the_limit_runs_on_every_backend(harness: Harness) -> None:
+    # Given a machine passing its input through a Pass, a payload template and a Map
+    definition = {
+        "StartAt": "Copy",
+        "States": {
+            "Copy": {"Type": "Pass", "Parameters": {"items.$": "$"}, "Next": "Each"},
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "Keep",
+                    "States": {"Keep": {"Type": "Pass", "End": True}},
+                },
+            },
+        },
+    }
+    arn = harness.client.create_state_machine(
+        name="deep", definition=json.dumps(definition), roleArn=FIRST_ROLE
+    )["stateMachineArn"]
+    payload = "[" * MAX_NESTING_DEPTH + "]" * MAX_NESTING_DEPTH
+    # When an input nested exactly as deep as allowed runs
+    execution = harness.client.start_execution(stateMachineArn=arn, input=payload)
+    # Then it succeeds with its value intact (the Map kept the one inner item)
+    assert harness.output(execution["executionArn"]) == json.loads(payload)

@@ -276,3 +276,23 @@ def test_the_invoked_function_arn_keeps_the_qualifier(handlers: HandlerRegistry)
     result = handlers.invoke(TaskCall(ARN + "echo:prod", {}))
     # Then the context's invoked ARN is the ARN the state machine named
     assert result["arn"] == ARN + "echo:prod"
+
+
+@pytest.mark.parametrize("depth", [501, 10_000])
+def test_a_result_nested_too_deeply_is_a_marshal_error(depth: int) -> None:
+    # Given a handler returning arrays nested beyond the limit (past Python's stack, too)
+    registry = HandlerRegistry()
+
+    def deep(event: Json, context: HandlerContext) -> Json:
+        value: Json = []
+        for _ in range(depth - 1):
+            value = [value]
+        return value
+
+    registry.register("deep", deep)
+    # When it is invoked
+    with pytest.raises(StatesError) as caught:
+        registry.invoke(TaskCall(ARN + "deep", {}))
+    # Then the task fails as Lambda's runtime fails an unencodable response, naming the limit
+    assert caught.value.name == "Runtime.MarshalError"
+    assert "more than 500 levels deep" in str(caught.value.cause)

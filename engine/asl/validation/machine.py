@@ -8,6 +8,7 @@ state must be reachable from ``StartAt``. State names are unique in the whole de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 
 from engine.asl.validation.context import MachineContext
@@ -17,6 +18,10 @@ from engine.asl.validation.states import check_state
 from engine.asl.validation.values import expect_choice, expect_integer, expect_string
 
 MAX_STATE_NAME = 80
+# AWS refuses the C0 and C1 control characters in every name it takes (state machine,
+# execution, activity names); a state name is a name too, and a NUL in one cannot even be
+# stored in PostgreSQL's text columns.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def check_definition(raw: Json, report: Report, machine_type: str) -> None:
@@ -95,6 +100,18 @@ def _check_state_name(report: Report, path: str, name: str) -> None:
             f"State name {quote(name[:40] + '...')} is {len(name)} characters long; "
             f"the maximum is {MAX_STATE_NAME}",
         )
+    elif control := _CONTROL_CHARACTER.search(name):
+        report.error(
+            path,
+            f"State name {_escaped(quote(name))} contains the control character "
+            f"U+{ord(control.group()):04X}; state names cannot contain control characters "
+            "(U+0000-U+001F, U+007F-U+009F)",
+        )
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every control character as a JSON escape (a raw one garbles messages)."""
+    return _CONTROL_CHARACTER.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _check_transitions(
