@@ -148,7 +148,10 @@ class ClientError(SteplineError):
     def __init__(self, message: str):
         super().__init__(f"An error occurred ({self.code}): {message}")
         self.message = message
-        self.response = {"Error": {"Code": self.code, "Message": message}}
+        # object values: botocore puts numbers there too (ResponseMetadata.HTTPStatusCode)
+        self.response: dict[str, dict[str, object]] = {
+            "Error": {"Code": self.code, "Message": message}
+        }
 
 
 class ExecutionDoesNotExist(ClientError):
@@ -255,6 +258,21 @@ class ValidationException(ClientError):
     """A request field is invalid (e.g. over its length limit)."""
 
     code = "ValidationException"
+
+
+class ServiceUnavailable(ClientError):
+    """The service cannot answer now (its store is unreachable); retry the call later.
+
+    Shaped as botocore shapes a 503: ``response["ResponseMetadata"]["HTTPStatusCode"]`` is
+    503, which botocore's retry modes treat as transient.
+    """
+
+    code = "ServiceUnavailable"
+    retryable = True
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.response["ResponseMetadata"] = {"HTTPStatusCode": 503}
 
 
 class StoreError(SteplineError):

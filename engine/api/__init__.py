@@ -47,6 +47,7 @@ class Client(MachineOperations, ExecutionOperations):
                 errors.InvalidToken,
                 errors.InvalidOutput,
                 errors.MissingRequiredParameter,
+                errors.ServiceUnavailable,
                 errors.StateMachineAlreadyExists,
                 errors.StateMachineDoesNotExist,
                 errors.StateMachineDeleting,

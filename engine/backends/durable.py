@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from engine.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
+from sqlalchemy import exc as sql
+
+from engine.errors import (
+    InvalidToken,
+    ServiceUnavailable,
+    StoreUnreachable,
+    TaskDoesNotExist,
+    TaskTimedOut,
+)
 from engine.interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
 from engine.interpreter.history import HistoryEvent
 from engine.records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
@@ -14,8 +24,44 @@ from engine.runtime import Runtime
 from engine.store.repository import Store
 
 Json = Any
+C = TypeVar("C", bound=type)
+
+# What an unreachable or failing-over database raises: the call may succeed when retried.
+# (Constraint violations, bad SQL and the like are bugs and keep their own exceptions.)
+_OUTAGES = (sql.OperationalError, sql.InterfaceError, sql.TimeoutError, StoreUnreachable)
 
 
+def _outages_are_unavailable(cls: C) -> C:
+    """Make every public method of ``cls`` raise `ServiceUnavailable` when the store is down.
+
+    The API's callers then get a retryable ClientError (HTTP 503), as from AWS, instead of
+    a driver's exception; one decorator so that no method of the backend can miss it.
+    """
+    for name, method in list(vars(cls).items()):
+        if callable(method) and not name.startswith("_"):
+            setattr(cls, name, _unavailable_on_outage(method))
+    return cls
+
+
+def _unavailable_on_outage(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: DurableBackend, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except _OUTAGES as error:
+            raise ServiceUnavailable(_unreachable(self.store, error)) from error
+
+    return call
+
+
+def _unreachable(store: Store, error: BaseException) -> str:
+    url = store.engine.url.render_as_string(hide_password=True)
+    cause = getattr(error, "orig", None) or error
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"Service Unavailable: the store at {url} cannot be reached ({reason}); retry later"
+
+
+@_outages_are_unavailable
 class DurableBackend:
     """Machines and executions in SQL; executions advance on workers through the runtime."""
 
