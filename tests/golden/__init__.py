@@ -1,0 +1,1 @@
+"""Golden checkpoints that every later release must resume (see ``scenarios.py``)."""
