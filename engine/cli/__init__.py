@@ -236,7 +236,7 @@ def beat(ctx: click.Context) -> None:
 @click.pass_context
 def flower(ctx: click.Context) -> None:
     """Run Flower, the Celery dashboard, behind basic authentication."""
-    config = read_settings()
+    config = ctx.ensure_object(CliSeams).config()
     if not config.flower_basic_auth:
         raise click.UsageError(
             "Flower needs STEPLINE_FLOWER_BASIC_AUTH=user:password: its API shows every "

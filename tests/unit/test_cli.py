@@ -797,3 +797,26 @@ def test_create_of_a_definition_over_the_size_limit_names_limit_and_size(tmp_pat
     assert "ValidationException" in line
     assert "less than or equal to 200" in line
     assert f"received {size} bytes" in line
+
+
+def test_db_upgrade_of_an_unreachable_database_is_one_line_and_exit_1() -> None:
+    # Given a store URL where no server listens
+    settings = Settings(database_url="postgresql+psycopg://me@127.0.0.1:1/stepline")
+    # When the migrations are run
+    result = durable(settings, "db", "upgrade")
+    # Then one line names the problem and the setting to check
+    assert result.exit_code == 1
+    assert_no_traceback(result)
+    line = one_line(result.stderr)
+    assert line.startswith("stepline: cannot reach the store (")
+    assert "STEPLINE_DATABASE_URL" in line
+
+
+def test_flower_without_basic_auth_refuses_to_start() -> None:
+    # Given settings without STEPLINE_FLOWER_BASIC_AUTH
+    settings = Settings(flower_basic_auth="")
+    # When Flower is asked for
+    result = durable(settings, "flower")
+    # Then it is a usage error naming the setting: Flower's API must not be open
+    assert result.exit_code == 2
+    assert "STEPLINE_FLOWER_BASIC_AUTH=user:password" in result.stderr
