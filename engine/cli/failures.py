@@ -41,10 +41,10 @@ def explain(error: BaseException) -> str | None:
     return None
 
 
-def broker_unreachable(broker_url: str, error: BaseException) -> str:
-    """Why an execution that was stored has not been sent to the workers yet."""
+def broker_unreachable(broker_url: str, error: BaseException, what: str = "the execution") -> str:
+    """Why ``what``, committed to the store, has not reached the workers yet."""
     return (
-        f"the execution is stored but the broker at {hide_password(broker_url)} is "
+        f"{what} is stored but the broker at {hide_password(broker_url)} is "
         f"unreachable ({first_line(error)}); it will run once the broker is back (the beat "
         "relay republishes it): check STEPLINE_BROKER_URL and that the broker is running"
     )

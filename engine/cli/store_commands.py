@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from engine.api import Client
 from engine.cli.common import (
     MACHINE_TYPES,
     CliSeams,
@@ -78,19 +79,30 @@ def start(seams: CliSeams, machine: str, input_text: str, name: str | None, wait
     and the exit status is 0.
     """
     execution_input = read_input(input_text)
-    config = seams.config()
-    dispatcher = NotingDispatcher(celery_dispatcher(config))
-    client = connect(config, dispatcher=dispatcher)
+    client, dispatcher = _publishing_client(seams)
     arn = machine_arn(client, machine)
     started = call(
         lambda: client.start_execution(stateMachineArn=arn, input=execution_input, name=name)
     )
     click.echo(started["executionArn"])
-    if dispatcher.failure is not None:
-        line = broker_unreachable(config.celery_broker_url, dispatcher.failure)
-        click.echo(f"stepline: {line}", err=True)
-    elif wait:
+    if not _broker_failed(seams, dispatcher, "the execution") and wait:
         report(await_end(client, started["executionArn"]))
+
+
+def _publishing_client(seams: CliSeams) -> tuple[Client, NotingDispatcher]:
+    """The durable client of a command that publishes, with its noting dispatcher."""
+    config = seams.config()
+    dispatcher = NotingDispatcher(celery_dispatcher(config))
+    return connect(config, dispatcher=dispatcher), dispatcher
+
+
+def _broker_failed(seams: CliSeams, dispatcher: NotingDispatcher, what: str) -> bool:
+    """Say in one line on stderr that ``what`` waits for the broker, if a publish failed."""
+    if dispatcher.failure is None:
+        return False
+    line = broker_unreachable(seams.config().celery_broker_url, dispatcher.failure, what)
+    click.echo(f"stepline: {line}", err=True)
+    return True
 
 
 class NotingDispatcher:
@@ -163,9 +175,10 @@ def list_executions(seams: CliSeams, machine: str | None, status: str | None) ->
 @click.pass_obj
 def stop(seams: CliSeams, execution_arn: str, error: str | None, cause: str | None) -> None:
     """Stop a running execution: it ends ABORTED."""
-    client = connect(seams.config())
+    client, dispatcher = _publishing_client(seams)
     call(lambda: client.stop_execution(executionArn=execution_arn, error=error, cause=cause))
     click.echo(f"stopped {execution_arn}")
+    _broker_failed(seams, dispatcher, "the stop")
 
 
 COMMANDS = (create, start, describe, history, list_executions, stop)

@@ -756,6 +756,11 @@ def test_start_with_the_broker_down_stores_the_execution_and_says_so_in_one_line
     # And the execution is in the store, RUNNING
     described = durable(settings, "describe", arn)
     assert json.loads(described.stdout)["status"] == "RUNNING"
+    # And it can be stopped while the broker is still down, without a traceback
+    stopped = durable(settings, "stop", arn)
+    assert stopped.exit_code == 0, stopped.output
+    assert_no_traceback(stopped)
+    assert json.loads(durable(settings, "describe", arn).stdout)["status"] == "ABORTED"
 
 
 def test_start_with_a_10000_deep_input_is_one_line_and_exit_1(tmp_path: Path) -> None:
