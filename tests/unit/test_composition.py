@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from engine.store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tasks import wiring
 
+ROOT = Path(__file__).resolve().parents[2]
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 ROLE = "arn:aws:iam::111111111111:role/r"
 
@@ -130,3 +133,18 @@ def test_an_unmigrated_server_store_raises_store_not_migrated(postgres_url: str)
     # operator's back: a server database is migrated by the release step)
     assert raised.value.revision is None
     assert "run `stepline db upgrade`" in str(raised.value)
+
+
+def test_importing_engine_builds_no_celery_app_and_loads_no_sql_toolkit() -> None:
+    # Given a fresh interpreter
+    code = (
+        "import sys, engine; "
+        "print(sorted(m for m in ('celery', 'kombu', 'redis', 'config', 'tasks', 'sqlalchemy', "
+        "'alembic', 'sqlmodel') if m in sys.modules))"
+    )
+    # When it imports engine (as a handler module or a local client does)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    # Then none of the shell's libraries is loaded: engine.connect imports them when called
+    assert done.stdout.strip() == "[]"
