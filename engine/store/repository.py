@@ -45,6 +45,7 @@ from engine.store.rows import (
     TimerRecord,
     count,
     definition_hash,
+    every,
     execution_record,
     history_event,
     hold_claim,
@@ -120,7 +121,7 @@ class Store:
 
     def machines(self) -> list[MachineRecord]:
         """Every machine, oldest first (without versions)."""
-        return self.machines_page(0, None).items
+        return every(lambda token: self.machines_page(1000, token))
 
     def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
         """A page of machines, oldest first; ``limit`` 0 means 1000."""
@@ -188,14 +189,7 @@ class Store:
 
     def executions(self, machine_arn: str) -> list[ExecutionRecord]:
         """A machine's executions, newest first (every one: tests and diagnostics)."""
-        records: list[ExecutionRecord] = []
-        token: str | None = None
-        while True:
-            page = self.executions_page(machine_arn, limit=1000, token=token)
-            records.extend(page.items)
-            if page.next_token is None:
-                return records
-            token = page.next_token
+        return every(lambda token: self.executions_page(machine_arn, limit=1000, token=token))
 
     def executions_page(
         self,
@@ -234,14 +228,7 @@ class Store:
 
     def history(self, arn: str) -> list[HistoryEvent]:
         """An execution's whole history, oldest first."""
-        events: list[HistoryEvent] = []
-        token: str | None = None
-        while True:
-            page = self.history_page(arn, limit=1000, token=token)
-            events.extend(page.items)
-            if page.next_token is None:
-                return events
-            token = page.next_token
+        return every(lambda token: self.history_page(arn, limit=1000, token=token))
 
     def history_page(
         self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None

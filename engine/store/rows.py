@@ -380,6 +380,18 @@ def parse_moment(text: Json) -> datetime:
         raise ValidationException(f"nextToken: not a token this API issued: {text!r}") from exc
 
 
+def every(fetch: Callable[[str | None], Page[T]]) -> list[T]:
+    """Every item of a listing, fetched page by page (``fetch(token)`` gives one page)."""
+    items: list[T] = []
+    token: str | None = None
+    while True:
+        page = fetch(token)
+        items.extend(page.items)
+        if page.next_token is None:
+            return items
+        token = page.next_token
+
+
 def paged(rows: list[T], size: int, key: Callable[[T], Json]) -> Page[T]:
     """The first ``size`` of ``rows`` (fetched ``size + 1``) and the next page's token."""
     if len(rows) <= size:
