@@ -25,7 +25,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.dataflow.nesting import MAX_NESTING_DEPTH, NestingTooDeep, check_nesting
+from engine.dataflow.nesting import (
+    MAX_NESTING_DEPTH,
+    NestingTooDeep,
+    check_nesting,
+    loads_within_depth,
+)
 from engine.errors import ErrorName, StatesError
 from engine.interpreter.integration import ResourceKind, base_action, describe_resource
 from engine.interpreter.snapshot import ROOT_THREAD_ID
@@ -195,7 +200,7 @@ class HandlerRegistry:
             raise
         except Exception as exc:  # a handler's failure is data: Lambda's error envelope
             raise _lambda_failure(exc, request_id, compact=compact) from exc
-        return _marshal(_decode_result(result), request_id, compact=compact)
+        return _marshal(result, request_id, compact=compact)
 
     def _resolve(self, function: str) -> tuple[str, str, str | None]:
         """(handler name, unqualified function ARN, qualifier) of a name or ARN."""
@@ -214,8 +219,8 @@ def _decode_payload(payload: Json) -> Json:
         return {}
     if isinstance(payload, str):
         try:
-            return json.loads(payload)
-        except ValueError:
+            return loads_within_depth(payload)
+        except ValueError:  # not JSON (or too deep to be the state's JSON): the raw text
             return payload
     return payload
 
@@ -232,14 +237,15 @@ def _decode_result(result: Json) -> Json:
 
 
 def _marshal(result: Json, request_id: str, *, compact: bool) -> Json:
-    """The result as JSON values; like Lambda's runtime, refuse what JSON cannot encode.
+    """The result (raw bytes parsed) as JSON values; refuse what JSON cannot encode, as Lambda.
 
     A result nested deeper than the API accepts is refused too: the interpreter, the history
     and the checkpoint walk it level by level (`engine.dataflow.nesting`).
     """
     try:
         # dumps first: it refuses cycles, which the depth check would walk forever
-        return check_nesting(json.loads(json.dumps(result, allow_nan=False)))
+        encoded = json.dumps(_decode_result(result), allow_nan=False)
+        return check_nesting(json.loads(encoded))
     except RecursionError as exc:
         failure = MarshalError(f"Unable to marshal response: {NestingTooDeep(MAX_NESTING_DEPTH)}")
         raise _lambda_failure(failure, request_id, compact=compact, error_type=_MARSHAL) from exc

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from engine.dataflow.jsonpath import compact_json
+from engine.dataflow.nesting import loads_within_depth
 from engine.dataflow.scope import Json, Scope
 
 _MAX_ENCODING_INPUT: Final = 10_000
@@ -134,8 +135,8 @@ def _string_to_json(args: list[Json], scope: Scope) -> Json:
     if not text.strip():
         return None  # AWS parses an empty string as null
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except ValueError as error:
+        return loads_within_depth(text, parse_constant=_reject_constant)
+    except ValueError as error:  # not JSON, or nested too deeply for the interpreter
         raise ArgumentError(
             f"the string is not valid JSON ({error}): {compact_json(text)}"
         ) from None

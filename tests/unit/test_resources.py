@@ -296,3 +296,15 @@ def test_a_result_nested_too_deeply_is_a_marshal_error(depth: int) -> None:
     # Then the task fails as Lambda's runtime fails an unencodable response, naming the limit
     assert caught.value.name == "Runtime.MarshalError"
     assert "more than 500 levels deep" in str(caught.value.cause)
+
+
+def test_a_raw_result_nested_too_deeply_is_a_marshal_error() -> None:
+    # Given a handler returning raw JSON bytes nested 10,000 levels deep
+    registry = HandlerRegistry()
+    registry.register("raw", lambda event, context: b"[" * 10_000 + b"]" * 10_000)
+    # When it is invoked
+    with pytest.raises(StatesError) as caught:
+        registry.invoke(TaskCall(ARN + "raw", {}))
+    # Then the task fails with Runtime.MarshalError naming the limit, not RecursionError
+    assert caught.value.name == "Runtime.MarshalError"
+    assert "more than 500 levels deep" in str(caught.value.cause)

@@ -173,6 +173,17 @@ def test_format_with_the_wrong_number_of_values_is_an_intrinsic_failure():
     assert "'States.Format' in the field 'x.$'" in raised.value.detail
 
 
+def test_string_to_json_of_a_too_deeply_nested_string_is_an_intrinsic_failure():
+    # Given a string holding JSON nested 10,000 levels deep
+    data = {"v": "[" * 10_000 + "]" * 10_000}
+    # When States.StringToJson parses it
+    with pytest.raises(StatesRuntimeError) as raised:
+        evaluate("States.StringToJson($.v)", scope_with(data), field="x.$")
+    # Then it fails as States.IntrinsicFailure naming the depth limit, not RecursionError
+    assert raised.value.name == ErrorName.INTRINSIC_FAILURE
+    assert "more than 500 levels deep" in raised.value.detail
+
+
 @pytest.mark.parametrize(
     ("text", "data", "expected"),
     [
