@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from engine.asl.definition import stored_model
@@ -43,7 +44,7 @@ from engine.interpreter.integration import ResourceKind, describe_resource
 from engine.interpreter.snapshot import ROOT_THREAD_ID
 from engine.interpreter.turn import Limits
 from engine.records import ExecutionRecord, execution_header
-from engine.store.kinds import MessageKind
+from engine.store.kinds import MessageKind, TaskStatus
 from engine.store.repository import (
     CreatedExecution,
     OutboxMessage,
@@ -55,6 +56,14 @@ from engine.store.repository import (
 
 Json = Any
 log = logging.getLogger("stepline.runtime")
+
+
+class CallbackOutcome(StrEnum):
+    """What became of a SendTaskSuccess/Failure/Heartbeat (:meth:`Runtime.task_callback`)."""
+
+    DELIVERED = "delivered"  # the waiting thread got it
+    UNKNOWN = "unknown"  # no task has this token
+    CLOSED = "closed"  # the task timed out, was stopped or already completed
 
 
 class Dispatcher(Protocol):
@@ -143,7 +152,9 @@ class Runtime:
 
     def advance(self, execution_id: int, thread_id: str, seq: int) -> None:
         """A step message arrived: enter the thread's state."""
-        self._deliver(execution_id, StepDue(thread_id, seq), consume=("step", thread_id, seq))
+        self._deliver(
+            execution_id, StepDue(thread_id, seq), consume=(MessageKind.STEP, thread_id, seq)
+        )
 
     def fire_timer(self, timer_id: TimerKey | int) -> None:
         """Fire a due timer (from its countdown message or the beat job); idempotent."""
@@ -173,13 +184,22 @@ class Runtime:
                 return None
             task = session.task(thread_id, seq)
             thread = session.thread(thread_id)
-            if task is None or thread is None or thread.seq != seq or task.status == "DONE":
-                session.consume("task", thread_id, seq)
+            if (
+                task is None
+                or thread is None
+                or thread.seq != seq
+                or task.status is TaskStatus.DONE
+            ):
+                session.consume(MessageKind.TASK, thread_id, seq)
                 return None
-            if task.status == "STARTED" and task.claimed_until and task.claimed_until > now:
+            if (
+                task.status is TaskStatus.STARTED
+                and task.claimed_until
+                and task.claimed_until > now
+            ):
                 return None  # a live worker runs it and renews its claim
             session.claim_task(thread_id, seq, now + self._lease())
-            if task.status == "SCHEDULED":
+            if task.status is TaskStatus.SCHEDULED:
                 self._run(session, TaskStarted(thread_id, seq), now)
             task = replace(task, execution_arn=session.execution_arn)
         self._publish(session.messages)
@@ -195,35 +215,39 @@ class Runtime:
     def task_submitted(self, execution_id: int, thread_id: str, seq: int) -> None:
         """A ``.waitForTaskToken`` handler returned: its message is done, the task waits."""
         with self.store.session(execution_id) as session:
-            session.consume("task", thread_id, seq)
+            session.consume(MessageKind.TASK, thread_id, seq)
 
     def finish_task(self, execution_id: int, thread_id: str, seq: int, event: Event) -> None:
         """The handler returned or raised: consume its message and step the thread."""
-        self._deliver(execution_id, event, consume=("task", thread_id, seq), task_done=True)
+        self._deliver(
+            execution_id, event, consume=(MessageKind.TASK, thread_id, seq), task_done=True
+        )
 
-    def task_callback(self, token: str, event_factory: Callable[[str, int], Event]) -> str:
+    def task_callback(
+        self, token: str, event_factory: Callable[[str, int], Event]
+    ) -> CallbackOutcome:
         """SendTaskSuccess/Failure/Heartbeat: step the thread waiting on ``token``.
 
-        Returns ``"delivered"``, ``"unknown"`` (no such token) or ``"closed"`` (the task
+        Returns DELIVERED, UNKNOWN (no such token) or CLOSED (the task
         timed out, was stopped or already completed).
         """
         task = self.store.task_by_token(token)
         if task is None:
-            return "unknown"
+            return CallbackOutcome.UNKNOWN
         now = self.clock.now()
         event = event_factory(task.thread_id, task.seq)
         with self.store.session(task.execution_id) as session:
             thread = session.thread(task.thread_id) if session.load(task.thread_id) else None
             current = session.task(task.thread_id, task.seq)
             if thread is None or thread.seq != task.seq or thread.ended or not current:
-                return "closed"
-            if current.status == "DONE":
-                return "closed"
+                return CallbackOutcome.CLOSED
+            if current.status is TaskStatus.DONE:
+                return CallbackOutcome.CLOSED
             if not isinstance(event, TaskHeartbeat):
-                session.set_task_status(task.thread_id, task.seq, "DONE")
+                session.set_task_status(task.thread_id, task.seq, TaskStatus.DONE)
             self._run(session, event, now)
         self._publish(session.messages)
-        return "delivered"
+        return CallbackOutcome.DELIVERED
 
     def stop(self, execution_id: int, error: str | None, cause: str | None) -> None:
         """StopExecution: abort the root thread (and, through it, every branch)."""
@@ -255,7 +279,7 @@ class Runtime:
         execution_id: int,
         event: Event,
         *,
-        consume: tuple[str, str, int] | None = None,
+        consume: tuple[MessageKind, str, int] | None = None,
         task_done: bool = False,
     ) -> None:
         now = self.clock.now()
@@ -266,7 +290,7 @@ class Runtime:
             if consume is not None:
                 session.consume(*consume)
             if task_done:
-                session.set_task_status(event.thread_id, getattr(event, "seq", -1), "DONE")
+                session.set_task_status(event.thread_id, getattr(event, "seq", -1), TaskStatus.DONE)
             self._run(session, event, now)
         self._publish(session.messages)
 
@@ -318,7 +342,7 @@ class Runtime:
         elif isinstance(effect, StartTimer):
             self._start_timer(session, effect, now)
         elif isinstance(effect, CancelTask):
-            session.consume("task", effect.thread_id, effect.seq)
+            session.consume(MessageKind.TASK, effect.thread_id, effect.seq)
         elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
 
@@ -389,4 +413,11 @@ class Runtime:
             log.exception("publishing %d message(s) failed; the relay will retry", len(messages))
 
 
-__all__ = ["Dispatcher", "Runtime", "RuntimeSettings", "TaskFailed", "TaskSucceeded"]
+__all__ = [
+    "CallbackOutcome",
+    "Dispatcher",
+    "Runtime",
+    "RuntimeSettings",
+    "TaskFailed",
+    "TaskSucceeded",
+]

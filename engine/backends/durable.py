@@ -20,7 +20,7 @@ from engine.interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
 from engine.interpreter.history import HistoryEvent
 from engine.records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
 from engine.resources import DEFAULT_REGISTRY, HandlerRegistry
-from engine.runtime import Runtime
+from engine.runtime import CallbackOutcome, Runtime
 from engine.store.repository import Store
 
 Json = Any
@@ -162,7 +162,7 @@ class DurableBackend:
         if not isinstance(token, str) or not token:
             raise InvalidToken(f"Invalid Token: {json.dumps(token)}")
         outcome = self.runtime.task_callback(token, factory)
-        if outcome == "unknown":
+        if outcome is CallbackOutcome.UNKNOWN:
             raise TaskDoesNotExist(f"Task Does Not Exist: '{token[:16]}...'")
-        if outcome == "closed":
+        if outcome is CallbackOutcome.CLOSED:
             raise TaskTimedOut(f"Task Timed Out: '{token[:16]}...'")
