@@ -14,20 +14,18 @@ import pytest
 
 import engine
 
-SUBMODULES = {
-    name
-    for name in dir(engine)
-    if inspect.ismodule(getattr(engine, name))
-    and getattr(engine, name).__name__.startswith("engine.")
-}
-
 
 def public_names() -> set[str]:
-    """The names of engine's namespace that are not private and not its own submodules."""
+    """The names of engine's namespace that are not private and not its own submodules.
+
+    Read at call time: importing ``engine.x`` anywhere adds ``x`` to the namespace.
+    """
     return {
         name
         for name in dir(engine)
-        if not name.startswith("_") and name not in SUBMODULES and name != "annotations"
+        if not name.startswith("_")
+        and not inspect.ismodule(getattr(engine, name))
+        and name != "annotations"
     }
 
 
