@@ -117,7 +117,8 @@ def test_the_seeded_module_only_builds_generators_from_an_explicit_seed() -> Non
     ]
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.func in uses]
     # Then each is random.Random called with a seed: never the global generator
-    assert uses and {use.attr for use in uses} == {"Random"}
+    assert uses
+    assert {use.attr for use in uses} == {"Random"}
     assert all(len(call.args) == 1 for call in calls)
 
 
