@@ -479,28 +479,30 @@ class StepSession:
         if not any(buffered) and self._header_applied_at is None:
             return  # a read-only session: no round trip
         with pipelined(self.db):
-            for digest, text in self._definitions.items():
-                self.db.execute(
-                    upsert(self.db, DEFINITIONS, ["hash"], {"hash": digest, "text": text})
-                )
-            # Messages before consumptions: a message scheduled and cancelled in the same
-            # session must end consumed.
-            if self._outbox:
-                self.db.execute(_ADD_MESSAGE[self.db.dialect.name], self._outbox)
-            if self._consumed:
-                self.db.execute(_CONSUME, self._consumed)
-            if self._header_applied_at is not None and self._header is not None:
-                self._write_header(self._header, self._header_applied_at)
-            self._write_threads(tuple(self._thread_writes.values()))
-            if self._history:
-                self.db.execute(insert(HISTORY), self._history)
-            for statement, parameters in _batches(self._writes):
-                self.db.execute(statement, parameters)
-        self._consumed, self._thread_writes, self._history, self._outbox = [], {}, [], []
-        self._writes = []
+            self._send()
         self.stored_definitions.update(self._definitions)
-        self._definitions = {}
+        self._consumed, self._thread_writes, self._history, self._outbox = [], {}, [], []
+        self._writes, self._definitions = [], {}
         self._header_applied_at = None
+
+    def _send(self) -> None:
+        for digest, text in self._definitions.items():
+            self.db.execute(upsert(self.db, DEFINITIONS, ["hash"], {"hash": digest, "text": text}))
+        # Messages before consumptions: a message scheduled and cancelled in the same
+        # session must end consumed.
+        if self._outbox:
+            self.db.execute(_ADD_MESSAGE[self.db.dialect.name], self._outbox)
+        if self._consumed:
+            self.db.execute(_CONSUME, self._consumed)
+        if self._header_applied_at is not None and self._header is not None:
+            self._write_header(self._header, self._header_applied_at)
+        self._write_threads(tuple(self._thread_writes.values()))
+        if self._history:
+            self.db.execute(insert(HISTORY), self._history)
+        # Tasks and timers last, in the order decided: a timer put then cancelled stays
+        # cancelled, a task inserted then claimed is claimed.
+        for statement, parameters in _batches(self._writes):
+            self.db.execute(statement, parameters)
 
     def _write_header(self, header: Execution, now: datetime) -> None:
         stored_apart = "input" not in self._row["header"]
