@@ -67,11 +67,12 @@ def counting(engine: Engine) -> Iterator[Counter]:
         event.remove(engine, "commit", on_commit)
 
 
-def _client(store: Store) -> Client:
+def _client(store: Store, *, create: bool = True) -> Client:
     clock = FakeClock()
     runtime = Runtime(store, InMemoryDispatcher(), clock)
     client = Client(DurableBackend(store, runtime, HandlerRegistry()), clock=clock)
-    client.create_state_machine(name="orders", definition=json.dumps(PASSES), roleArn=ROLE)
+    if create:
+        client.create_state_machine(name="orders", definition=json.dumps(PASSES), roleArn=ROLE)
     return client
 
 
@@ -100,9 +101,9 @@ def _run_all(client: Client) -> None:
 
 @pytest.mark.postgres
 def test_a_start_is_one_transaction_of_at_most_six_statements(pg_store: Store) -> None:
-    # Given a machine on PostgreSQL, already started once (a warm process)
-    client = _client(pg_store)
-    client.start_execution(stateMachineArn=MACHINE_ARN, name="warm", input="{}")
+    # Given a machine on PostgreSQL, and a client in a process that never read it
+    _client(pg_store)
+    client = _client(Store(pg_store.engine), create=False)
     # When an execution is started
     with counting(pg_store.engine) as counter:
         client.start_execution(stateMachineArn=MACHINE_ARN, name="counted", input='{"n": 1}')
