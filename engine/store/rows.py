@@ -225,13 +225,6 @@ _HOLD_MESSAGE = (
 # --- row mapping -----------------------------------------------------------------------
 
 
-def new_id(result: Any) -> int:
-    """The primary key an INSERT generated."""
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
 def count() -> Any:
     """SQL ``count(*)``."""
     from sqlalchemy import func
