@@ -5,8 +5,10 @@ one of them and `engine.store.rows` maps rows to records for both.
 
 Every write goes through `Store`: the API's machine and execution records, and the
 runtime's `StepSession`, in which one step's checkpoint (execution header and threads),
-its history events, its timers, task rows and outbox messages commit in ONE transaction.
-Readers (the API) use the plain query methods.
+its history events, its timers, task rows and outbox messages are buffered and commit in
+ONE transaction; a start is that session's ``INSERT … ON CONFLICT`` of the execution row
+(ADR 0014). Readers (the API) use the plain query methods; listings come a page at a time,
+keyset-paged in SQL behind opaque tokens.
 """
 
 from __future__ import annotations
