@@ -105,19 +105,3 @@ def deliver(runtime: Runtime, handlers: HandlerRegistry, message: OutboxMessage)
     kind = MessageKind(message.kind)
     args = message_args(message)
     consume(runtime, handlers, kind, args, before_report=runtime.fire_due_timers)
-
-
-def drain(
-    runtime: Runtime,
-    dispatcher: InMemoryDispatcher,
-    handlers: HandlerRegistry,
-    clock: Clock,
-    *,
-    duplicate: bool = False,
-    shuffle: random.Random | None = None,
-    max_rounds: int = 10_000,
-) -> None:
-    """``dispatcher.join(...)``: run until nothing is left."""
-    dispatcher.join(
-        runtime, handlers, clock, duplicate=duplicate, shuffle=shuffle, max_rounds=max_rounds
-    )

@@ -110,7 +110,7 @@ def _durable_client(handlers: Any, clock: FakeClock) -> Client:
     from engine import connect
     from engine.store.db import make_engine
     from engine.store.repository import Store
-    from engine.testing import InMemoryDispatcher, drain
+    from engine.testing import InMemoryDispatcher
 
     store = Store(make_engine("sqlite://"))
     store.create_schema()
@@ -122,7 +122,7 @@ def _durable_client(handlers: Any, clock: FakeClock) -> Client:
 
     def start_and_drain(record: Any, compiled: Any, seed: int) -> Any:
         original_start(record, compiled, seed)
-        drain(runtime, dispatcher, handlers, clock)
+        dispatcher.join(runtime, handlers, clock)
         return store.execution(record.arn)
 
     backend.start = start_and_drain

@@ -37,7 +37,7 @@ from engine.store.rows import (
     TIMERS,
     utc,
 )
-from engine.testing import InMemoryDispatcher, deliver, drain
+from engine.testing import InMemoryDispatcher, deliver
 
 Json = Any
 GOLDEN = Path(__file__).with_name("checkpoints")
@@ -238,7 +238,7 @@ def resume(store: Store, golden: dict[str, Json]) -> list[dict[str, Json]]:
     pending = sorted(store.due_outbox(FAR_FUTURE, 10_000), key=lambda m: m.id)
     dispatcher.publish(pending)
     registry = handlers()
-    drain(runtime, dispatcher, registry, clock)
+    dispatcher.join(runtime, registry, clock)
     return [event_to_json(e) for e in store.history(golden["execution_arn"])]
 
 

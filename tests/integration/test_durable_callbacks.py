@@ -12,7 +12,7 @@ from engine.clock import FakeClock
 from engine.resources import HandlerContext, HandlerRegistry
 from engine.store.db import make_engine
 from engine.store.repository import Store
-from engine.testing import InMemoryDispatcher, drain
+from engine.testing import InMemoryDispatcher
 
 MACHINE = {
     "StartAt": "Approve",
@@ -70,7 +70,7 @@ def test_a_callback_task_waits_until_send_task_success(fx: Fixture) -> None:
     assert len(fx.tokens) == 1
     # When the token comes back with an output
     fx.client.send_task_success(taskToken=fx.tokens[0], output='{"approved": true}')
-    drain(fx.runtime, fx.dispatcher, fx.handlers, fx.clock)
+    fx.dispatcher.join(fx.runtime, fx.handlers, fx.clock)
     # Then the execution continues with that output
     described = fx.status(run)
     assert described["status"] == "SUCCEEDED"
@@ -82,7 +82,7 @@ def test_send_task_failure_fails_the_task_with_its_error(fx: Fixture) -> None:
     run = fx.start()
     # When the token comes back as a failure
     fx.client.send_task_failure(taskToken=fx.tokens[0], error="Rejected", cause="no budget")
-    drain(fx.runtime, fx.dispatcher, fx.handlers, fx.clock)
+    fx.dispatcher.join(fx.runtime, fx.handlers, fx.clock)
     # Then the execution fails with that error
     described = fx.status(run)
     assert (described["status"], described["error"], described["cause"]) == (
@@ -107,7 +107,7 @@ def test_the_task_times_out_when_no_callback_comes(fx: Fixture) -> None:
     # When its hour passes with no callback
     fx.clock.advance(3601)
     fx.runtime.fire_due_timers()
-    drain(fx.runtime, fx.dispatcher, fx.handlers, fx.clock)
+    fx.dispatcher.join(fx.runtime, fx.handlers, fx.clock)
     # Then it fails with States.Timeout
     assert (fx.status(run)["status"], fx.status(run)["error"]) == ("FAILED", "States.Timeout")
 
@@ -117,7 +117,7 @@ def test_a_callback_after_the_timeout_is_refused(fx: Fixture) -> None:
     run = fx.start()
     fx.clock.advance(3601)
     fx.runtime.fire_due_timers()
-    drain(fx.runtime, fx.dispatcher, fx.handlers, fx.clock)
+    fx.dispatcher.join(fx.runtime, fx.handlers, fx.clock)
     # When the callback arrives late
     # Then it is refused with TaskTimedOut and the execution stays failed
     with pytest.raises(errors.ClientError) as refused:

@@ -12,7 +12,7 @@ from engine.resources import HandlerRegistry
 from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.repository import Store
-from engine.testing import InMemoryDispatcher, drain
+from engine.testing import InMemoryDispatcher
 
 MACHINE = {
     "QueryLanguage": "JSONata",
@@ -78,7 +78,7 @@ def test_assigned_variables_survive_a_restart_and_stay_scoped(tmp_path: Path) ->
     clock.advance(61)
     runtime, dispatcher, client = _runtime(url, clock)
     runtime.fire_due_timers()
-    drain(runtime, dispatcher, HandlerRegistry(), clock)
+    dispatcher.join(runtime, HandlerRegistry(), clock)
 
     # Then the variables assigned before the restart are still there, and the branch's own
     # assignment did not leak out of the Parallel

@@ -28,7 +28,7 @@ from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from engine.store.repository import Store
-from engine.testing import InMemoryDispatcher, drain
+from engine.testing import InMemoryDispatcher
 from tests.unit.interpreter.support import T0
 from tests.unit.test_examples import EXAMPLES, SHIPPED
 
@@ -96,7 +96,7 @@ def durable_harness(store: Store) -> Harness:
     handlers = _handlers()
     runtime = Runtime(store, dispatcher, clock)
     client = Client(DurableBackend(store, runtime, handlers), clock=clock)
-    return Harness(client, lambda: drain(runtime, dispatcher, handlers, clock))
+    return Harness(client, lambda: dispatcher.join(runtime, handlers, clock))
 
 
 BACKENDS = [

@@ -31,7 +31,7 @@ from engine.runtime import Runtime
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from engine.store.repository import OutboxMessage, StepSession, Store
-from engine.testing import InMemoryDispatcher, deliver, drain
+from engine.testing import InMemoryDispatcher, deliver
 from tests.conftest import POSTGRES_SERVER
 
 Json = Any
@@ -180,7 +180,7 @@ class Node:
         return str(response["executionArn"])
 
     def drain(self, **options: Any) -> None:
-        drain(self.runtime, self.dispatcher, self.handlers, self.clock, **options)
+        self.dispatcher.join(self.runtime, self.handlers, self.clock, **options)
 
     def described(self, arn: str) -> dict[str, Json]:
         return self.client.describe_execution(executionArn=arn)
