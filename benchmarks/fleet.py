@@ -25,11 +25,11 @@ import redis
 
 from config.settings import Settings
 from engine import connect
-from engine.api import Client
-from engine.runtime import Runtime
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import Store
+from engine._api import Client
+from engine._runtime import Runtime
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLE = "arn:aws:iam::111111111111:role/stepline-bench"

@@ -28,9 +28,9 @@ from benchmarks.options import Options
 from benchmarks.raw import raw_worker
 from benchmarks.stats import summarise
 from engine import connect
-from engine.resources import HandlerRegistry
-from engine.store.db import make_engine
-from engine.store.repository import Store
+from engine._resources import HandlerRegistry
+from engine._store.db import make_engine
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 
 STORES = ("postgres", "sqlite")

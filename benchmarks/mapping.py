@@ -19,8 +19,8 @@ from benchmarks.memory import PeakSampler, Sampler, tree_memory
 from benchmarks.options import Options
 from benchmarks.raw import raw_worker
 from benchmarks.stats import summarise
-from engine.interpreter.snapshot import ROOT_THREAD_ID
-from engine.store.rows import THREADS
+from engine._interpreter.snapshot import ROOT_THREAD_ID
+from engine._store.rows import THREADS
 
 
 def run(services: Services, options: Options, log: Any = print) -> dict[str, Any]:

@@ -31,9 +31,9 @@ from benchmarks.fleet import (
 from benchmarks.memory import tree_memory
 from benchmarks.options import Options
 from benchmarks.raw import parked_memory
-from engine.store.db import make_engine
-from engine.store.repository import Store
-from engine.store.rows import TIMERS
+from engine._store.db import make_engine
+from engine._store.repository import Store
+from engine._store.rows import TIMERS
 
 WARM_UP = 100
 

@@ -20,7 +20,7 @@ from benchmarks.fleet import Services, SteplineFleet, await_condition, stepline_
 from benchmarks.options import Options
 from benchmarks.raw import raw_worker
 from benchmarks.stats import summarise
-from engine.store.rows import EXECUTIONS, HISTORY
+from engine._store.rows import EXECUTIONS, HISTORY
 
 # Celery tasks one execution of the five-state machine takes: five steps + the handler.
 TASKS_PER_EXECUTION = 6

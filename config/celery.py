@@ -3,7 +3,7 @@
 JSON only on the wire; ``acks_late`` with ``task_reject_on_worker_lost`` so a task of a
 killed worker is not acknowledged; prefetch 1 so a worker never hoards state steps;
 task events on so Flower shows every state as it runs. Redelivery is not relied upon:
-the store's relay republishes whatever was not consumed (see engine/runtime.py).
+the store's relay republishes whatever was not consumed (see engine/_runtime.py).
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ The public surface (everything else may move)::
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
-from engine.api import Client
-from engine.clock import Clock, FakeClock, SystemClock
-from engine.composition import connect
-from engine.errors import (
+from engine._api import Client
+from engine._clock import Clock, FakeClock, SystemClock
+from engine._composition import connect
+from engine._errors import (
     ClientError,
     DefinitionError,
     DefinitionSyntaxError,
@@ -48,10 +48,10 @@ from engine.errors import (
     TaskTimedOut,
     ValidationException,
 )
-from engine.interpreter.snapshot import ExecutionStatus
-from engine.loading import HandlerModuleError
-from engine.resources import DEFAULT_REGISTRY as _DEFAULT_REGISTRY
-from engine.resources import HandlerContext, HandlerRegistry
+from engine._interpreter.snapshot import ExecutionStatus
+from engine._loading import HandlerModuleError
+from engine._resources import DEFAULT_REGISTRY as _DEFAULT_REGISTRY
+from engine._resources import HandlerContext, HandlerRegistry
 
 try:
     __version__ = _version("stepline")

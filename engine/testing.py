@@ -2,7 +2,7 @@
 
 `InMemoryDispatcher` stands in for Celery (as dramatiq's StubBroker stands in for a
 broker): it keeps published messages in a list, and :meth:`InMemoryDispatcher.join`
-hands them to the same consumer path the Celery tasks use (:func:`engine.consumer.consume`)
+hands them to the same consumer path the Celery tasks use (:func:`engine._consumer.consume`)
 until nothing is left, firing timers as a fake clock reaches them (optionally delivering
 each message twice, or shuffled). Whatever a consumer raises — a handler crash the worker
 would log, a bug in the runtime — propagates out of ``join`` to the test.
@@ -14,12 +14,12 @@ import random
 from collections import deque
 from typing import Any
 
-from engine.clock import Clock
-from engine.consumer import consume, message_args
-from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.kinds import MessageKind
-from engine.store.repository import OutboxMessage
+from engine._clock import Clock
+from engine._consumer import consume, message_args
+from engine._resources import HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.kinds import MessageKind
+from engine._store.repository import OutboxMessage
 
 Json = Any
 

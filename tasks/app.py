@@ -10,7 +10,7 @@ from celery.signals import celeryd_after_setup, worker_process_init
 
 from config.celery import celery_config
 from config.settings import Settings
-from engine.loading import import_handler_modules
+from engine._loading import import_handler_modules
 from tasks import wiring
 
 log = logging.getLogger("stepline.worker")

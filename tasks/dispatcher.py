@@ -8,9 +8,9 @@ from typing import Any
 from celery import Celery, group
 
 from config.settings import Settings
-from engine.consumer import TASK_NAMES, message_args
-from engine.store.kinds import MessageKind
-from engine.store.repository import OutboxMessage
+from engine._consumer import TASK_NAMES, message_args
+from engine._store.kinds import MessageKind
+from engine._store.repository import OutboxMessage
 
 
 class CeleryDispatcher:

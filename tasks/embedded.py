@@ -16,7 +16,7 @@ from typing import Any
 from celery import Celery
 from celery.worker import WorkController
 
-from engine.runtime import Runtime
+from engine._runtime import Runtime
 
 log = logging.getLogger("stepline.embedded")
 

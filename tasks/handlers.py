@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.consumer import TASK_NAMES, consume
-from engine.store.kinds import MessageKind
+from engine._consumer import TASK_NAMES, consume
+from engine._store.kinds import MessageKind
 from tasks import wiring
 from tasks.app import app
 

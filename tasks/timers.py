@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from engine.consumer import TASK_NAMES, consume
-from engine.store.db import make_engine
-from engine.store.kinds import MessageKind
+from engine._consumer import TASK_NAMES, consume
+from engine._store.db import make_engine
+from engine._store.kinds import MessageKind
 from tasks import wiring
 from tasks.app import app
 

@@ -1,6 +1,6 @@
 """Per-process wiring of a worker: its settings, and its runtime built by the composition root.
 
-``engine/composition.py`` (``engine.connect``) builds the store, dispatcher and runtime;
+``engine/_composition.py`` (``engine.connect``) builds the store, dispatcher and runtime;
 this module only keeps this process's copies. Built lazily on first use, so each prefork
 child opens its own database connections after the fork.
 """
@@ -11,9 +11,9 @@ import threading
 from functools import cache
 
 from config.settings import Settings, load_settings
-from engine.composition import build_runtime
-from engine.resources import DEFAULT_REGISTRY, HandlerRegistry
-from engine.runtime import Runtime
+from engine._composition import build_runtime
+from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
+from engine._runtime import Runtime
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None

@@ -18,9 +18,9 @@ import pytest
 import redis
 from hypothesis import HealthCheck, settings
 
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import Store
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import Store
 
 # Properties are about values, not speed: a busy 2-core machine must not fail them on time.
 settings.register_profile(

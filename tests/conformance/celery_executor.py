@@ -37,7 +37,7 @@ def celery_environment() -> Iterator[CeleryCases]:
         }
     )
     from engine import connect
-    from engine.store.migrate import upgrade
+    from engine._store.migrate import upgrade
     from tasks import wiring
     from tasks.app import app, serving_queues
     from tasks.embedded import beat_loop, embedded_worker

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from engine.resources import Handler, HandlerContext, HandlerRegistry
+from engine._resources import Handler, HandlerContext, HandlerRegistry
 
 Json = Any
 

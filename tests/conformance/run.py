@@ -25,8 +25,8 @@ from typing import Any
 
 from freezegun import freeze_time
 
-from engine.api import Client
-from engine.clock import FakeClock
+from engine._api import Client
+from engine._clock import FakeClock
 from tests.conformance.handlers import registry_for
 
 Json = Any
@@ -108,8 +108,8 @@ def _client(case: dict[str, Json], clock: FakeClock, executor: str) -> Client:
 def _durable_client(handlers: Any, clock: FakeClock) -> Client:
     """SQLite in memory + the in-memory dispatcher: the durable path without a broker."""
     from engine import connect
-    from engine.store.db import make_engine
-    from engine.store.repository import Store
+    from engine._store.db import make_engine
+    from engine._store.repository import Store
     from engine.testing import InMemoryDispatcher
 
     store = Store(make_engine("sqlite://"))

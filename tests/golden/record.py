@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from engine.store.checkpoint import FORMAT_VERSION
-from engine.store.db import make_engine
-from engine.store.migrate import head, upgrade
-from engine.store.repository import Store
+from engine._store.checkpoint import FORMAT_VERSION
+from engine._store.db import make_engine
+from engine._store.migrate import head, upgrade
+from engine._store.repository import Store
 from tests.golden.scenarios import GOLDEN, SCENARIOS, Scenario, resume, run_until_paused
 
 Json = Any

@@ -18,15 +18,15 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, insert, select, text
 
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.clock import FakeClock
-from engine.errors import StatesError
-from engine.resources import HandlerContext, HandlerRegistry
-from engine.runtime import Runtime, RuntimeSettings
-from engine.store.checkpoint import event_to_json
-from engine.store.repository import Store
-from engine.store.rows import (
+from engine._api import Client
+from engine._backends.durable import DurableBackend
+from engine._clock import FakeClock
+from engine._errors import StatesError
+from engine._resources import HandlerContext, HandlerRegistry
+from engine._runtime import Runtime, RuntimeSettings
+from engine._store.checkpoint import event_to_json
+from engine._store.repository import Store
+from engine._store.rows import (
     DEFINITIONS,
     EXECUTIONS,
     HISTORY,

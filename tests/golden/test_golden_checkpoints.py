@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from engine.store.repository import Store
+from engine._store.repository import Store
 from tests.golden.scenarios import GOLDEN, SCENARIOS, resume
 
 Json = Any

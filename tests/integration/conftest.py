@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import redis
 
-from engine.api import Client
-from engine.interpreter.history import HistoryEvent
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import Store
+from engine._api import Client
+from engine._interpreter.history import HistoryEvent
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import Store
 from tests.integration.crash_handlers import SIGNALS
 
 ROOT = Path(__file__).resolve().parents[2]

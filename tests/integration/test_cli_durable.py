@@ -21,7 +21,7 @@ def stepline(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEPLINE_")}
     env["STEPLINE_HOME"] = str(home)
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
+        [sys.executable, "-m", "engine._cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

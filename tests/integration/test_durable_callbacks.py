@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import connect, errors
-from engine.clock import FakeClock
-from engine.resources import HandlerContext, HandlerRegistry
-from engine.store.db import make_engine
-from engine.store.repository import Store
+from engine import _errors as errors
+from engine import connect
+from engine._clock import FakeClock
+from engine._resources import HandlerContext, HandlerRegistry
+from engine._store.db import make_engine
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 
 MACHINE = {

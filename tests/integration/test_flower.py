@@ -60,7 +60,7 @@ def test_flower_requires_auth_and_lists_states_by_machine_and_state_name(fleet: 
     port, auth = _free_port(), "admin:secret"
     env = {**fleet.env, "STEPLINE_FLOWER_BASIC_AUTH": auth, "STEPLINE_FLOWER_PORT": str(port)}
     flower = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "flower"], cwd=ROOT, env=env, start_new_session=True
+        [sys.executable, "-m", "engine._cli", "flower"], cwd=ROOT, env=env, start_new_session=True
     )
     try:
         base = f"http://127.0.0.1:{port}"

@@ -12,11 +12,11 @@ import redis
 from freezegun import freeze_time
 
 from engine import connect
-from engine.clock import SystemClock
-from engine.resources import HandlerRegistry
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import Store
+from engine._clock import SystemClock
+from engine._resources import HandlerRegistry
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tasks import wiring
 from tasks.timers import fire_due_timers

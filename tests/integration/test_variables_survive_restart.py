@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 from engine import connect
-from engine.api import Client
-from engine.clock import FakeClock
-from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.db import make_engine
-from engine.store.repository import Store
+from engine._api import Client
+from engine._clock import FakeClock
+from engine._resources import HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.db import make_engine
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 
 MACHINE = {

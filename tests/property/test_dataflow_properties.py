@@ -6,9 +6,9 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.dataflow.intrinsics import evaluate
-from engine.dataflow.jsonpath import PathNotWritableError, select, set_path
-from engine.dataflow.scope import Scope
+from engine._dataflow.intrinsics import evaluate
+from engine._dataflow.jsonpath import PathNotWritableError, select, set_path
+from engine._dataflow.scope import Scope
 
 json_scalars = (
     st.none()

@@ -13,9 +13,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.interpreter.events import Event, TimerFired
-from engine.interpreter.history import HistoryEvent
-from engine.interpreter.snapshot import Execution, ThreadStatus
+from engine._interpreter.events import Event, TimerFired
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.snapshot import Execution, ThreadStatus
 from tests.unit.interpreter.support import PureDriver, run
 
 Json = Any

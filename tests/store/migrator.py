@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.store.migrate import upgrade
+from engine._store.migrate import upgrade
 
 
 def upgrade_together(barrier: Any, url: str) -> None:

@@ -17,17 +17,17 @@ from unittest.mock import patch
 import pytest
 
 import engine
-from engine import errors
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.backends.local import LocalBackend
-from engine.clock import FakeClock
-from engine.dataflow.nesting import MAX_NESTING_DEPTH
-from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import Store
+from engine import _errors as errors
+from engine._api import Client
+from engine._backends.durable import DurableBackend
+from engine._backends.local import LocalBackend
+from engine._clock import FakeClock
+from engine._dataflow.nesting import MAX_NESTING_DEPTH
+from engine._resources import HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tests.unit.interpreter.support import T0
 from tests.unit.test_examples import EXAMPLES, SHIPPED

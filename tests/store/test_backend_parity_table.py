@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.backends.local import LocalBackend
-from engine.clock import FakeClock
-from engine.resources import HandlerContext, HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import Store
+from engine._api import Client
+from engine._backends.durable import DurableBackend
+from engine._backends.local import LocalBackend
+from engine._clock import FakeClock
+from engine._resources import HandlerContext, HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tests.unit.interpreter.support import T0
 
@@ -238,7 +238,7 @@ def _run(client: Client, settle: Callable[[], None], name: str) -> tuple[Json, J
 @pytest.fixture(autouse=True)
 def _same_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Both backends draw the same execution seed, so States.UUID and friends agree."""
-    monkeypatch.setattr("engine.api.executions.seed", lambda: 1234)
+    monkeypatch.setattr("engine._api.executions.seed", lambda: 1234)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -8,8 +8,8 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from engine import connect
-from engine.resources import HandlerRegistry
-from engine.store.repository import Store
+from engine._resources import HandlerRegistry
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tasks import wiring
 from tasks.app import app

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.interpreter.snapshot import Execution, ExecutionStatus, FanOut, Thread, ThreadStatus
-from engine.store import checkpoint
-from engine.store.checkpoint import (
+from engine._interpreter.snapshot import Execution, ExecutionStatus, FanOut, Thread, ThreadStatus
+from engine._store import checkpoint
+from engine._store.checkpoint import (
     FORMAT_VERSION,
     CheckpointFormatError,
     execution_from_json,

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from engine.clock import FakeClock
-from engine.resources import HandlerContext, HandlerRegistry
-from engine.store.repository import Store
+from engine._clock import FakeClock
+from engine._resources import HandlerContext, HandlerRegistry
+from engine._store.repository import Store
+from engine._worker import execute_task
 from engine.testing import InMemoryDispatcher
-from engine.worker import execute_task
 from tests.store.test_runtime_store import FN, LEASE, Node
 
 Json = Any

@@ -16,14 +16,14 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-from engine.interpreter.snapshot import Thread, ThreadStatus
-from engine.interpreter.turn import StepResult
-from engine.records import ExecutionRecord
-from engine.store import migrate
-from engine.store.checkpoint import execution_from_json, thread_to_json
-from engine.store.db import make_engine
-from engine.store.migrate import check, current, downgrade, drift, head, new_revision, upgrade
-from engine.store.repository import Store
+from engine._interpreter.snapshot import Thread, ThreadStatus
+from engine._interpreter.turn import StepResult
+from engine._records import ExecutionRecord
+from engine._store import migrate
+from engine._store.checkpoint import execution_from_json, thread_to_json
+from engine._store.db import make_engine
+from engine._store.migrate import check, current, downgrade, drift, head, new_revision, upgrade
+from engine._store.repository import Store
 from tests.store.migrator import upgrade_together
 
 TABLES = {
@@ -77,8 +77,8 @@ def test_the_migrated_schema_matches_the_tables(database_url: str) -> None:
     differences = drift(database_url)
     # Then there is no difference: a table change without a migration fails here
     assert differences == [], (
-        "engine/store/tables.py and the migrations disagree; write a revision with "
-        "engine.store.migrate.new_revision(url, 'what changed') and review it"
+        "engine/_store/tables.py and the migrations disagree; write a revision with "
+        "engine._store.migrate.new_revision(url, 'what changed') and review it"
     )
 
 

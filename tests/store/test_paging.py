@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.clock import FakeClock
-from engine.errors import ValidationException
-from engine.records import encode_token
-from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.repository import Store
+from engine._api import Client
+from engine._backends.durable import DurableBackend
+from engine._clock import FakeClock
+from engine._errors import ValidationException
+from engine._records import encode_token
+from engine._resources import HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 
 Json = Any

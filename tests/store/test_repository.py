@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import exc, func, select
 
-from engine.errors import ExecutionAlreadyExists
-from engine.interpreter.history import HistoryEvent
-from engine.interpreter.snapshot import (
+from engine._errors import ExecutionAlreadyExists
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.snapshot import (
     Execution,
     ExecutionStatus,
     FanOut,
@@ -19,10 +19,10 @@ from engine.interpreter.snapshot import (
     Thread,
     ThreadStatus,
 )
-from engine.interpreter.turn import StepResult, iso_timestamp
-from engine.records import ExecutionRecord, MachineRecord, VersionRecord
-from engine.store.repository import Store, definition_hash
-from engine.store.rows import DEFINITIONS, OUTBOX, TIMERS
+from engine._interpreter.turn import StepResult, iso_timestamp
+from engine._records import ExecutionRecord, MachineRecord, VersionRecord
+from engine._store.repository import Store, definition_hash
+from engine._store.rows import DEFINITIONS, OUTBOX, TIMERS
 
 T0 = datetime(2024, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 ACCOUNT = "arn:aws:states:us-east-1:111111111111"

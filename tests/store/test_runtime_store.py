@@ -21,16 +21,16 @@ from sqlalchemy.engine import make_url
 
 from config.settings import Settings
 from engine import connect
-from engine.api import Client
-from engine.backends.local import LocalBackend
-from engine.clock import FakeClock
-from engine.interpreter.events import TaskSucceeded
-from engine.interpreter.history import HistoryEvent
-from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import OutboxMessage, StepSession, Store
+from engine._api import Client
+from engine._backends.local import LocalBackend
+from engine._clock import FakeClock
+from engine._interpreter.events import TaskSucceeded
+from engine._interpreter.history import HistoryEvent
+from engine._resources import HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import OutboxMessage, StepSession, Store
 from engine.testing import InMemoryDispatcher, deliver
 from tests.conftest import POSTGRES_SERVER
 

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.clock import FakeClock
-from engine.errors import ExecutionAlreadyExists
-from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.db import make_engine
-from engine.store.migrate import upgrade
-from engine.store.repository import Store
+from engine._api import Client
+from engine._backends.durable import DurableBackend
+from engine._clock import FakeClock
+from engine._errors import ExecutionAlreadyExists
+from engine._resources import HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.db import make_engine
+from engine._store.migrate import upgrade
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 
 Json = Any

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from engine import errors
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.clock import FakeClock
-from engine.runtime import Runtime
-from engine.store.db import make_engine
-from engine.store.repository import Store
+from engine import _errors as errors
+from engine._api import Client
+from engine._backends.durable import DurableBackend
+from engine._clock import FakeClock
+from engine._runtime import Runtime
+from engine._store.db import make_engine
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 
 Json = Any

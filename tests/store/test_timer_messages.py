@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine.api import Client
-from engine.backends.durable import DurableBackend
-from engine.clock import FakeClock
-from engine.consumer import consume, message_args
-from engine.resources import HandlerRegistry
-from engine.runtime import Runtime
-from engine.store.kinds import MessageKind
-from engine.store.repository import Store, TimerKey, timer_address
-from engine.store.rows import TIMERS
+from engine._api import Client
+from engine._backends.durable import DurableBackend
+from engine._clock import FakeClock
+from engine._consumer import consume, message_args
+from engine._resources import HandlerRegistry
+from engine._runtime import Runtime
+from engine._store.kinds import MessageKind
+from engine._store.repository import Store, TimerKey, timer_address
+from engine._store.rows import TIMERS
 from engine.testing import InMemoryDispatcher
 
 ROLE = "arn:aws:iam::111111111111:role/orders"

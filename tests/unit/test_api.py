@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from engine import errors
-from engine.api import Client
-from engine.backends.local import LocalBackend
-from engine.clock import FakeClock
+from engine import _errors as errors
+from engine._api import Client
+from engine._backends.local import LocalBackend
+from engine._clock import FakeClock
 from tests.unit.interpreter.support import ROLE, T0, registry
 
 Json = Any

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from engine import errors
-from engine.api import Client
-from engine.asl.validate import validate_definition
-from engine.backends.local import LocalBackend
-from engine.clock import FakeClock
-from engine.dataflow.nesting import MAX_NESTING_DEPTH, nesting_depth
+from engine import _errors as errors
+from engine._api import Client
+from engine._asl.validate import validate_definition
+from engine._backends.local import LocalBackend
+from engine._clock import FakeClock
+from engine._dataflow.nesting import MAX_NESTING_DEPTH, nesting_depth
 from tests.unit.interpreter.support import ROLE, T0, registry
 
 Json = Any

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from config.settings import Settings
-from engine.cli import CliSeams, history_lines, main
-from engine.clock import FakeClock
+from engine._cli import CliSeams, history_lines, main
+from engine._clock import FakeClock
 from tests.unit.interpreter.support import T0
 
 Json = Any

@@ -11,11 +11,11 @@ import pytest
 
 import engine
 from config.settings import Settings
-from engine.backends.durable import DurableBackend
-from engine.composition import build_runtime, celery_dispatcher, open_store
-from engine.resources import HandlerRegistry
-from engine.store.db import make_engine
-from engine.store.repository import Store
+from engine._backends.durable import DurableBackend
+from engine._composition import build_runtime, celery_dispatcher, open_store
+from engine._resources import HandlerRegistry
+from engine._store.db import make_engine
+from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tasks import wiring
 

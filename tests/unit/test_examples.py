@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from engine.cli import CliSeams, main
-from engine.clock import FakeClock
+from engine._cli import CliSeams, main
+from engine._clock import FakeClock
 from tests.unit.interpreter.support import T0
 
 Json = Any

@@ -50,7 +50,7 @@ def test_each_export_is_importable_and_documented(name: str) -> None:
 
 def test_every_client_error_is_exported_and_in_client_exceptions() -> None:
     # Given every ClientError subclass
-    subclasses = {cls for cls in vars(engine.errors).values() if _is_client_error(cls)}
+    subclasses = {cls for cls in vars(engine._errors).values() if _is_client_error(cls)}
     # Then each is exported from engine, and boto3-style under Client.exceptions by its code
     assert {cls.__name__ for cls in subclasses} <= set(engine.__all__)
     for cls in subclasses:
@@ -78,3 +78,18 @@ def _is_client_error(value: object) -> bool:
         and issubclass(value, engine.ClientError)
         and value is not engine.ClientError
     )
+
+
+PUBLIC_MODULES = {"__init__.py", "testing.py", "py.typed"}
+"""Besides the package itself, only `engine.testing` (the fakes for users' tests) is public."""
+
+
+def test_every_other_module_is_private() -> None:
+    # Given the entries of the engine package
+    package = Path(engine.__file__).parent
+    entries = {p.name for p in package.iterdir() if p.name != "__pycache__"}
+    # When the public ones are set aside
+    others = entries - PUBLIC_MODULES
+    # Then every other module and subpackage is private (re-exported from engine if public)
+    assert others
+    assert sorted(name for name in others if not name.startswith("_")) == []

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from engine.clock import FakeClock
-from engine.worker import LeaseKeeper
+from engine._clock import FakeClock
+from engine._worker import LeaseKeeper
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from engine.clock import FakeClock
-from engine.interpreter.seeded import step_rng
-from engine.interpreter.snapshot import ExecutionStatus, Phase
-from engine.interpreter.turn import Limits
-from engine.local import LocalExecutor
-from engine.resources import HandlerContext
+from engine._clock import FakeClock
+from engine._interpreter.seeded import step_rng
+from engine._interpreter.snapshot import ExecutionStatus, Phase
+from engine._interpreter.turn import Limits
+from engine._local import LocalExecutor
+from engine._resources import HandlerContext
 from tests.unit.interpreter.support import T0, build, header, lambda_arn, one, registry, run, types
 
 Json = Any

@@ -1,7 +1,7 @@
-"""The pure core (engine/asl, engine/dataflow, engine/interpreter) reads no clock or randomness.
+"""The pure core (engine/_asl, engine/_dataflow, engine/_interpreter) reads no clock or randomness.
 
 An AST scan of every module: no I/O-shell or nondeterministic imports, no engine module
-outside the core (but ``engine.errors``), no ``datetime.now()``-style calls and no
+outside the core (but ``engine._errors``), no ``datetime.now()``-style calls and no
 ``time.*`` use. Then behaviour: JSONata's clock and random functions take the injected
 values.
 """
@@ -16,7 +16,7 @@ import pytest
 from tests.unit.interpreter.support import jsonata, pass_machine, run
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE_PACKAGES = ("engine/asl", "engine/dataflow", "engine/interpreter")
+PURE_PACKAGES = ("engine/_asl", "engine/_dataflow", "engine/_interpreter")
 FORBIDDEN_MODULES = frozenset(
     {
         "celery",
@@ -39,7 +39,7 @@ FORBIDDEN_MODULES = frozenset(
         "socket",
     }
 )
-ALLOWED_ENGINE = ("engine.asl", "engine.dataflow", "engine.interpreter", "engine.errors")
+ALLOWED_ENGINE = ("engine._asl", "engine._dataflow", "engine._interpreter", "engine._errors")
 CLOCK_CALLS = frozenset(
     {"now", "utcnow", "today", "fromtimestamp", "utcfromtimestamp", "monotonic", "perf_counter"}
 )
@@ -64,7 +64,7 @@ def _imported(tree: ast.AST) -> list[tuple[int, str]]:
 
 # The one module that may import `random`: it only builds generators from an explicit seed,
 # which are pure functions of that seed (checked below).
-SEEDED = "engine/interpreter/seeded.py"
+SEEDED = "engine/_interpreter/seeded.py"
 
 
 def _violations(source: str, *, seeded: bool = False) -> list[str]:
@@ -125,9 +125,9 @@ def test_the_seeded_module_only_builds_generators_from_an_explicit_seed() -> Non
 def test_the_scan_catches_what_it_forbids() -> None:
     # Given a module breaking every rule
     source = (
-        "import os\nfrom time import sleep\nimport random\nfrom engine.clock import FakeClock\n"
+        "import os\nfrom time import sleep\nimport random\nfrom engine._clock import FakeClock\n"
         "from datetime import datetime, date\nx = datetime.now()\ny = date.today()\n"
-        "import time\nz = time.monotonic()\nfrom engine.errors import StatesError\n"
+        "import time\nz = time.monotonic()\nfrom engine._errors import StatesError\n"
     )
     # When it is scanned
     violations = _violations(source)
@@ -136,7 +136,7 @@ def test_the_scan_catches_what_it_forbids() -> None:
         "1: imports os",
         "2: imports time",
         "3: imports random",
-        "4: imports engine.clock, outside the pure core",
+        "4: imports engine._clock, outside the pure core",
         "8: imports time",
         "6: calls .now()",
         "7: calls .today()",

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.errors import StatesError
-from engine.resources import HandlerContext, HandlerNotFound, HandlerRegistry, TaskCall
+from engine._errors import StatesError
+from engine._resources import HandlerContext, HandlerNotFound, HandlerRegistry, TaskCall
 
 Json = Any
 INVOKE = "arn:aws:states:::lambda:invoke"

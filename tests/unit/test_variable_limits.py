@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from engine.api import Client
-from engine.backends.local import LocalBackend
-from engine.clock import FakeClock
+from engine._api import Client
+from engine._backends.local import LocalBackend
+from engine._clock import FakeClock
 
 ROLE = "arn:aws:iam::111111111111:role/r"
 

@@ -6,13 +6,13 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.asl.load import (
+from engine._asl.load import (
     DEFAULT_MAX_DEFINITION_BYTES,
     check_definition_size,
     definition_size_bytes,
     load_definition_text,
 )
-from engine.errors import DefinitionSyntaxError, InvalidDefinition
+from engine._errors import DefinitionSyntaxError, InvalidDefinition
 
 PASS_MACHINE = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 

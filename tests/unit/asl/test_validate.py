@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.asl.validate import ensure_valid, validate_definition
-from engine.errors import Diagnostic, InvalidDefinition
+from engine._asl.validate import ensure_valid, validate_definition
+from engine._errors import Diagnostic, InvalidDefinition
 
 LAMBDA = "arn:aws:lambda:us-east-1:111111111111:function:fn"
 

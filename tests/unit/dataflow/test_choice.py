@@ -2,10 +2,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.asl.model import And, Comparison, Condition, Not, Or
-from engine.dataflow.choice import evaluate_rule
-from engine.dataflow.scope import Scope
-from engine.errors import ErrorName, StatesRuntimeError
+from engine._asl.model import And, Comparison, Condition, Not, Or
+from engine._dataflow.choice import evaluate_rule
+from engine._dataflow.scope import Scope
+from engine._errors import ErrorName, StatesRuntimeError
 
 STRING_OPERATORS = [
     "StringEquals",

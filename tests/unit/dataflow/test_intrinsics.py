@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from engine.dataflow.intrinsics import (
+from engine._dataflow.intrinsics import (
     FUNCTIONS,
     SIGNATURES,
     IntrinsicCall,
@@ -16,8 +16,8 @@ from engine.dataflow.intrinsics import (
     is_intrinsic_call,
     parse_call,
 )
-from engine.dataflow.scope import Scope
-from engine.errors import ErrorName, StatesRuntimeError
+from engine._dataflow.scope import Scope
+from engine._errors import ErrorName, StatesRuntimeError
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.dataflow.jsonata import (
+from engine._dataflow.jsonata import (
     UNSET,
     MissingScopeValueError,
     check_syntax,
@@ -19,8 +19,8 @@ from engine.dataflow.jsonata import (
     expression_body,
     is_expression,
 )
-from engine.dataflow.scope import Scope
-from engine.errors import ErrorName, StatesRuntimeError
+from engine._dataflow.scope import Scope
+from engine._errors import ErrorName, StatesRuntimeError
 
 CLOCK = datetime(2001, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -645,7 +645,7 @@ def test_random_functions_need_the_injected_source(expression):
 
 def test_an_endless_tail_call_loop_is_stopped(monkeypatch):
     # Given a small evaluation budget and an expression that never ends
-    monkeypatch.setattr("engine.dataflow.jsonata._evaluate.MAX_EVALUATION_STEPS", 500)
+    monkeypatch.setattr("engine._dataflow.jsonata._evaluate.MAX_EVALUATION_STEPS", 500)
     # When it is evaluated / Then it fails instead of hanging
     detail = failure("($f := function($n){ $f($n + 1) }; $f(0))")
     assert "exceeded 500 steps" in detail

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.dataflow.jsonpath import (
+from engine._dataflow.jsonpath import (
     InvalidPathError,
     PathNotFound,
     PathNotWritableError,
@@ -14,7 +14,7 @@ from engine.dataflow.jsonpath import (
     set_path,
     split_root,
 )
-from engine.dataflow.scope import Scope
+from engine._dataflow.scope import Scope
 
 DATA = {
     "a": {"b": [10, 20, {"c": 3}]},

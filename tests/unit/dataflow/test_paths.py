@@ -2,9 +2,9 @@
 
 import pytest
 
-from engine.dataflow.paths import apply_input_path, apply_output_path, apply_result_path, read_path
-from engine.dataflow.scope import Scope
-from engine.errors import ErrorName, StatesError, StatesRuntimeError
+from engine._dataflow.paths import apply_input_path, apply_output_path, apply_result_path, read_path
+from engine._dataflow.scope import Scope
+from engine._errors import ErrorName, StatesError, StatesRuntimeError
 
 CONTEXT = {"Execution": {"Input": {"input-value": 0}}, "State": {"Name": "TestState"}}
 

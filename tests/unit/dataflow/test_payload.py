@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from engine.dataflow.payload import evaluate_payload
-from engine.dataflow.scope import Scope
-from engine.errors import ErrorName, StatesRuntimeError
+from engine._dataflow.payload import evaluate_payload
+from engine._dataflow.scope import Scope
+from engine._errors import ErrorName, StatesRuntimeError
 
 
 def scope_with(data, **kwargs):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.dataflow.timestamps import (
+from engine._dataflow.timestamps import (
     format_timestamp,
     is_timestamp,
     parse_timestamp,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.eventbus.patterns import InvalidEventPattern, matches, validate_pattern
+from engine._eventbus.patterns import InvalidEventPattern, matches, validate_pattern
 
 EC2_EVENT = {
     "version": "0",

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from engine.errors import StatesError, StatesRuntimeError, StatesTerminalError
-from engine.integrations.http_task import invoke_http, validate_http_parameters
+from engine._errors import StatesError, StatesRuntimeError, StatesTerminalError
+from engine._integrations.http_task import invoke_http, validate_http_parameters
 
 TIMEOUT = 5.0
 SHORT_TIMEOUT = 0.2

@@ -4,7 +4,7 @@ Two levels:
 
 - :func:`run` drives a machine (a plain dict) through the `LocalExecutor` with a
   `FakeClock`, so Waits and backoffs complete instantly;
-- `PureDriver` calls :func:`engine.interpreter.step.start` / ``step`` directly and plays
+- `PureDriver` calls :func:`engine._interpreter.step.start` / ``step`` directly and plays
   the shell's part for the internal decisions (steps, deliveries, joins, aborts) while
   leaving tasks and timers to the test, which feeds their events by hand.
 """
@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.asl.definition import compile_definition
-from engine.asl.model import StateMachine
-from engine.clock import FakeClock
-from engine.interpreter.activation import Inline, ThreadTable, activate, follow_ups
-from engine.interpreter.decisions import (
+from engine._asl.definition import compile_definition
+from engine._asl.model import StateMachine
+from engine._clock import FakeClock
+from engine._interpreter.activation import Inline, ThreadTable, activate, follow_ups
+from engine._interpreter.decisions import (
     Decision,
     RunTask,
     ScheduleStep,
     StartTimer,
 )
-from engine.interpreter.events import (
+from engine._interpreter.events import (
     Event,
     StepDue,
     TaskFailed,
@@ -36,18 +36,18 @@ from engine.interpreter.events import (
     TaskSucceeded,
     TimerFired,
 )
-from engine.interpreter.history import HistoryEvent
-from engine.interpreter.seeded import step_rng
-from engine.interpreter.snapshot import (
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.seeded import step_rng
+from engine._interpreter.snapshot import (
     ROOT_THREAD_ID,
     Execution,
     Thread,
     ThreadStatus,
 )
-from engine.interpreter.step import start, step
-from engine.interpreter.turn import Limits, StepResult
-from engine.local import LocalExecutor, LocalRun
-from engine.resources import Handler, HandlerRegistry
+from engine._interpreter.step import start, step
+from engine._interpreter.turn import Limits, StepResult
+from engine._local import LocalExecutor, LocalRun
+from engine._resources import Handler, HandlerRegistry
 
 Json = Any
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

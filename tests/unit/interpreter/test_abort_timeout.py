@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from engine.clock import FakeClock
-from engine.interpreter.decisions import AbortChildren, CancelTask, FinishExecution, StartTimer
-from engine.interpreter.events import AbortRequested, TimerKind
-from engine.interpreter.snapshot import ExecutionStatus, ThreadStatus
-from engine.interpreter.step import ALWAYS
+from engine._clock import FakeClock
+from engine._interpreter.decisions import AbortChildren, CancelTask, FinishExecution, StartTimer
+from engine._interpreter.events import AbortRequested, TimerKind
+from engine._interpreter.snapshot import ExecutionStatus, ThreadStatus
+from engine._interpreter.step import ALWAYS
 from tests.unit.interpreter.support import T0, PureDriver, lambda_arn, one, run, types
 
 Json = Any

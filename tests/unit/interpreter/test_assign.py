@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.interpreter.snapshot import ExecutionStatus
+from engine._interpreter.snapshot import ExecutionStatus
 from tests.unit.interpreter.support import jsonata, lambda_arn, one, registry, run
 
 Json = Any

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from engine.interpreter.history import HistoryEvent, detail_key
-from engine.interpreter.snapshot import ExecutionStatus
-from engine.interpreter.turn import Limits
-from engine.store.checkpoint import (
+from engine._interpreter.history import HistoryEvent, detail_key
+from engine._interpreter.snapshot import ExecutionStatus
+from engine._interpreter.turn import Limits
+from engine._store.checkpoint import (
     event_from_json,
     event_to_json,
     execution_from_json,

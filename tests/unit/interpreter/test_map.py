@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-import engine.interpreter.activation
-from engine.clock import FakeClock
-from engine.interpreter.snapshot import ExecutionStatus, Thread, ThreadStatus
-from engine.interpreter.turn import StepResult
-from engine.resources import HandlerContext
+import engine._interpreter.activation
+from engine._clock import FakeClock
+from engine._interpreter.snapshot import ExecutionStatus, Thread, ThreadStatus
+from engine._interpreter.turn import StepResult
+from engine._resources import HandlerContext
 from tests.unit.interpreter.support import (
     T0,
     PureDriver,
@@ -68,7 +68,7 @@ class RunningCounter:
 def running(monkeypatch: pytest.MonkeyPatch) -> RunningCounter:
     """Wrap the executor's calls to the pure core, to see every step's threads."""
     counter = RunningCounter()
-    module = engine.interpreter.activation
+    module = engine._interpreter.activation
     step, start = module.step, module.start
     monkeypatch.setattr(module, "step", lambda *a, **k: counter.observe(step(*a, **k)))
     monkeypatch.setattr(module, "start", lambda *a, **k: counter.observe(start(*a, **k)))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.clock import FakeClock
-from engine.interpreter.decisions import AbortChildren
-from engine.interpreter.events import BranchEnded, TimerKind
-from engine.interpreter.snapshot import ExecutionStatus, ThreadStatus
-from engine.resources import HandlerContext
+from engine._clock import FakeClock
+from engine._interpreter.decisions import AbortChildren
+from engine._interpreter.events import BranchEnded, TimerKind
+from engine._interpreter.snapshot import ExecutionStatus, ThreadStatus
+from engine._resources import HandlerContext
 from tests.unit.interpreter.support import (
     T0,
     PureDriver,

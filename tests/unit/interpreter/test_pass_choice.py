@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.interpreter.snapshot import ExecutionStatus
+from engine._interpreter.snapshot import ExecutionStatus
 from tests.unit.interpreter.support import jsonata, one, pass_machine, run, types
 
 # --- Pass (JSONPath) ------------------------------------------------------------------------

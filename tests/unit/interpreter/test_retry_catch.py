@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.asl.model import JitterStrategy, Retrier
-from engine.errors import ErrorName
-from engine.interpreter.events import TimerKind
-from engine.interpreter.retry import backoff_seconds, error_matches
-from engine.interpreter.snapshot import ExecutionStatus, Phase
-from engine.resources import HandlerContext
+from engine._asl.model import JitterStrategy, Retrier
+from engine._errors import ErrorName
+from engine._interpreter.events import TimerKind
+from engine._interpreter.retry import backoff_seconds, error_matches
+from engine._interpreter.snapshot import ExecutionStatus, Phase
+from engine._resources import HandlerContext
 from tests.unit.interpreter.support import (
     PureDriver,
     jsonata,

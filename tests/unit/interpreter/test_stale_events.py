@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.interpreter.events import (
+from engine._interpreter.events import (
     AbortRequested,
     BranchEnded,
     BranchesJoined,
@@ -22,8 +22,8 @@ from engine.interpreter.events import (
     TimerFired,
     TimerKind,
 )
-from engine.interpreter.snapshot import ExecutionStatus
-from engine.interpreter.step import ALWAYS
+from engine._interpreter.snapshot import ExecutionStatus
+from engine._interpreter.step import ALWAYS
 from tests.unit.interpreter.support import PureDriver, lambda_arn
 
 Json = Any

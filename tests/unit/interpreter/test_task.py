@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
-from engine.clock import FakeClock
-from engine.errors import StatesError
-from engine.interpreter.decisions import CancelTask, RunTask
-from engine.interpreter.events import (
+from engine._clock import FakeClock
+from engine._errors import StatesError
+from engine._interpreter.decisions import CancelTask, RunTask
+from engine._interpreter.events import (
     TaskHeartbeat,
     TaskStarted,
     TaskSucceeded,
     TimerFired,
     TimerKind,
 )
-from engine.interpreter.snapshot import ExecutionStatus, Phase
-from engine.resources import HandlerContext
+from engine._interpreter.snapshot import ExecutionStatus, Phase
+from engine._resources import HandlerContext
 from tests.unit.interpreter.support import (
     T0,
     PureDriver,

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.clock import FakeClock
-from engine.interpreter.decisions import StartTimer
-from engine.interpreter.events import TimerFired, TimerKind
-from engine.interpreter.snapshot import ExecutionStatus, Phase
-from engine.interpreter.turn import Limits
+from engine._clock import FakeClock
+from engine._interpreter.decisions import StartTimer
+from engine._interpreter.events import TimerFired, TimerKind
+from engine._interpreter.snapshot import ExecutionStatus, Phase
+from engine._interpreter.turn import Limits
 from tests.unit.interpreter.support import T0, PureDriver, jsonata, one, run, types
 
 

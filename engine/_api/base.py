@@ -1,0 +1,377 @@
+"""The shared core of `engine._api.Client`: backends, request checks, response shapes."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Protocol
+
+from engine import _errors as errors
+from engine._asl.definition import load_and_check
+from engine._asl.load import definition_size_bytes
+from engine._asl.parse import build_state_machine
+from engine._clock import Clock, SystemClock
+from engine._dataflow.nesting import loads_within_depth
+from engine._errors import DefinitionSyntaxError, Diagnostic
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.snapshot import ExecutionStatus
+from engine._interpreter.turn import Limits
+from engine._records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
+
+Json = Any
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "111111111111"
+_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+_EXECUTION_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+_TYPES = ("STANDARD", "EXPRESS")
+STATUSES = {s.value for s in ExecutionStatus} | {"PENDING_REDRIVE"}
+
+
+class Backend(Protocol):
+    """Where the API keeps machines and executions, and how it runs them."""
+
+    def save_machine(self, record: MachineRecord) -> None:
+        """Insert or replace a state machine record."""
+        ...
+
+    def machine(self, arn: str) -> MachineRecord | None:
+        """The machine with ``arn`` (not a version ARN), or None; its versions are not read."""
+        ...
+
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        ...
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first (``limit`` 0: 1000; the token is opaque)."""
+        ...
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
+        ...
+
+    def delete_machine(self, arn: str) -> None:
+        """Forget a machine (its executions stay readable)."""
+        ...
+
+    def execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution with ``arn``, or None."""
+        ...
+
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of a machine's executions (of one version, with one status), newest first."""
+        ...
+
+    def history(self, arn: str) -> list[HistoryEvent]:
+        """The execution's history, oldest first."""
+        ...
+
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of the execution's history, oldest (or, ``reverse``, newest) first."""
+        ...
+
+    def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
+        """Persist and start ``record``; returns it (finished, for synchronous backends).
+
+        A name already taken by a running execution with the same input returns that
+        execution (`engine._records.restart`).
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken otherwise.
+        """
+        ...
+
+    def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
+        """Abort a running execution."""
+        ...
+
+    def send_task_success(self, token: str, output: Json) -> None:
+        """Complete the ``.waitForTaskToken`` task waiting on ``token``."""
+        ...
+
+    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """Fail the ``.waitForTaskToken`` task waiting on ``token``."""
+        ...
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Report that the task waiting on ``token`` is alive."""
+        ...
+
+
+def require(value: Any, name: str) -> Any:
+    """``value``, or a MissingRequiredParameter naming ``name``."""
+    if value is None:
+        raise errors.MissingRequiredParameter(f"Missing required parameter: '{name}'")
+    return value
+
+
+def _check(text: str, machine_type: str) -> tuple[Json, list[Diagnostic]]:
+    """The definition's JSON and every problem with it (syntax errors included)."""
+    try:
+        # The size was checked first, against the client's limit (`ClientBase._check_size`).
+        return load_and_check(text, state_machine_type=machine_type, max_bytes=None)
+    except DefinitionSyntaxError as exc:
+        return None, [Diagnostic("/", str(exc), "INVALID_JSON_DESCRIPTION")]
+    except errors.InvalidDefinition as exc:
+        return None, list(exc.diagnostics)
+
+
+@lru_cache(maxsize=256)
+def _compile_text(text: str, machine_type: str) -> Compiled:
+    """The model of a valid definition; cached, so each start reuses a stored one's model."""
+    raw, diagnostics = _check(text, machine_type)
+    if diagnostics:
+        listed = "; ".join(str(d) for d in diagnostics)
+        raise errors.InvalidDefinitionRequest(f"Invalid State Machine Definition: '{listed}'")
+    return Compiled(text, build_state_machine(raw))
+
+
+class ClientBase:
+    """State and request/response helpers shared by the machine and execution operations."""
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        clock: Clock | None = None,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+        limits: Limits | None = None,
+        sync_backend: Backend | None = None,
+    ) -> None:
+        from engine._backends.local import LocalBackend
+
+        self.clock = clock or SystemClock()
+        self.limits = limits or Limits()
+        self.backend = backend or LocalBackend(clock=self.clock, limits=self.limits)
+        self.sync_backend = sync_backend or (
+            self.backend
+            if backend is None
+            else LocalBackend(clock=self.clock, limits=self.limits, handlers=_handlers_of(backend))
+        )
+        self.region = region
+        self.account = account
+
+    # --- state machines -------------------------------------------------------------
+
+    def _diagnostics(self, text: str, machine_type: str) -> list[Diagnostic]:
+        self._check_size(text)
+        return _check(text, machine_type)[1]
+
+    def _check_size(self, text: str) -> None:
+        """Refuse a definition over the size limit, as AWS does: before reading it."""
+        if not isinstance(text, str | bytes):
+            return  # not text: the definition's own checks refuse it
+        size, limit = definition_size_bytes(text), self.limits.definition_bytes
+        if size > limit:
+            raise errors.ValidationException(
+                "1 validation error detected: Value at 'definition' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {limit} "
+                f"(received {size} bytes)"
+            )
+
+    def _compile(self, text: str, machine_type: str) -> Compiled:
+        if not isinstance(text, str):
+            raise errors.ValidationException(
+                f"definition: expected a string holding JSON or YAML, got {type(text).__name__}"
+            )
+        self._check_size(text)
+        return _compile_text(text, machine_type)
+
+    def _compiled(self, record: MachineRecord, version: VersionRecord | None) -> Compiled:
+        compiled = self._compile(version.definition if version else record.definition, record.type)
+        return replace(compiled, role_arn=version.role_arn if version else record.role_arn)
+
+    def _publish(self, record: MachineRecord, description: str | None) -> VersionRecord:
+        number = record.latest_version + 1
+        record.latest_version = number
+        version = VersionRecord(
+            arn=f"{record.arn}:{number}",
+            number=number,
+            definition=record.definition,
+            role_arn=record.role_arn,
+            creation_date=self.clock.now(),
+            description=description,
+            revision_id=record.revision_id,
+        )
+        record.versions.append(version)
+        return version
+
+    def _machine(self, arn: str) -> tuple[MachineRecord, VersionRecord | None]:
+        self._check_arn(arn, "stateMachine")
+        parts = arn.split(":")
+        base = ":".join(parts[:7])
+        record = self.backend.machine(base)
+        if record is None:
+            raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+        if len(parts) == 7:
+            return record, None
+        version = self.backend.version(arn)
+        if version is None:
+            raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+        return record, version
+
+    def _execution(self, arn: str) -> ExecutionRecord:
+        self._check_arn(arn, "execution", "express")
+        record = self.backend.execution(arn)
+        if record is None:
+            raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        return record
+
+    def _check_arn(self, arn: str, *kinds: str) -> None:
+        parts = arn.split(":") if isinstance(arn, str) else []
+        if len(parts) < 7 or parts[0] != "arn" or parts[2] != "states" or parts[5] not in kinds:
+            raise errors.InvalidArn(f"Invalid Arn: '{arn}'")
+
+    def _check_name(self, name: str, what: str) -> None:
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise errors.InvalidName(
+                f"Invalid Name: '{name}' ({what} names are 1-80 characters without whitespace, "
+                'brackets, wildcards, control characters or any of " # % \\ ^ | ~ ` $ & , ; : /)'
+            )
+
+    def _check_type(self, machine_type: str) -> str:
+        if machine_type not in _TYPES:
+            raise errors.ValidationException(
+                f"type: expected one of {list(_TYPES)}, got {machine_type!r}"
+            )
+        return machine_type
+
+    def _input(self, text: str | None) -> Json:
+        if text is None:
+            return {}
+        if not isinstance(text, str):
+            raise errors.InvalidExecutionInput(
+                "Invalid State Machine Execution Input: expected JSON text, got "
+                f"{type(text).__name__}"
+            )
+        try:
+            value = loads_within_depth(text)
+        except ValueError as exc:  # not JSON, or nested too deeply (NestingTooDeep)
+            raise errors.InvalidExecutionInput(
+                f"Invalid State Machine Execution Input: '{exc}'"
+            ) from exc
+        if len(text.encode("utf-8")) > self.limits.payload_bytes:
+            raise errors.InvalidExecutionInput(
+                "Invalid State Machine Execution Input: the input is larger than "
+                f"{self.limits.payload_bytes} bytes"
+            )
+        return value
+
+    def _arn(self, kind: str, *names: str) -> str:
+        return ":".join(("arn:aws:states", self.region, self.account, kind, *names))
+
+    def _execution_arn(self, record: MachineRecord, name: str) -> str:
+        if record.type == "EXPRESS":
+            return self._arn("express", record.name, name, str(uuid.uuid4()))
+        return self._arn("execution", record.name, name)
+
+    def _new_execution(
+        self,
+        record: MachineRecord,
+        version: VersionRecord | None,
+        arn: str,
+        name: str,
+        payload: Json,
+    ) -> ExecutionRecord:
+        return ExecutionRecord(
+            arn=arn,
+            machine_arn=record.arn,
+            name=name,
+            type=record.type,
+            status=ExecutionStatus.RUNNING,
+            start_date=self.clock.now(),
+            input=payload,
+            version_arn=version.arn if version else None,
+        )
+
+    def _describe(self, record: ExecutionRecord) -> dict[str, Json]:
+        response: dict[str, Json] = {
+            "executionArn": record.arn,
+            "stateMachineArn": record.version_arn or record.machine_arn,
+            "name": record.name,
+            "status": str(record.status),
+            "startDate": record.start_date,
+            "input": _text(record.input),
+            "inputDetails": {"included": True},
+            "redriveCount": 0,
+            "redriveStatus": "NOT_REDRIVABLE",
+        }
+        if record.version_arn:
+            response["stateMachineVersionArn"] = record.version_arn
+        if record.stop_date is not None:
+            response["stopDate"] = record.stop_date
+        if record.status == ExecutionStatus.SUCCEEDED:
+            response["output"] = _text(record.output)
+            response["outputDetails"] = {"included": True}
+        if record.error is not None:
+            response["error"] = record.error
+        if record.cause is not None:
+            response["cause"] = record.cause
+        return response
+
+
+def _handlers_of(backend: Backend) -> Any:
+    return getattr(backend, "handlers", None)
+
+
+def seed() -> int:
+    """A fresh random seed for an execution (stored in its checkpoint)."""
+    return secrets.randbits(63)
+
+
+def _text(value: Json) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_time(text: str) -> datetime:
+    """A history timestamp text as a datetime (boto3 returns datetimes)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def strip_data(event: dict[str, Json]) -> None:
+    """Drop input/output/parameters from an event (``includeExecutionData=False``)."""
+    for key, details in list(event.items()):
+        if key.endswith("EventDetails") and isinstance(details, dict):
+            for field in ("input", "output", "parameters"):
+                if field in details:
+                    details.pop(field)
+                    details[f"{field}Details"] = {"included": False}
+
+
+def list_item(record: ExecutionRecord) -> dict[str, Json]:
+    """One entry of ListExecutions."""
+    item: dict[str, Json] = {
+        "executionArn": record.arn,
+        "stateMachineArn": record.machine_arn,
+        "name": record.name,
+        "status": str(record.status),
+        "startDate": record.start_date,
+    }
+    if record.stop_date is not None:
+        item["stopDate"] = record.stop_date
+    if record.version_arn:
+        item["stateMachineVersionArn"] = record.version_arn
+    return item
+
+
+def with_token(response: dict[str, Json], token: str | None) -> dict[str, Json]:
+    """``response`` with ``nextToken`` when there is a next page."""
+    if token is not None:
+        response["nextToken"] = token
+    return response

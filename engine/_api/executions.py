@@ -1,0 +1,177 @@
+"""Execution operations of the boto3-shaped client."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from engine import _errors as errors
+from engine._api.base import (
+    STATUSES,
+    ClientBase,
+    list_item,
+    parse_time,
+    require,
+    seed,
+    strip_data,
+    with_token,
+)
+from engine._dataflow.nesting import loads_within_depth
+from engine._interpreter.snapshot import ExecutionStatus
+
+Json = Any
+
+
+class ExecutionOperations(ClientBase):
+    """Execution operations of the boto3-shaped client."""
+
+    def start_execution(
+        self,
+        *,
+        stateMachineArn: str | None = None,
+        name: str | None = None,
+        input: str | None = None,
+        traceHeader: str | None = None,
+        **_: Any,
+    ) -> dict[str, Json]:
+        """StartExecution (idempotent on ``name`` for a running execution with the same input)."""
+        arn = require(stateMachineArn, "stateMachineArn")
+        record, version = self._machine(arn)
+        name = name or str(uuid.uuid4())
+        self._check_name(name, "execution")
+        payload = self._input(input)
+        execution_arn = self._execution_arn(record, name)
+        execution = self._new_execution(record, version, execution_arn, name, payload)
+        # The backend answers a name already taken (same input and running: that one).
+        started = self.backend.start(execution, self._compiled(record, version), seed())
+        return {"executionArn": started.arn, "startDate": started.start_date}
+
+    def start_sync_execution(
+        self,
+        *,
+        stateMachineArn: str | None = None,
+        name: str | None = None,
+        input: str | None = None,
+        **_: Any,
+    ) -> dict[str, Json]:
+        """StartSyncExecution: runs an EXPRESS machine to completion in-process."""
+        arn = require(stateMachineArn, "stateMachineArn")
+        record, version = self._machine(arn)
+        if record.type != "EXPRESS":
+            raise errors.StateMachineTypeNotSupported(
+                "This operation is only supported by EXPRESS state machines"
+            )
+        name = name or str(uuid.uuid4())
+        self._check_name(name, "execution")
+        payload = self._input(input)
+        execution_arn = self._execution_arn(record, name)
+        execution = self._new_execution(record, version, execution_arn, name, payload)
+        done = self.sync_backend.start(execution, self._compiled(record, version), seed())
+        response = self._describe(done)
+        response.pop("stateMachineVersionArn", None)
+        response["billingDetails"] = {
+            "billedMemoryUsedInMB": 64,
+            "billedDurationInMilliseconds": 100,
+        }
+        return response
+
+    def describe_execution(self, *, executionArn: str | None = None, **_: Any) -> dict[str, Json]:
+        """DescribeExecution."""
+        return self._describe(self._execution(require(executionArn, "executionArn")))
+
+    def stop_execution(
+        self,
+        *,
+        executionArn: str | None = None,
+        error: str | None = None,
+        cause: str | None = None,
+        **_: Any,
+    ) -> dict[str, Json]:
+        """StopExecution: the execution ends ABORTED with ``error``/``cause``."""
+        record = self._execution(require(executionArn, "executionArn"))
+        if record.status == ExecutionStatus.RUNNING:
+            record = self.backend.stop(record.arn, error, cause)
+        return {"stopDate": record.stop_date or self.clock.now()}
+
+    def get_execution_history(
+        self,
+        *,
+        executionArn: str | None = None,
+        maxResults: int = 1000,
+        reverseOrder: bool = False,
+        nextToken: str | None = None,
+        includeExecutionData: bool = True,
+        **_: Any,
+    ) -> dict[str, Json]:
+        """GetExecutionHistory, paginated, optionally newest first."""
+        record = self._execution(require(executionArn, "executionArn"))
+        page = self.backend.history_page(
+            record.arn, limit=maxResults, reverse=bool(reverseOrder), token=nextToken
+        )
+        events = [event.to_aws() for event in page.items]
+        for event in events:
+            event["timestamp"] = parse_time(event["timestamp"])
+            if not includeExecutionData:
+                strip_data(event)
+        return with_token({"events": events}, page.next_token)
+
+    def list_executions(
+        self,
+        *,
+        stateMachineArn: str | None = None,
+        statusFilter: str | None = None,
+        maxResults: int = 100,
+        nextToken: str | None = None,
+        **_: Any,
+    ) -> dict[str, Json]:
+        """ListExecutions, newest first, filtered by status."""
+        arn = require(stateMachineArn, "stateMachineArn")
+        record, version = self._machine(arn)
+        if statusFilter is not None and statusFilter not in STATUSES:
+            raise errors.ValidationException(
+                f"1 validation error detected: Value '{statusFilter}' at 'statusFilter' failed "
+                f"to satisfy constraint: Member must satisfy enum value set: {sorted(STATUSES)}"
+            )
+        page = self.backend.executions_page(
+            record.arn,
+            version_arn=version.arn if version else None,
+            status=statusFilter,
+            limit=maxResults,
+            token=nextToken,
+        )
+        items = [list_item(r) for r in page.items]
+        return with_token({"executions": items}, page.next_token)
+
+    # --- helpers --------------------------------------------------------------------
+
+    # --- callbacks (.waitForTaskToken) ----------------------------------------------
+
+    def send_task_success(
+        self, *, taskToken: str | None = None, output: str | None = None, **_: Any
+    ) -> dict[str, Json]:
+        """SendTaskSuccess: the task waiting on ``taskToken`` returns ``output`` (JSON text)."""
+        token = require(taskToken, "taskToken")
+        text = require(output, "output")
+        try:
+            value = loads_within_depth(text)
+        except (TypeError, ValueError) as exc:
+            raise errors.InvalidOutput(f"Invalid Output: '{exc}'") from exc
+        self.backend.send_task_success(token, value)
+        return {}
+
+    def send_task_failure(
+        self,
+        *,
+        taskToken: str | None = None,
+        error: str | None = None,
+        cause: str | None = None,
+        **_: Any,
+    ) -> dict[str, Json]:
+        """SendTaskFailure: the task waiting on ``taskToken`` fails with ``error``/``cause``."""
+        self.backend.send_task_failure(require(taskToken, "taskToken"), error, cause)
+        return {}
+
+    def send_task_heartbeat(self, *, taskToken: str | None = None, **_: Any) -> dict[str, Json]:
+        """SendTaskHeartbeat: the task waiting on ``taskToken`` is alive."""
+        self.backend.send_task_heartbeat(require(taskToken, "taskToken"))
+        return {}

@@ -1,0 +1,168 @@
+"""The durable backend of `engine._api.Client`: SQL store + `Runtime` (Celery in production)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import exc as sql
+
+from engine._errors import (
+    InvalidToken,
+    ServiceUnavailable,
+    StoreUnreachable,
+    TaskDoesNotExist,
+    TaskTimedOut,
+)
+from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
+from engine._interpreter.history import HistoryEvent
+from engine._records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
+from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
+from engine._runtime import CallbackOutcome, Runtime
+from engine._store.repository import Store
+
+Json = Any
+C = TypeVar("C", bound=type)
+
+# What an unreachable or failing-over database raises: the call may succeed when retried.
+# (Constraint violations, bad SQL and the like are bugs and keep their own exceptions.)
+_OUTAGES = (sql.OperationalError, sql.InterfaceError, sql.TimeoutError, StoreUnreachable)
+
+
+def _outages_are_unavailable(cls: C) -> C:
+    """Make every public method of ``cls`` raise `ServiceUnavailable` when the store is down.
+
+    The API's callers then get a retryable ClientError (HTTP 503), as from AWS, instead of
+    a driver's exception; one decorator so that no method of the backend can miss it.
+    """
+    for name, method in list(vars(cls).items()):
+        if callable(method) and not name.startswith("_"):
+            setattr(cls, name, _unavailable_on_outage(method))
+    return cls
+
+
+def _unavailable_on_outage(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: DurableBackend, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except _OUTAGES as error:
+            raise ServiceUnavailable(_unreachable(self.store, error)) from error
+
+    return call
+
+
+def _unreachable(store: Store, error: BaseException) -> str:
+    url = store.engine.url.render_as_string(hide_password=True)
+    cause = getattr(error, "orig", None) or error
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"Service Unavailable: the store at {url} cannot be reached ({reason}); retry later"
+
+
+@_outages_are_unavailable
+class DurableBackend:
+    """Machines and executions in SQL; executions advance on workers through the runtime."""
+
+    def __init__(
+        self, store: Store, runtime: Runtime, handlers: HandlerRegistry | None = None
+    ) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.handlers = handlers if handlers is not None else DEFAULT_REGISTRY
+
+    def save_machine(self, record: MachineRecord) -> None:
+        """Insert or replace ``record``."""
+        self.store.save_machine(record)
+
+    def machine(self, arn: str) -> MachineRecord | None:
+        """The machine with ``arn``, or None."""
+        return self.store.machine(arn)
+
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        return self.store.version(arn)
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first (keyset-paged in SQL)."""
+        return self.store.machines_page(limit, token)
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
+        return self.store.versions_page(machine_arn, limit, token)
+
+    def delete_machine(self, arn: str) -> None:
+        """Delete a machine."""
+        self.store.delete_machine(arn)
+
+    def execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution with ``arn``, or None."""
+        return self.store.execution(arn)
+
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of a machine's executions, newest first (filtered and paged in SQL)."""
+        return self.store.executions_page(
+            machine_arn, version_arn=version_arn, status=status, limit=limit, token=token
+        )
+
+    def history(self, arn: str) -> list[HistoryEvent]:
+        """An execution's history."""
+        return self.store.history(arn)
+
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of an execution's history (keyset-paged in SQL)."""
+        return self.store.history_page(arn, limit=limit, reverse=reverse, token=token)
+
+    def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
+        """Commit ExecutionStarted and publish the first step; returns at once.
+
+        One transaction (ADR 0014): the same start made twice returns the first one.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken by another start.
+        """
+        created = self.runtime.start(
+            record, compiled.text, seed, compiled.role_arn, compiled.machine
+        )
+        return created.record
+
+    def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
+        """Abort the execution (branches included)."""
+        execution_id = self.store.execution_id(arn)
+        if execution_id is not None:
+            self.runtime.stop(execution_id, error, cause)
+        stored = self.store.execution(arn)
+        assert stored is not None
+        return stored
+
+    def send_task_success(self, token: str, output: Json) -> None:
+        """Complete a ``.waitForTaskToken`` task with ``output``."""
+        self._callback(token, lambda thread, seq: TaskSucceeded(thread, seq, output))
+
+    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """Fail a ``.waitForTaskToken`` task."""
+        self._callback(token, lambda thread, seq: TaskFailed(thread, seq, error or "", cause))
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Report that a ``.waitForTaskToken`` task is alive."""
+        self._callback(token, TaskHeartbeat)
+
+    def _callback(self, token: str, factory: Any) -> None:
+        if not isinstance(token, str) or not token:
+            raise InvalidToken(f"Invalid Token: {json.dumps(token)}")
+        outcome = self.runtime.task_callback(token, factory)
+        if outcome is CallbackOutcome.UNKNOWN:
+            raise TaskDoesNotExist(f"Task Does Not Exist: '{token[:16]}...'")
+        if outcome is CallbackOutcome.CLOSED:
+            raise TaskTimedOut(f"Task Timed Out: '{token[:16]}...'")

@@ -1,0 +1,204 @@
+"""The local backend: machines and executions in memory, executions run in-process.
+
+StartExecution returns once the execution has finished (or has nothing left to do but
+wait for a callback). It is what ``Client()`` uses by default, what Express
+StartSyncExecution always uses, and what the conformance runner's local mode drives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from engine._clock import Clock, SystemClock
+from engine._errors import ExecutionDoesNotExist, TaskDoesNotExist, TaskTimedOut
+from engine._interpreter.events import (
+    AbortRequested,
+    Event,
+    TaskFailed,
+    TaskHeartbeat,
+    TaskSucceeded,
+)
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.snapshot import ROOT_THREAD_ID
+from engine._interpreter.turn import Limits
+from engine._local import LocalDriver, LocalExecutor, LocalRun
+from engine._records import (
+    Compiled,
+    ExecutionRecord,
+    MachineRecord,
+    Page,
+    VersionRecord,
+    execution_header,
+    page_in_memory,
+    restart,
+)
+from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
+
+Json = Any
+
+
+class LocalBackend:
+    """In-memory `engine._api.Backend` running executions with the `LocalExecutor`."""
+
+    def __init__(
+        self,
+        handlers: HandlerRegistry | None = None,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.handlers = handlers if handlers is not None else DEFAULT_REGISTRY
+        self.clock = clock or SystemClock()
+        self.executor = LocalExecutor(self.handlers, self.clock, limits)
+        self._machines: dict[str, MachineRecord] = {}
+        self._executions: dict[str, ExecutionRecord] = {}
+        self._drivers: dict[str, LocalDriver] = {}
+        self._lock = threading.Lock()
+
+    def save_machine(self, record: MachineRecord) -> None:
+        """Insert or replace ``record``."""
+        with self._lock:
+            self._machines[record.arn] = record
+
+    def machine(self, arn: str) -> MachineRecord | None:
+        """The machine with ``arn``, or None."""
+        return self._machines.get(arn)
+
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        machine = self._machines.get(arn.rsplit(":", 1)[0])
+        versions = machine.versions if machine is not None else []
+        return next((v for v in versions if v.arn == arn), None)
+
+    def machines(self) -> list[MachineRecord]:
+        """Every machine, oldest first."""
+        return sorted(self._machines.values(), key=lambda m: m.creation_date)
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first (paged in memory)."""
+        return page_in_memory(self.machines(), limit, token)
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
+        machine = self._machines.get(machine_arn)
+        versions = machine.versions if machine is not None else []
+        return page_in_memory(sorted(versions, key=lambda v: -v.number), limit, token)
+
+    def delete_machine(self, arn: str) -> None:
+        """Forget ``arn``."""
+        with self._lock:
+            self._machines.pop(arn, None)
+
+    def execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution with ``arn`` (an idle one first catches up with due deadlines)."""
+        driver = self._drivers.get(arn)
+        if driver is not None:
+            run = driver.catch_up()
+            self._finish(self._executions[arn], run)
+            if run.finished:
+                self._drivers.pop(arn, None)
+        return self._executions.get(arn)
+
+    def executions(self, machine_arn: str) -> list[ExecutionRecord]:
+        """The machine's executions, newest first (idle ones caught up first)."""
+        for arn in list(self._drivers):
+            self.execution(arn)
+        runs = [r for r in self._executions.values() if r.machine_arn == machine_arn]
+        return sorted(runs, key=lambda r: r.start_date, reverse=True)
+
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of the machine's executions, newest first, filtered (in memory)."""
+        runs = [
+            r
+            for r in self.executions(machine_arn)
+            if (status is None or r.status == status)
+            and (version_arn is None or r.version_arn == version_arn)
+        ]
+        return page_in_memory(runs, limit, token)
+
+    def history(self, arn: str) -> list[HistoryEvent]:
+        """The execution's history."""
+        record = self._executions.get(arn)
+        if record is None:
+            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        return list(record.history)
+
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of the execution's history, oldest (or, ``reverse``, newest) first."""
+        events = self.history(arn)
+        return page_in_memory(events[::-1] if reverse else events, limit, token)
+
+    def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
+        """Run ``record`` to completion with the local executor.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken (see `engine._records.restart`).
+        """
+        with self._lock:
+            existing = self._executions.get(record.arn)
+            if existing is None:
+                self._executions[record.arn] = record
+        if existing is not None:
+            return replace(restart(self.execution(record.arn) or existing, record))
+        header = execution_header(record, compiled.role_arn, seed)
+        driver = self.executor.start(compiled.machine, header)
+        if not driver.run_state.finished:
+            self._drivers[record.arn] = driver  # waiting for a callback (or a stop)
+        return self._finish(record, driver.run_state)
+
+    def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
+        """Abort an execution that waits for a callback (the others have ended already)."""
+        record = self._executions[arn]
+        driver = self._drivers.pop(arn, None)
+        if driver is not None:
+            self._finish(record, driver.deliver(AbortRequested(ROOT_THREAD_ID, error, cause)))
+        return record
+
+    def send_task_success(self, token: str, output: Json) -> None:
+        """Complete the ``.waitForTaskToken`` task waiting on ``token``."""
+        self._callback(token, lambda thread, seq: TaskSucceeded(thread, seq, output))
+
+    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """Fail the ``.waitForTaskToken`` task waiting on ``token``."""
+        self._callback(token, lambda thread, seq: TaskFailed(thread, seq, error or "", cause))
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Report that the task waiting on ``token`` is alive."""
+        self._callback(token, TaskHeartbeat)
+
+    def _callback(self, token: str, factory: Callable[[str, int], Event]) -> None:
+        for arn, driver in list(self._drivers.items()):
+            target = driver.callback(token)
+            if target is None:
+                continue
+            self.execution(arn)  # a deadline that passed comes first
+            if not driver.waiting_on(token):
+                raise TaskTimedOut(f"Task Timed Out: '{token[:16]}...'")
+            run = driver.deliver(factory(*target))
+            self._finish(self._executions[arn], run)
+            if run.finished:
+                self._drivers.pop(arn, None)
+            return
+        raise TaskDoesNotExist(f"Task Does Not Exist: '{token[:16]}...'")
+
+    def _finish(self, record: ExecutionRecord, run: LocalRun) -> ExecutionRecord:
+        execution = run.execution
+        record.status = execution.status
+        record.output = execution.output
+        record.error, record.cause = execution.error, execution.cause
+        record.history = list(run.history)
+        if run.finished:
+            record.stop_date = run.stopped_at
+        return replace(record)

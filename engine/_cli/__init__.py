@@ -1,0 +1,289 @@
+"""The ``stepline`` command: validate, run and inspect ASL state machines; run the fleet.
+
+A thin layer over `engine._api.Client`, and a process edge: it reads the settings
+(``STEPLINE_*``) and gets the durable client from `engine.connect`, or the in-process
+one from `Client.local` with ``run --local``. ``worker``, ``beat`` and ``flower`` hand
+over to Celery. The modules: this one (the group, ``validate``, ``run``, the fleet),
+`engine._cli.store_commands` (the API on the store), `engine._cli.common` (the steps they
+share), `engine._cli.history` (history lines) and `engine._cli.failures` (one-line errors).
+
+Exit codes: 0 success (also a ``start`` whose execution is stored while the broker is
+down: stderr says so); 1 an invalid definition, an execution that did not succeed, a
+refused request or a store that cannot be used (one line on stderr); 2 a usage error
+(missing or unreadable file, bad ``--input``, a handler module that cannot be imported),
+as click reports them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine._api import Client
+from engine._cli import store_commands
+from engine._cli.common import (
+    MACHINE_TYPES,
+    CliSeams,
+    Waiter,
+    all_events,
+    await_end,
+    definition_problems,
+    describe_once,
+    execute,
+    import_handler_modules,
+    machine_name,
+    read_input,
+    report,
+)
+from engine._cli.failures import explain
+from engine._cli.history import history_lines
+from engine._composition import connect, read_settings
+from engine._resources import DEFAULT_REGISTRY
+
+
+class _Stepline(click.Group):
+    """The command group: a problem the user can fix is one line on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; explain what it raised in one line, when that is not a bug."""
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            line = explain(error)
+            if line is None:
+                raise
+            click.echo(f"stepline: {line}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Stepline, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Validate and run Amazon States Language state machines (JSON or YAML).
+
+    The durable commands use the store and broker of the STEPLINE_* settings (none set:
+    SQLite files under .stepline/). A problem they cannot get past -- an unreachable or
+    unmigrated database, a refused request -- is one line on stderr and exit status 1.
+    """
+    ctx.ensure_object(CliSeams)
+
+
+@main.command()
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+)
+@click.option(
+    "--type",
+    "machine_type",
+    type=click.Choice(MACHINE_TYPES),
+    default="STANDARD",
+    show_default=True,
+    help="Validate as a STANDARD or an EXPRESS state machine.",
+)
+def validate(files: tuple[Path, ...], machine_type: str) -> None:
+    """Check definition FILEs (JSON or YAML) and report every problem.
+
+    Prints 'FILE: OK', or one 'FILE:/json/pointer: message' line per problem.
+    Exits 1 if any file is invalid.
+    """
+    client = Client.local()
+    invalid = False
+    for path in files:
+        _text, problems = definition_problems(client, path, machine_type)
+        invalid = invalid or bool(problems)
+        for line in problems or [f"{path}: OK"]:
+            click.echo(line)
+    if invalid:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option(
+    "--input",
+    "input_text",
+    default="{}",
+    show_default=True,
+    metavar="JSON|@FILE",
+    help="The execution input: JSON text, or @path of a file holding it.",
+)
+@click.option(
+    "--handlers",
+    "modules",
+    multiple=True,
+    metavar="MODULE",
+    help="A module registering handlers with @engine.handler('name'): a dotted module "
+    "name (importable from the current directory) or a path to a .py file. Repeatable.",
+)
+@click.option("--history", is_flag=True, help="Print the event history before the result.")
+@click.option("--name", help="The execution name (default: a fresh UUID).")
+@click.option(
+    "--type",
+    "machine_type",
+    type=click.Choice(MACHINE_TYPES),
+    default="STANDARD",
+    show_default=True,
+    help="Run as a STANDARD or an EXPRESS state machine.",
+)
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Run in-process with the local executor: no store, no broker, no worker.",
+)
+@click.pass_obj
+def run(
+    seams: CliSeams,
+    file: Path,
+    input_text: str,
+    modules: tuple[str, ...],
+    history: bool,
+    name: str | None,
+    machine_type: str,
+    local: bool,
+) -> None:
+    """Run the state machine in FILE once and print its output as JSON.
+
+    By default it runs durably on the configured store and broker -- with no
+    configuration, SQLite files under .stepline/ -- served by an in-process Celery
+    worker; the execution ARN is printed on stderr, for `stepline history ARN` later.
+    With --local it runs in-process with nothing stored.
+
+    Task resources arn:aws:lambda:REGION:ACCOUNT:function:NAME and
+    arn:aws:states:::lambda:invoke (FunctionName) call the handler registered as NAME.
+    Register handlers in a module passed with --handlers, for example:
+
+    \b
+        import engine
+        @engine.handler("charge_card")
+        def charge_card(event, context):
+            return {"charged": event["amount"]}
+
+    Exits 0 when the execution SUCCEEDED; otherwise prints its error and cause to
+    stderr and exits 1.
+    """  # noqa: D301 -- click's \b (a real backspace) keeps the example's lines unwrapped
+    execution_input = read_input(input_text)
+    import_handler_modules(modules)
+    with session(seams, local=local) as (client, wait):
+        text, problems = definition_problems(client, file, machine_type)
+        if problems:
+            click.echo("\n".join(problems), err=True)
+            sys.exit(1)
+        described = execute(
+            client, wait, machine_name(file), text, machine_type, execution_input, name
+        )
+        if not local:
+            click.echo(f"execution: {described['executionArn']}", err=True)
+        if history:
+            for line in history_lines(all_events(client, described["executionArn"])):
+                click.echo(line)
+    report(described)
+
+
+@contextmanager
+def session(seams: CliSeams, *, local: bool) -> Iterator[tuple[Client, Waiter]]:
+    """The client ``stepline run`` uses and how it awaits an execution's end.
+
+    The one place the backend is chosen: local (in-process, synchronous) or durable (the
+    configured store and broker, with an in-process Celery worker and beat loop serving
+    this run's queues).
+    """
+    if local:
+        yield Client.local(DEFAULT_REGISTRY, clock=seams.clock), describe_once
+        return
+    from engine._backends.durable import DurableBackend
+    from tasks import wiring
+    from tasks.app import app, serving_queues
+    from tasks.embedded import beat_loop, embedded_worker
+
+    config = seams.config()
+    client = connect(config)
+    assert isinstance(client.backend, DurableBackend)  # connect's, always
+    runtime = client.backend.runtime
+    wiring.set_runtime(runtime)  # the embedded worker's tasks drive this run's runtime
+    with embedded_worker(app, serving_queues(config)), beat_loop(runtime, 0.2):
+        yield client, await_end
+
+
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+@main.command(context_settings=_PASS_THROUGH)
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a Celery worker for state steps and the handlers of STEPLINE_HANDLERS.
+
+    Extra arguments go to ``celery worker`` (e.g. ``--concurrency 4``).
+    """
+    _exec_celery(["worker", "--task-events", "--loglevel", _log_level(), *ctx.args])
+
+
+@main.command(context_settings=_PASS_THROUGH)
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Run celery beat: relays unsent messages and fires due timers (run exactly one)."""
+    _exec_celery(["beat", "--loglevel", _log_level(), *ctx.args])
+
+
+@main.command(context_settings=_PASS_THROUGH)
+@click.pass_context
+def flower(ctx: click.Context) -> None:
+    """Run Flower, the Celery dashboard, behind basic authentication."""
+    config = ctx.ensure_object(CliSeams).config()
+    if not config.flower_basic_auth:
+        raise click.UsageError(
+            "Flower needs STEPLINE_FLOWER_BASIC_AUTH=user:password: its API shows every "
+            "task and must not be open"
+        )
+    arguments = [f"--port={config.flower_port}", f"--basic-auth={config.flower_basic_auth}"]
+    _exec_celery(["flower", *arguments, *ctx.args])
+
+
+@main.group()
+def db() -> None:
+    """The store's schema migrations."""
+
+
+@db.command()
+@click.pass_obj
+def upgrade(seams: CliSeams) -> None:
+    """Migrate the store (STEPLINE_DATABASE_URL) to the latest schema."""
+    from engine._store.migrate import current
+    from engine._store.migrate import upgrade as migrate
+
+    url = seams.config().store_url
+    migrate(url)
+    click.echo(f"store at revision {current(url)}")
+
+
+@db.command(name="current")
+@click.pass_obj
+def current_revision(seams: CliSeams) -> None:
+    """Print the store's schema revision and the latest one."""
+    from engine._store.migrate import current, head
+
+    click.echo(f"{current(seams.config().store_url)} (latest: {head()})")
+
+
+def _exec_celery(arguments: list[str]) -> None:
+    from celery.bin.celery import main as celery_main
+
+    sys.argv = ["celery", "-A", "tasks.app", *arguments]
+    sys.exit(celery_main())
+
+
+def _log_level() -> str:
+    return read_settings().log_level
+
+
+for _command in store_commands.COMMANDS:
+    main.add_command(_command)
+
+__all__ = ["CliSeams", "history_lines", "main"]

@@ -1,0 +1,188 @@
+"""The composition root: the one place the durable `Client` is wired from the settings.
+
+::
+
+    import engine
+
+    client = engine.connect()       # STEPLINE_* settings; with none, SQLite files in .stepline/
+    client.start_execution(stateMachineArn=arn, input="{}")
+
+The CLI, the Celery tasks (``tasks/wiring.py``), the embedded mode, the conformance runner
+and the benchmarks all build here. A test that needs its own clock, store or dispatcher
+passes it as a keyword instead of wiring the pieces by hand.
+
+This module is a process edge: it alone in ``engine/`` reads ``config`` and ``tasks``
+(import-linter lets it, and only it). It imports them, and the store and runtime, inside
+the functions: ``import engine`` (a handler module, a local client) builds no Celery app,
+reads no environment and loads no SQL toolkit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine._api import Client
+from engine._clock import Clock, SystemClock
+from engine._errors import StoreNotMigrated, StoreUnreachable
+from engine._interpreter.turn import Limits
+from engine._loading import import_handler_modules
+from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from engine._runtime import Dispatcher, Runtime, RuntimeSettings
+    from engine._store.repository import Store
+
+
+def connect(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    dispatcher: Dispatcher | None = None,
+    clock: Clock | None = None,
+    handlers: HandlerRegistry | None = None,
+) -> Client:
+    """The durable client: executions checkpointed in SQL, advanced by Celery workers.
+
+    Imports the handler modules the settings name (``STEPLINE_HANDLERS``).
+
+    Args:
+        settings: the configuration; read from ``STEPLINE_*`` (and ``.env``) when None.
+        store: the store to use instead of the one at ``settings.store_url``.
+        dispatcher: publishes committed messages (default: Celery on the settings' broker).
+        clock: the clock executions run on (default: the system clock).
+        handlers: the registry Task resources resolve in (default: ``engine.registry``).
+
+    Returns:
+        A boto3-shaped `Client` on the durable backend.
+
+    Raises:
+        StoreUnreachable: the store's database cannot be reached.
+        StoreNotMigrated: the store's schema is not this code's (``stepline db upgrade``).
+        HandlerModuleError: a handler module cannot be imported.
+    """
+    from engine._backends.durable import DurableBackend
+
+    config = settings if settings is not None else read_settings()
+    import_handler_modules(config.handler_modules)
+    runtime = build_runtime(config, store=store, dispatcher=dispatcher, clock=clock)
+    registry = handlers if handlers is not None else DEFAULT_REGISTRY
+    return Client(
+        DurableBackend(runtime.store, runtime, registry),
+        clock=runtime.clock,
+        region=config.region,
+        account=config.account,
+        limits=runtime.limits,
+    )
+
+
+def build_runtime(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    dispatcher: Dispatcher | None = None,
+    clock: Clock | None = None,
+) -> Runtime:
+    """The runtime a worker (or `connect`) drives executions with.
+
+    Args:
+        settings: the configuration; read from ``STEPLINE_*`` when None.
+        store: the store (default: `open_store` on the settings).
+        dispatcher: the publisher (default: `celery_dispatcher` on the settings).
+        clock: the clock (default: the system clock).
+
+    Returns:
+        A `Runtime` with the settings' limits and timing.
+    """
+    from engine._runtime import Runtime
+
+    config = settings if settings is not None else read_settings()
+    return Runtime(
+        store if store is not None else open_store(config),
+        dispatcher if dispatcher is not None else celery_dispatcher(config),
+        clock or SystemClock(),
+        limits=limits(config),
+        settings=runtime_settings(config),
+    )
+
+
+def open_store(settings: Settings) -> Store:
+    """The store at ``settings.store_url``, checked to be reachable and migrated.
+
+    The embedded SQLite default migrates itself (there is no release step to do it);
+    any other database must have been migrated with ``stepline db upgrade``.
+
+    Raises:
+        StoreUnreachable: the database cannot be reached.
+        StoreNotMigrated: a server database is not at the latest schema revision.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from engine._store.db import make_engine
+    from engine._store.migrate import current, head, upgrade
+    from engine._store.repository import Store
+
+    url = settings.store_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        revision, latest = current(url), head()
+        if revision != latest and url.startswith("sqlite"):
+            upgrade(url)
+        elif revision != latest:
+            raise StoreNotMigrated(shown, revision, latest)
+    except OperationalError as error:
+        raise StoreUnreachable(shown, _first_line(error)) from error
+    return Store(make_engine(url))
+
+
+def celery_dispatcher(settings: Settings) -> Dispatcher:
+    """Publishes through Celery on the settings' broker (the process's app when they match)."""
+    from tasks import wiring
+    from tasks.app import create_app
+    from tasks.dispatcher import CeleryDispatcher
+
+    if settings == wiring.settings():
+        from tasks.app import app
+    else:  # e.g. a benchmark's or a test's settings: an app of their own
+        app = create_app(settings)
+    return CeleryDispatcher(app, settings)
+
+
+def read_settings() -> Settings:
+    """This process's settings, read once from ``STEPLINE_*`` (and ``.env``)."""
+    from tasks import wiring
+
+    return wiring.settings()
+
+
+def limits(settings: Settings) -> Limits:
+    """AWS's service limits as the settings change them."""
+    return Limits(
+        payload_bytes=settings.max_payload_bytes,
+        definition_bytes=settings.max_definition_bytes,
+    )
+
+
+def runtime_settings(settings: Settings) -> RuntimeSettings:
+    """The runtime's timing and routing, from the settings."""
+    from engine._runtime import RuntimeSettings
+
+    return RuntimeSettings(
+        lease_seconds=settings.lease_seconds,
+        timer_horizon_seconds=settings.timer_horizon_seconds,
+        steps_queue=settings.steps_queue,
+        handler_queue_prefix=settings.handler_queue_prefix,
+        handler_queue=settings.handler_queue,
+        fold_states=settings.fold_states,
+    )
+
+
+def _first_line(error: Exception) -> str:
+    """The driver's own message, without SQLAlchemy's SQL and background-link lines."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
+__all__ = ["build_runtime", "celery_dispatcher", "connect", "limits", "open_store"]

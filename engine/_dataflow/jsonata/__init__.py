@@ -1,0 +1,36 @@
+"""JSONata for ``"QueryLanguage": "JSONata"`` states, as AWS Step Functions runs it.
+
+Built on the ``jsonata-python`` library, with AWS's additions and deviations:
+
+* a field is an expression only when the whole string is ``{% ... %}``;
+* ``$states`` holds ``input``, ``context`` and, where AWS offers them, ``result`` and
+  ``errorOutput``; workflow variables are ``$name``;
+* AWS's functions ``$partition``, ``$range``, ``$hash``, ``$random([seed])``, ``$uuid``
+  and ``$parse``; ``$eval`` is unavailable;
+* ``$now``/``$millis`` read ``Scope.now`` and ``$random``/``$uuid``/``$shuffle`` draw
+  from ``Scope.rng``, so replays are identical;
+* results are plain JSON (integral numbers as ints); undefined results, functions and
+  evaluation errors become ``States.QueryEvaluationError`` with AWS's wording.
+"""
+
+from engine._dataflow.jsonata._evaluate import (
+    MAX_EVALUATION_STEPS,
+    UNSET,
+    JsonType,
+    evaluate_expression,
+    evaluate_template,
+)
+from engine._dataflow.jsonata._functions import MissingScopeValueError
+from engine._dataflow.jsonata._syntax import check_syntax, expression_body, is_expression
+
+__all__ = [
+    "MAX_EVALUATION_STEPS",
+    "UNSET",
+    "JsonType",
+    "MissingScopeValueError",
+    "check_syntax",
+    "evaluate_expression",
+    "evaluate_template",
+    "expression_body",
+    "is_expression",
+]

@@ -1,0 +1,462 @@
+"""Parallel and Map: start children, follow them as they end, join or fail.
+
+A parent thread in phase BRANCHES keeps only counters (`FanOut`); each child keeps its
+own input and, once ended, its output. Map iterations beyond ``MaxConcurrency`` are
+created PENDING and activated one by one as slots free up, so at most
+``MaxConcurrency`` run at any moment.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from typing import Any
+
+from engine._asl.model import AnyState, MapState, ParallelState, ProcessorMode
+from engine._dataflow import jsonata, paths, payload
+from engine._errors import ErrorName, StatesRuntimeError
+from engine._interpreter import flow
+from engine._interpreter.decisions import AbortChildren, Deliver, JoinBranches, ScheduleStep
+from engine._interpreter.events import BranchEnded, ThreadActivated
+from engine._interpreter.lifecycle import (
+    check_payload,
+    emit,
+    exit_state,
+    guarded,
+    handle_error,
+)
+from engine._interpreter.snapshot import (
+    FanOut,
+    Phase,
+    Thread,
+    ThreadStatus,
+    child_thread_id,
+)
+from engine._interpreter.turn import Turn
+
+Json = Any
+
+
+# --- Parallel ---------------------------------------------------------------------------
+
+
+def run_parallel(turn: Turn, thread: Thread, state: AnyState) -> None:
+    """Enter a Parallel state: keep the effective input and start every branch."""
+    effective = flow.effective_input(turn, thread, state)
+    thread = turn.save(replace(thread, effective=effective))
+    start_parallel(turn, thread, state)
+
+
+def start_parallel(turn: Turn, thread: Thread, state: AnyState) -> None:
+    """Start (or restart, on retry) every branch on the same input."""
+    assert isinstance(state, ParallelState)
+    branch_input = check_payload(
+        turn, state, flow.parameters(turn, thread, state, thread.effective)
+    )
+    generation = _next_generation(thread)
+    thread = emit(turn, thread, "ParallelStateStarted")
+    children = [
+        _child(thread, generation, index, state.name, branch.start_at, branch_input, index)
+        for index, branch in enumerate(state.branches)
+    ]
+    fan_out = FanOut(
+        total=len(children),
+        started=len(children),
+        generation=generation,
+        started_event_id=thread.last_event_id,
+    )
+    turn.save(thread.bump(phase=Phase.BRANCHES, fan_out=fan_out))
+    for child in children:
+        _activate(turn, child)
+
+
+# --- Map --------------------------------------------------------------------------------
+
+
+def run_map(turn: Turn, thread: Thread, state: AnyState) -> None:
+    """Enter a Map state: keep the effective input and start the iterations."""
+    effective = flow.effective_input(turn, thread, state)
+    thread = turn.save(replace(thread, effective=effective))
+    start_map(turn, thread, state)
+
+
+def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
+    """Resolve items and limits, emit ``MapStateStarted`` and start the first iterations."""
+    assert isinstance(state, MapState)
+    items = _items(turn, thread, state)
+    max_concurrency = _max_concurrency(turn, thread, state)
+    thread = emit(turn, thread, "MapStateStarted", {"length": len(items)})
+    tolerated_count, tolerated_percentage = _tolerance(turn, thread, state)
+    if state.processor_mode is ProcessorMode.DISTRIBUTED:
+        thread = emit(turn, thread, "MapRunStarted", {"mapRunArn": _map_run_arn(turn, thread)})
+    generation = _next_generation(thread)
+    assert state.item_processor is not None
+    distributed = state.processor_mode is ProcessorMode.DISTRIBUTED
+    children = [
+        replace(
+            _child(
+                thread,
+                generation,
+                index,
+                state.name,
+                state.item_processor.start_at,
+                check_payload(turn, state, _item_input(turn, thread, state, index, item)),
+                0,
+            ),
+            silent=thread.silent or distributed,
+        )
+        for index, item in enumerate(items)
+    ]
+    fan_out = FanOut(
+        total=len(items),
+        generation=generation,
+        max_concurrency=max_concurrency,
+        tolerated_failures=tolerated_count,
+        tolerated_percentage=tolerated_percentage,
+        started_event_id=thread.last_event_id,
+    )
+    thread = turn.save(thread.bump(phase=Phase.BRANCHES, fan_out=fan_out))
+    for child in children:
+        turn.save(child)
+    if not items:
+        turn.decide(JoinBranches(thread.id, thread.seq))
+        return
+    for child in children[: _slots(fan_out)]:
+        thread = _start_iteration(turn, thread, state, child.id, child.index or 0, child)
+
+
+def _start_iteration(
+    turn: Turn, parent: Thread, state: MapState, child_id: str, index: int, child: Thread | None
+) -> Thread:
+    """Emit ``MapIterationStarted`` (inline maps) and activate iteration ``index``."""
+    previous = parent.last_event_id
+    if state.processor_mode is ProcessorMode.INLINE:
+        parent = emit(turn, parent, "MapIterationStarted", {"index": index, "name": state.name})
+        previous = parent.last_event_id
+    fan_out = _fan(parent)
+    parent = turn.save(replace(parent, fan_out=replace(fan_out, started=fan_out.started + 1)))
+    if child is not None:
+        _activate(turn, replace(child, last_event_id=previous))
+    else:
+        turn.decide(Deliver(ThreadActivated(child_id, previous)))
+    return parent
+
+
+def activate_pending(turn: Turn, thread: Thread, previous_event_id: int) -> None:
+    """A PENDING iteration got its slot: it starts running."""
+    if thread.status is not ThreadStatus.PENDING:
+        return
+    _activate(turn, replace(thread, last_event_id=previous_event_id))
+
+
+def _activate(turn: Turn, child: Thread) -> None:
+    child = turn.save(child.bump(status=ThreadStatus.RUNNING))
+    turn.decide(ScheduleStep(child.id, child.seq, child.state))
+
+
+def _child(
+    parent: Thread,
+    generation: int,
+    index: int,
+    state_name: str,
+    start_at: str,
+    child_input: Json,
+    branch: int,
+) -> Thread:
+    """A new child, PENDING until activated (Map iterations wait for a slot)."""
+    return Thread(
+        id=child_thread_id(parent, generation, index),
+        parent_id=parent.id,
+        index=index,
+        scope=(*parent.scope, state_name, branch),
+        status=ThreadStatus.PENDING,
+        silent=parent.silent,
+        state=start_at,
+        input=child_input,
+        last_event_id=parent.last_event_id,
+        variables=parent.variables,
+    )
+
+
+def _fan(thread: Thread) -> FanOut:
+    """The progress of a thread in phase BRANCHES (always set there)."""
+    assert thread.fan_out is not None
+    return thread.fan_out
+
+
+def _next_generation(thread: Thread) -> int:
+    return thread.fan_out.generation + 1 if thread.fan_out is not None else 0
+
+
+def _slots(fan_out: FanOut) -> int:
+    running = fan_out.started - fan_out.finished
+    limit = fan_out.max_concurrency or fan_out.total
+    return max(0, min(limit - running, fan_out.total - fan_out.started))
+
+
+# --- Children ending --------------------------------------------------------------------
+
+
+def branch_ended(turn: Turn, thread: Thread, event: BranchEnded) -> None:
+    """A child ended: count it; join, start the next iteration, or fail the state."""
+    fan_out = thread.fan_out
+    if thread.phase is not Phase.BRANCHES or fan_out is None or not _current(thread, event):
+        return
+    if fan_out.has_ended(event.index):
+        return  # a duplicate: this child was counted already
+    thread = turn.save(
+        replace(thread, fan_out=replace(fan_out, ended=fan_out.mark_ended(event.index)))
+    )
+    state = turn.state(thread)
+    if isinstance(state, MapState):
+        _iteration_ended(turn, thread, state, event)
+    elif event.succeeded:
+        _count_success(turn, thread)
+    else:
+        _fail_fan_out(turn, thread, state, event, "ParallelStateFailed")
+
+
+def _current(thread: Thread, event: BranchEnded) -> bool:
+    assert thread.fan_out is not None
+    return event.child_id == child_thread_id(thread, thread.fan_out.generation, event.index)
+
+
+def _count_success(turn: Turn, thread: Thread) -> Thread:
+    assert thread.fan_out is not None
+    fan_out = replace(thread.fan_out, succeeded=thread.fan_out.succeeded + 1)
+    return _after_count(turn, turn.save(replace(thread, fan_out=fan_out)))
+
+
+def _after_count(turn: Turn, thread: Thread) -> Thread:
+    assert thread.fan_out is not None
+    if thread.fan_out.finished == thread.fan_out.total:
+        turn.decide(JoinBranches(thread.id, thread.seq))
+    return thread
+
+
+def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchEnded) -> None:
+    assert thread.fan_out is not None
+    inline = state.processor_mode is ProcessorMode.INLINE
+    kind = "Succeeded" if event.succeeded else "Failed"
+    if inline:
+        thread = emit(
+            turn,
+            thread,
+            f"MapIteration{kind}",
+            {"index": event.index, "name": state.name},
+            previous=event.last_event_id,
+        )
+    if event.succeeded:
+        thread = _count_success(turn, thread)
+    else:
+        fan_out = replace(_fan(thread), failed=_fan(thread).failed + 1)
+        thread = turn.save(replace(thread, fan_out=fan_out))
+        if _over_tolerance(fan_out):
+            _fail_fan_out(turn, thread, state, event, "MapStateFailed")
+            return
+        thread = _after_count(turn, thread)
+    _refill(turn, thread, state)
+
+
+def _refill(turn: Turn, thread: Thread, state: MapState) -> None:
+    fan_out = thread.fan_out
+    assert fan_out is not None
+    for _ in range(_slots(fan_out)):
+        assert thread.fan_out is not None
+        index = thread.fan_out.started
+        child_id = child_thread_id(thread, thread.fan_out.generation, index)
+        thread = _start_iteration(turn, thread, state, child_id, index, None)
+
+
+def _over_tolerance(fan_out: FanOut) -> bool:
+    """AWS fails the Map once either configured threshold is exceeded (any failure if none)."""
+    count, percentage = fan_out.tolerated_failures, fan_out.tolerated_percentage
+    if count is None and percentage is None:
+        return fan_out.failed > 0
+    over_count = count is not None and fan_out.failed > count
+    over_percentage = (
+        percentage is not None and fan_out.failed * 100.0 / max(fan_out.total, 1) > percentage
+    )
+    return over_count or over_percentage
+
+
+def _fail_fan_out(
+    turn: Turn, thread: Thread, state: AnyState, event: BranchEnded, failed_event: str
+) -> None:
+    """Stop the other children; then Retry (restart), Catch or fail the state."""
+    turn.decide(AbortChildren(thread.id))
+    error, cause = event.error or ErrorName.BRANCH_FAILED, event.cause
+    if isinstance(state, MapState) and _tolerance_configured(thread):
+        error = ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD
+        cause = "The specified tolerated failure threshold was exceeded"
+    thread = turn.save(replace(thread, phase=Phase.ENTER))
+
+    def give_up(current: Thread) -> Thread:
+        if isinstance(state, MapState) and state.processor_mode is ProcessorMode.DISTRIBUTED:
+            current = emit(turn, current, "MapRunFailed", previous=event.last_event_id)
+            return emit(turn, current, failed_event)
+        return emit(turn, current, failed_event, previous=event.last_event_id)
+
+    handle_error(turn, thread, state, error, cause, on_give_up=give_up)
+
+
+def _tolerance_configured(thread: Thread) -> bool:
+    fan_out = thread.fan_out
+    return fan_out is not None and (
+        fan_out.tolerated_failures is not None or fan_out.tolerated_percentage is not None
+    )
+
+
+def branches_joined(turn: Turn, thread: Thread, outputs: tuple[Json, ...]) -> None:
+    """Every child ended: ``*StateSucceeded``, then the state's result processing."""
+    state = turn.state(thread)
+    if isinstance(state, MapState):
+        if state.processor_mode is ProcessorMode.DISTRIBUTED:
+            thread = emit(turn, thread, "MapRunSucceeded")
+        thread = emit(turn, thread, "MapStateSucceeded")
+    else:
+        thread = emit(turn, thread, "ParallelStateSucceeded")
+    thread = turn.save(thread.bump(phase=Phase.ENTER))
+
+    def finish() -> None:
+        outcome = flow.result_outcome(turn, thread, state, list(outputs))
+        exit_state(turn, thread, state, outcome, state.next)
+
+    guarded(turn, thread, state, finish)
+
+
+# --- Map inputs and limits ---------------------------------------------------------------
+
+
+def _items(turn: Turn, thread: Thread, state: MapState) -> list[Json]:
+    if flow.is_jsonata(state):
+        if state.has_items:
+            return _jsonata_items(turn, thread, state.items)
+        value, error = thread.input, ErrorName.QUERY_EVALUATION_ERROR
+    else:
+        scope = turn.scope(thread, thread.effective)
+        value = paths.read_path(state.items_path or "$", scope, field="ItemsPath")
+        error = ErrorName.RUNTIME
+    if not isinstance(value, list):
+        raise StatesRuntimeError(
+            error, f"Map state input must be an array but was: {flow.compact_json(value)}"
+        )
+    return value
+
+
+def _jsonata_items(turn: Turn, thread: Thread, items: Json) -> list[Json]:
+    """``Items``: one expression that must yield an array, or an array of values/expressions."""
+    scope = flow.jsonata_scope(turn, thread)
+    if jsonata.is_expression(items):
+        value = jsonata.evaluate_expression(items, scope, field="Items", expect="array")
+    else:
+        value = flow.evaluate_jsonata(items, scope, "Items")
+    return list(value)
+
+
+def _item_input(turn: Turn, thread: Thread, state: MapState, index: int, item: Json) -> Json:
+    if not state.has_item_selector:
+        return item
+    map_item = {"Index": index, "Value": item}
+    if flow.is_jsonata(state):
+        scope = flow.jsonata_scope(turn, thread, map_item=map_item)
+        return flow.evaluate_jsonata(state.item_selector, scope, "ItemSelector")
+    scope = turn.scope(thread, thread.effective, map_item=map_item)
+    return payload.evaluate_payload(state.item_selector, scope, field="ItemSelector")
+
+
+def _max_concurrency(turn: Turn, thread: Thread, state: MapState) -> int:
+    """MaxConcurrency (0: unlimited); a negative value would start nothing, so it fails."""
+    if state.max_concurrency_path is not None:
+        scope = turn.scope(thread, thread.effective)
+        value = paths.read_path(state.max_concurrency_path, scope, field="MaxConcurrencyPath")
+        limit = _integer(value, "MaxConcurrencyPath", state.max_concurrency_path)
+    else:
+        limit = _literal_or_jsonata_int(turn, thread, state.max_concurrency, "MaxConcurrency") or 0
+    if limit < 0:
+        raise StatesRuntimeError(ErrorName.RUNTIME, "MaxConcurrency cannot be negative.")
+    return limit
+
+
+def _tolerance(turn: Turn, thread: Thread, state: MapState) -> tuple[int | None, float | None]:
+    scope = turn.scope(thread, thread.effective)
+    count: Json = state.tolerated_failure_count
+    if state.tolerated_failure_count_path is not None:
+        value = paths.read_path(
+            state.tolerated_failure_count_path, scope, field="ToleratedFailureCountPath"
+        )
+        count = _integer(value, "ToleratedFailureCountPath", state.tolerated_failure_count_path)
+    else:
+        count = _literal_or_jsonata_int(turn, thread, count, "ToleratedFailureCount")
+    if count is not None and count < 0:
+        raise StatesRuntimeError(ErrorName.RUNTIME, "ToleratedFailureCount cannot be negative.")
+    percentage = _percentage(turn, thread, state, scope)
+    return count, percentage
+
+
+def _percentage(turn: Turn, thread: Thread, state: MapState, scope: Any) -> float | None:
+    value: Json = state.tolerated_failure_percentage
+    path = state.tolerated_failure_percentage_path
+    if path is not None:
+        value = paths.read_path(path, scope, field="ToleratedFailurePercentagePath")
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+            value = float(value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise StatesRuntimeError(
+                ErrorName.RUNTIME,
+                f"The ToleratedFailurePercentagePath field refers to value "
+                f'"{_plain(value)}" which is not a valid number: {path}',
+            )
+    elif jsonata.is_expression(value):
+        value = flow.evaluate_jsonata(
+            value, flow.jsonata_scope(turn, thread), "ToleratedFailurePercentage"
+        )
+    if value is None:
+        return None
+    if not 0 <= float(value) <= 100:
+        raise StatesRuntimeError(
+            ErrorName.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100."
+        )
+    return float(value)
+
+
+def _literal_or_jsonata_int(turn: Turn, thread: Thread, value: Json, field: str) -> int | None:
+    if jsonata.is_expression(value):
+        value = flow.evaluate_jsonata(value, flow.jsonata_scope(turn, thread), field)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise StatesRuntimeError(
+                ErrorName.QUERY_EVALUATION_ERROR,
+                f"The {field} field must evaluate to an integer, but was: "
+                f"{flow.compact_json(value)}",
+                location=field,
+            )
+    return value if value is None else int(value)
+
+
+def _integer(value: Json, field: str, path: str) -> int:
+    """An integer read through a ``*Path``: AWS also accepts integral numbers and numeric text."""
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        value = int(value)
+    if isinstance(value, float) and value.is_integer() and not math.isinf(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StatesRuntimeError(
+            ErrorName.RUNTIME,
+            f'The {field} field refers to value "{_plain(value)}" which is not a valid '
+            f"integer: {path}",
+        )
+    return value
+
+
+def _plain(value: Json) -> str:
+    return value if isinstance(value, str) else flow.compact_json(value)
+
+
+def _map_run_arn(turn: Turn, thread: Thread) -> str:
+    execution = turn.execution
+    machine_part = execution.state_machine_arn.split(":")[-1]
+    arn_prefix = ":".join(execution.arn.split(":")[:5])
+    return f"{arn_prefix}:mapRun:{machine_part}/{thread.state}:{thread.entered_event_id}"

@@ -1,0 +1,200 @@
+"""The local executor: drives the pure interpreter in-process, synchronously.
+
+Used by tests, the conformance runner, ``stepline run --local`` and Express executions.
+Events are processed in time order from one queue; Waits and retry backoffs sleep on
+the injected clock, so under a `FakeClock` they complete instantly and under the
+`SystemClock` they honour real time. Handlers run inline; a handler that takes longer
+than its Task's ``TimeoutSeconds`` is reported as timed out, as on AWS.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine._asl.model import StateMachine
+from engine._clock import Clock, SystemClock
+from engine._errors import StatesError
+from engine._interpreter.activation import Activation, Effect, ThreadTable, activate, begin
+from engine._interpreter.decisions import RunTask, ScheduleStep, StartTimer
+from engine._interpreter.events import (
+    Event,
+    StepDue,
+    TaskFailed,
+    TaskStarted,
+    TaskSucceeded,
+    TimerFired,
+)
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.snapshot import Execution, ExecutionStatus, Thread
+from engine._interpreter.turn import Limits
+from engine._resources import DEFAULT_REGISTRY, HandlerRegistry, TaskCall
+
+Json = Any
+
+
+@dataclass
+class LocalRun:
+    """The state of one execution driven in-process."""
+
+    execution: Execution
+    threads: dict[str, Thread] = field(default_factory=dict)
+    history: list[HistoryEvent] = field(default_factory=list)
+    stopped_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the execution left RUNNING."""
+        return self.execution.status is not ExecutionStatus.RUNNING
+
+
+@dataclass(order=True)
+class _Due:
+    at: datetime
+    order: int
+    item: Any = field(compare=False)
+
+
+class LocalExecutor:
+    """Runs executions to completion in the calling thread."""
+
+    def __init__(
+        self,
+        handlers: HandlerRegistry | None = None,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.handlers = handlers if handlers is not None else DEFAULT_REGISTRY
+        self.clock = clock or SystemClock()
+        self.limits = limits or Limits()
+
+    def run(self, machine: StateMachine, execution: Execution) -> LocalRun:
+        """Start ``execution`` and drive it until it ends (or nothing more can happen)."""
+        return self.start(machine, execution).run_state
+
+    def start(self, machine: StateMachine, execution: Execution) -> LocalDriver:
+        """Start ``execution``; the driver keeps it for callbacks and StopExecution."""
+        driver = LocalDriver(self, machine, execution)
+        driver.run()
+        return driver
+
+
+class LocalDriver:
+    """One execution's event loop; it idles while the execution waits for a callback.
+
+    Load → activate → keep → act, in memory: each event is one activation, and its
+    effects (steps, tasks, timers) go on a timeline ordered by due time.
+    """
+
+    def __init__(self, executor: LocalExecutor, machine: StateMachine, execution: Execution):
+        self.executor = executor
+        self.clock = executor.clock
+        self.machine = machine
+        self.run_state = LocalRun(execution)
+        self.table = ThreadTable(self.run_state.threads)
+        self.timeline: list[_Due] = []
+        self.order = itertools.count()
+        self.tokens: dict[str, tuple[str, int]] = {}
+
+    def run(self) -> LocalRun:
+        """Start the execution and drive it until it ends or idles."""
+        execution = self.run_state.execution
+        self._keep(
+            begin(self.machine, execution, self.table, self.clock.now(), self.executor.limits)
+        )
+        return self._settle()
+
+    def deliver(self, event: Event) -> LocalRun:
+        """Feed an outside event (a callback, a stop) and drive on until idle."""
+        self._deliver(event)
+        return self._settle()
+
+    def callback(self, token: str) -> tuple[str, int] | None:
+        """The (thread, seq) a ``.waitForTaskToken`` task waits on with ``token``."""
+        return self.tokens.get(token)
+
+    def catch_up(self) -> LocalRun:
+        """Process whatever fell due since the driver went idle (e.g. a callback deadline)."""
+        return self._settle()
+
+    def _settle(self) -> LocalRun:
+        """Drive until the execution ends, or only waits for a callback (or its deadline)."""
+        while self.timeline and not self.run_state.finished and not self._idle():
+            self._next()
+        if self.run_state.finished:
+            self.run_state.stopped_at = self.clock.now()
+        return self.run_state
+
+    def waiting_on(self, token: str) -> bool:
+        """Whether a task still waits for the callback ``token`` (not timed out, not stopped)."""
+        target = self.tokens.get(token)
+        if target is None or self.run_state.finished:
+            return False
+        thread = self.run_state.threads.get(target[0])
+        return thread is not None and thread.seq == target[1] and not thread.ended
+
+    def _idle(self) -> bool:
+        """A callback is awaited and nothing else is due yet: don't sleep, return."""
+        return self.timeline[0].at > self.clock.now() and any(map(self.waiting_on, self.tokens))
+
+    def _next(self) -> None:
+        due = heapq.heappop(self.timeline)
+        self.clock.sleep_until(due.at)
+        if isinstance(due.item, RunTask):
+            self._run_task(due.item)
+        else:
+            self._deliver(due.item)
+
+    def _deliver(self, event: Event) -> None:
+        execution = self.run_state.execution
+        now = self.clock.now()
+        self._keep(
+            activate(self.machine, execution, self.table, [event], now, self.executor.limits)
+        )
+
+    def _keep(self, activation: Activation) -> None:
+        """Keep the activation's changes, then put its effects on the timeline."""
+        self.run_state.execution = activation.execution
+        self.run_state.threads.update(activation.threads)
+        self.run_state.history.extend(activation.history)
+        for effect in activation.effects:
+            self._act(effect)
+
+    def _later(self, at: datetime, item: Any) -> None:
+        heapq.heappush(self.timeline, _Due(at, next(self.order), item))
+
+    def _act(self, effect: Effect) -> None:
+        if isinstance(effect, ScheduleStep):
+            self._later(self.clock.now(), StepDue(effect.thread_id, effect.seq))
+        elif isinstance(effect, RunTask):
+            self._later(self.clock.now(), effect)
+        elif isinstance(effect, StartTimer):
+            self._later(effect.due, TimerFired(effect.thread_id, effect.seq, effect.kind))
+        # CancelTask, FinishExecution: inline handlers cannot be interrupted, and a late
+        # result is stale by its seq.
+
+    def _run_task(self, task: RunTask) -> None:
+        self._deliver(TaskStarted(task.thread_id, task.seq))
+        call = TaskCall(
+            resource=task.resource,
+            parameters=task.parameters,
+            execution_arn=self.run_state.execution.arn,
+            state_name=task.state_name,
+            attempt=task.attempt,
+            task_token=task.task_token,
+            thread_id=task.thread_id,
+            seq=task.seq,
+        )
+        outcome: Event
+        try:
+            output = self.executor.handlers.invoke(call)
+            outcome = TaskSucceeded(task.thread_id, task.seq, output)
+        except StatesError as error:
+            outcome = TaskFailed(task.thread_id, task.seq, error.name, error.cause)
+        if task.task_token is not None and isinstance(outcome, TaskSucceeded):
+            self.tokens[task.task_token] = (task.thread_id, task.seq)
+            return  # the callback (SendTaskSuccess) completes it, not the handler's return
+        self._later(self.clock.now(), outcome)

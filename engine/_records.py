@@ -1,0 +1,180 @@
+"""What the API stores about state machines and executions, whatever the backend.
+
+The local backend keeps these in memory; the durable backend maps them to SQL rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from engine._asl.model import StateMachine
+from engine._errors import ExecutionAlreadyExists, ValidationException
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.snapshot import Execution, ExecutionStatus
+from engine._interpreter.turn import iso_timestamp
+
+Json = Any
+T = TypeVar("T")
+
+
+@dataclass
+class VersionRecord:
+    """A published, immutable version of a state machine."""
+
+    arn: str
+    number: int
+    definition: str
+    role_arn: str
+    creation_date: datetime
+    description: str | None = None
+    revision_id: str | None = None
+
+
+@dataclass
+class MachineRecord:
+    """A state machine: its latest revision plus its published versions."""
+
+    arn: str
+    name: str
+    definition: str
+    role_arn: str
+    type: str
+    creation_date: datetime
+    update_date: datetime | None = None
+    revision_id: str = ""
+    status: str = "ACTIVE"
+    description: str | None = None
+    logging_configuration: Json = None
+    tracing_configuration: Json = None
+    # Versions published in memory and not yet saved; a stored machine is read without its
+    # versions (``latest_version`` numbers the next one; versions are read one by one).
+    versions: list[VersionRecord] = field(default_factory=list)
+    latest_version: int = 0
+
+
+@dataclass
+class ExecutionRecord:
+    """An execution as DescribeExecution reports it, with its history."""
+
+    arn: str
+    machine_arn: str
+    name: str
+    type: str
+    status: str
+    start_date: datetime
+    input: Json
+    stop_date: datetime | None = None
+    output: Json = None
+    error: str | None = None
+    cause: str | None = None
+    version_arn: str | None = None
+    history: list[HistoryEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A definition ready to run: its text, its model and the role it runs as."""
+
+    text: str
+    machine: StateMachine
+    role_arn: str = ""
+
+
+def execution_header(record: ExecutionRecord, role_arn: str, seed: int) -> Execution:
+    """The interpreter's execution header (``$$.Execution``, ``$$.StateMachine``) of ``record``.
+
+    The one conversion both backends use, so the context object cannot differ between them.
+
+    Args:
+        record: the execution as the API created it.
+        role_arn: the role it runs as -- as on AWS, a version execution's is the version's
+            (published with it), not the role the machine was updated to since; the API
+            resolves it into `Compiled.role_arn`.
+        seed: the execution's random seed (kept in the checkpoint for replays).
+
+    Returns:
+        The header of a RUNNING execution that has not emitted any event yet.
+    """
+    return Execution(
+        arn=record.arn,
+        name=record.name,
+        state_machine_arn=record.version_arn or record.machine_arn,
+        # arn:aws:states:REGION:ACCOUNT:stateMachine:NAME -- the name outlives a deleted machine
+        state_machine_name=record.machine_arn.split(":")[6],
+        role_arn=role_arn,
+        start_time=iso_timestamp(record.start_date),
+        input=record.input,
+        seed=seed,
+    )
+
+
+def restart(existing: ExecutionRecord, requested: ExecutionRecord) -> ExecutionRecord:
+    """What StartExecution answers when ``requested``'s name is already taken.
+
+    As on AWS: the same name and input as a running execution return that execution (the
+    call is idempotent); anything else is ExecutionAlreadyExists.
+
+    Raises:
+        ExecutionAlreadyExists: the execution ended, or ran with another input.
+    """
+    if existing.status == ExecutionStatus.RUNNING and existing.input == requested.input:
+        return existing
+    raise ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing and the opaque token of the next (None on the last page)."""
+
+    items: list[T]
+    next_token: str | None = None
+
+
+def encode_token(position: Json) -> str:
+    """An opaque ``nextToken`` for a keyset ``position`` (any JSON value)."""
+    text = json.dumps(position, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def decode_token(token: str | None) -> Json:
+    """The position :func:`encode_token` wrote (None for no token).
+
+    Raises:
+        ValidationException: the token is not one this API issued.
+    """
+    if token is None or token == "":
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error, AttributeError) as exc:
+        raise ValidationException(f"nextToken: not a token this API issued: {token!r}") from exc
+
+
+def page_size(limit: Any) -> int:
+    """The number of items a ``maxResults`` asks for (0: the default 1000).
+
+    Raises:
+        ValidationException: ``limit`` is not an integer in 0..1000.
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 1000:
+        raise ValidationException(f"maxResults: expected 0..1000, got {limit!r}")
+    return limit or 1000
+
+
+def page_in_memory(items: list[T], limit: int, token: str | None) -> Page[T]:
+    """A page of an in-memory listing (the local backend): the token holds an offset.
+
+    Raises:
+        ValidationException: a bad ``limit`` or a token this API did not issue.
+    """
+    size, after = page_size(limit), decode_token(token)
+    if after is not None and not (isinstance(after, list) and len(after) == 1):
+        raise ValidationException(f"nextToken: not a token this API issued: {token!r}")
+    offset = int(after[0]) if after is not None else 0
+    more = offset + size < len(items)
+    return Page(items[offset : offset + size], encode_token([offset + size]) if more else None)

@@ -1,0 +1,423 @@
+"""The durable shell: load → step → commit → dispatch.
+
+Each entry point is one transaction on the store: it locks the execution, feeds the
+event (and every internal follow-up: a child telling its parent, a join, aborts) to the
+pure interpreter, writes the new checkpoint, history, timers, task rows and outbox
+messages together, commits, and only then publishes the messages through the
+`Dispatcher`. A message that is lost after the commit is republished by :meth:`relay`
+when its lease expires; a message delivered twice finds its ``seq`` already advanced
+and changes nothing. Recovery is the engine's job, not the broker's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from engine._asl.definition import stored_model
+from engine._asl.model import StateMachine
+from engine._clock import Clock
+from engine._interpreter.activation import Activation, Effect, Inline, activate, begin
+from engine._interpreter.decisions import (
+    CancelTask,
+    FinishExecution,
+    RunTask,
+    ScheduleStep,
+    StartTimer,
+)
+from engine._interpreter.events import (
+    AbortRequested,
+    Event,
+    StepDue,
+    TaskFailed,
+    TaskHeartbeat,
+    TaskStarted,
+    TaskSucceeded,
+    TimerFired,
+    TimerKind,
+)
+from engine._interpreter.integration import ResourceKind, describe_resource
+from engine._interpreter.snapshot import ROOT_THREAD_ID
+from engine._interpreter.turn import Limits
+from engine._records import ExecutionRecord, execution_header
+from engine._store.kinds import MessageKind, TaskStatus
+from engine._store.repository import (
+    CreatedExecution,
+    OutboxMessage,
+    StepSession,
+    Store,
+    TaskInvocation,
+    TimerKey,
+)
+
+Json = Any
+log = logging.getLogger("stepline.runtime")
+
+
+class CallbackOutcome(StrEnum):
+    """What became of a SendTaskSuccess/Failure/Heartbeat (:meth:`Runtime.task_callback`)."""
+
+    DELIVERED = "delivered"  # the waiting thread got it
+    UNKNOWN = "unknown"  # no task has this token
+    CLOSED = "closed"  # the task timed out, was stopped or already completed
+
+
+class Dispatcher(Protocol):
+    """Publishes committed outbox messages (Celery in production, a list in tests)."""
+
+    def publish(self, messages: list[OutboxMessage]) -> None:
+        """Send ``messages``; may raise (the relay will resend what was not consumed)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """Timing of the shell; each is a ``STEPLINE_*`` setting.
+
+    Attributes:
+        lease_seconds: how long a committed message may stay unconsumed before the relay
+            publishes it (again): covers a crash between commit and publish, a lost message
+            and a killed worker (running handlers renew it).
+        timer_horizon_seconds: timers due sooner than this also get a countdown message;
+            later ones are fired by the beat job alone (keep it well under the broker's
+            visibility timeout: a longer countdown is redelivered and held in memory).
+        steps_queue: the queue of state steps and timers.
+        handler_queue_prefix: a handler NAME's invocations go to ``prefix + NAME``.
+        handler_queue: when set, every handler invocation goes to this one queue instead.
+        fold_states: how many states (Pass, Choice, Succeed, Fail, Task, Wait) one step may
+            enter in its own transaction instead of publishing a step task for each
+            (ADR 0010). 0, the default, gives every state its own Celery task.
+    """
+
+    lease_seconds: float = 120.0
+    timer_horizon_seconds: float = 300.0
+    steps_queue: str = "stepline.steps"
+    handler_queue_prefix: str = "stepline.fn."
+    handler_queue: str = ""
+    fold_states: int = 0
+
+
+class Runtime:
+    """Drives durable executions; every public method is one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        dispatcher: Dispatcher,
+        clock: Clock,
+        *,
+        limits: Limits | None = None,
+        settings: RuntimeSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.limits = limits or Limits()
+        self.settings = settings or RuntimeSettings()
+        self._machines: dict[str, StateMachine] = {}
+
+    # --- entry points ----------------------------------------------------------------
+
+    def start(
+        self,
+        record: ExecutionRecord,
+        definition: str,
+        seed: int,
+        role_arn: str,
+        machine: StateMachine | None = None,
+    ) -> CreatedExecution:
+        """Create the execution and commit ``ExecutionStarted``; returns what was stored.
+
+        ``machine``: the definition's model when the caller has it (else parsed here).
+        The same name and input as a running execution return that one, unchanged.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken (an ended run, or another input).
+        """
+        now = self.clock.now()
+        machine = machine or stored_model(definition)
+        header = execution_header(record, role_arn, seed)
+        with self.store.session() as session:
+            created = session.create_execution(record, definition, header)
+            if not created.created:
+                return created
+            activation = begin(machine, header, session, now, self.limits, self._inline())
+            self._persist(session, activation, now)
+        self._publish(session.messages)
+        return created
+
+    def advance(self, execution_id: int, thread_id: str, seq: int) -> None:
+        """A step message arrived: enter the thread's state."""
+        self._deliver(
+            execution_id, StepDue(thread_id, seq), consume=(MessageKind.STEP, thread_id, seq)
+        )
+
+    def fire_timer(self, timer_id: TimerKey | int) -> None:
+        """Fire a due timer (from its countdown message or the beat job); idempotent."""
+        execution_id = self.store.timer_execution(timer_id)
+        if execution_id is None:
+            return
+        now = self.clock.now()
+        with self.store.session(execution_id) as session:
+            timer = session.load() and session.timer(timer_id)
+            if not timer or timer.fired:
+                return
+            if timer.due_at > now + timedelta(seconds=1):
+                return  # early: the countdown message came too soon; the beat job fires it
+            session.fire_timer(timer_id)
+            event = TimerFired(timer.key.thread_id, timer.key.seq, TimerKind(timer.key.kind))
+            self._run(session, event, now)
+        self._publish(session.messages)
+
+    def begin_task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
+        """A task message arrived: record TaskStarted once; returns what to run, or None.
+
+        None means the task is stale, finished, or running elsewhere under a live lease.
+        """
+        now = self.clock.now()
+        with self.store.session(execution_id) as session:
+            if not session.load(thread_id):
+                return None
+            task = session.task(thread_id, seq)
+            thread = session.thread(thread_id)
+            if (
+                task is None
+                or thread is None
+                or thread.seq != seq
+                or task.status is TaskStatus.DONE
+            ):
+                session.consume(MessageKind.TASK, thread_id, seq)
+                return None
+            if (
+                task.status is TaskStatus.STARTED
+                and task.claimed_until
+                and task.claimed_until > now
+            ):
+                return None  # a live worker runs it and renews its claim
+            session.claim_task(thread_id, seq, now + self._lease())
+            if task.status is TaskStatus.SCHEDULED:
+                self._run(session, TaskStarted(thread_id, seq), now)
+            task = replace(task, execution_arn=session.execution_arn)
+        self._publish(session.messages)
+        return task
+
+    def renew_task_lease(self, execution_id: int, thread_id: str, seq: int) -> None:
+        """A handler is still running: keep the relay from handing its task to another."""
+        self.store.lease_task(execution_id, thread_id, seq, self.clock.now() + self._lease())
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lease_seconds)
+
+    def task_submitted(self, execution_id: int, thread_id: str, seq: int) -> None:
+        """A ``.waitForTaskToken`` handler returned: its message is done, the task waits."""
+        with self.store.session(execution_id) as session:
+            session.consume(MessageKind.TASK, thread_id, seq)
+
+    def finish_task(self, execution_id: int, thread_id: str, seq: int, event: Event) -> None:
+        """The handler returned or raised: consume its message and step the thread."""
+        self._deliver(
+            execution_id, event, consume=(MessageKind.TASK, thread_id, seq), task_done=True
+        )
+
+    def task_callback(
+        self, token: str, event_factory: Callable[[str, int], Event]
+    ) -> CallbackOutcome:
+        """SendTaskSuccess/Failure/Heartbeat: step the thread waiting on ``token``.
+
+        Returns DELIVERED, UNKNOWN (no such token) or CLOSED (the task
+        timed out, was stopped or already completed).
+        """
+        task = self.store.task_by_token(token)
+        if task is None:
+            return CallbackOutcome.UNKNOWN
+        now = self.clock.now()
+        event = event_factory(task.thread_id, task.seq)
+        with self.store.session(task.execution_id) as session:
+            thread = session.thread(task.thread_id) if session.load(task.thread_id) else None
+            current = session.task(task.thread_id, task.seq)
+            if thread is None or thread.seq != task.seq or thread.ended or not current:
+                return CallbackOutcome.CLOSED
+            if current.status is TaskStatus.DONE:
+                return CallbackOutcome.CLOSED
+            if not isinstance(event, TaskHeartbeat):
+                session.set_task_status(task.thread_id, task.seq, TaskStatus.DONE)
+            self._run(session, event, now)
+        self._publish(session.messages)
+        return CallbackOutcome.DELIVERED
+
+    def stop(self, execution_id: int, error: str | None, cause: str | None) -> None:
+        """StopExecution: abort the root thread (and, through it, every branch)."""
+        self._deliver(execution_id, AbortRequested(ROOT_THREAD_ID, error, cause))
+
+    def relay(self, limit: int = 500) -> int:
+        """Republish committed messages that were never published or whose lease expired."""
+        messages = self.store.due_outbox(self.clock.now(), limit)
+        self._publish(messages)
+        until = self.clock.now() + self._lease()
+        self.store.lease([m.id for m in messages if m.id], until)
+        return len(messages)
+
+    def prune_outbox(self, retention: timedelta, limit: int = 10_000) -> int:
+        """Delete consumed outbox messages older than ``retention`` (a beat job)."""
+        return self.store.prune_outbox(self.clock.now() - retention, limit)
+
+    def fire_due_timers(self, limit: int = 500) -> int:
+        """Fire every due timer (the beat job): long Waits have no message at all."""
+        due = self.store.due_timers(self.clock.now(), limit)
+        for timer_id in due:
+            self.fire_timer(timer_id)
+        return len(due)
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def _deliver(
+        self,
+        execution_id: int,
+        event: Event,
+        *,
+        consume: tuple[MessageKind, str, int] | None = None,
+        task_done: bool = False,
+    ) -> None:
+        now = self.clock.now()
+        with self.store.session(execution_id) as session:
+            if not session.load(event.thread_id):
+                log.warning("event for unknown execution %s ignored", execution_id)
+                return
+            if consume is not None:
+                session.consume(*consume)
+            if task_done:
+                session.set_task_status(event.thread_id, getattr(event, "seq", -1), TaskStatus.DONE)
+            self._run(session, event, now)
+        self._publish(session.messages)
+
+    def _run(self, session: StepSession, event: Event, now: datetime) -> None:
+        """Load → activate → persist: the activation resolves everything inside the execution."""
+        machine = self._machine(session)
+        activation = activate(
+            machine, session.header, session, [event], now, self.limits, self._inline()
+        )
+        self._persist(session, activation, now)
+
+    def _inline(self) -> Inline:
+        return Inline(enter_tasks=True, fold_states=self.settings.fold_states)
+
+    def _persist(self, session: StepSession, activation: Activation, now: datetime) -> None:
+        """Buffer the activation's checkpoint, history and outbox in the step's transaction."""
+        if not activation.changed:
+            return
+        session.apply(activation.as_step_result(), now)
+        lease = now + self._lease()  # runs from the commit: see _publish
+        for effect in activation.effects:
+            self._act(session, effect, now, lease)
+
+    def _machine(self, session: StepSession) -> StateMachine:
+        """The model of the execution's definition, parsed once per process."""
+        digest = session.definition_hash
+        machine = self._machines.get(digest)
+        if machine is None:
+            machine = stored_model(session.definition_text())
+            if len(self._machines) >= 256:
+                self._machines.clear()
+            self._machines[digest] = machine
+        return machine
+
+    def _act(self, session: StepSession, effect: Effect, now: datetime, lease: datetime) -> None:
+        """Turn one effect into outbox messages, task and timer rows."""
+        if isinstance(effect, ScheduleStep):
+            session.add_message(
+                "step",
+                effect.thread_id,
+                effect.seq,
+                available_at=now,
+                lease_until=lease,
+                queue=self.settings.steps_queue,
+                shadow=f"{session.header.state_machine_name}.{effect.state_name}",
+            )
+        elif isinstance(effect, RunTask):
+            self._schedule_task(session, effect, now, lease)
+        elif isinstance(effect, StartTimer):
+            self._start_timer(session, effect, now)
+        elif isinstance(effect, CancelTask):
+            session.consume(MessageKind.TASK, effect.thread_id, effect.seq)
+        elif isinstance(effect, FinishExecution):
+            session.cancel_timers()  # whatever they were waiting for is over
+
+    def _schedule_task(
+        self, session: StepSession, task: RunTask, now: datetime, lease: datetime
+    ) -> None:
+        session.put_task(
+            task.thread_id,
+            task.seq,
+            {
+                "resource": task.resource,
+                "parameters": task.parameters,
+                "state_name": task.state_name,
+                "attempt": task.attempt,
+                "task_token": task.task_token,
+            },
+        )
+        session.add_message(
+            "task",
+            task.thread_id,
+            task.seq,
+            available_at=now,
+            lease_until=lease,
+            queue=self.handler_queue(task.resource, task.parameters),
+            shadow=f"{session.header.state_machine_name}.{task.state_name}",
+        )
+
+    def _start_timer(self, session: StepSession, timer: StartTimer, now: datetime) -> None:
+        session.put_timer(timer.thread_id, timer.seq, timer.kind.value, timer.due)
+        if (timer.due - now).total_seconds() <= self.settings.timer_horizon_seconds:
+            # A countdown message is only a shortcut: the beat job fires every due timer
+            # whether or not this message survives, so it needs no outbox row.
+            session.messages.append(
+                OutboxMessage(
+                    0,
+                    session.execution_id or 0,
+                    timer.thread_id,
+                    timer.seq,
+                    MessageKind.TIMER,
+                    queue=self.settings.steps_queue,
+                    available_at=timer.due,
+                    timer_kind=timer.kind.value,
+                )
+            )
+
+    def handler_queue(self, resource: str, parameters: Json) -> str:
+        """The queue a Task's handler runs on: one per function, so services scale apart."""
+        if self.settings.handler_queue:
+            return self.settings.handler_queue
+        info = describe_resource(resource)
+        name = info.resource
+        if info.kind is not ResourceKind.LAMBDA_FUNCTION and isinstance(parameters, dict):
+            function = parameters.get("FunctionName")
+            name = str(function).split(":function:")[-1].split(":")[0] if function else name
+        return f"{self.settings.handler_queue_prefix}{name}"
+
+    def _publish(self, messages: list[OutboxMessage]) -> None:
+        """Send committed messages.
+
+        Their lease already runs from the commit, so a process that dies right here loses
+        nothing: the relay sends them when the lease ends.
+        """
+        if not messages:
+            return
+        try:
+            self.dispatcher.publish(messages)
+        except Exception:  # the broker is down: the relay republishes once it is back
+            log.exception("publishing %d message(s) failed; the relay will retry", len(messages))
+
+
+__all__ = [
+    "CallbackOutcome",
+    "Dispatcher",
+    "Runtime",
+    "RuntimeSettings",
+    "TaskFailed",
+    "TaskSucceeded",
+]

@@ -1,0 +1,398 @@
+"""The one writer of the durable store.
+
+Only `Store` opens write transactions; `engine._store.session.StepSession` works inside
+one of them and `engine._store.rows` maps rows to records for both.
+
+Every write goes through `Store`: the API's machine and execution records, and the
+runtime's `StepSession`, in which one step's checkpoint (execution header and threads),
+its history events, its timers, task rows and outbox messages are buffered and commit in
+ONE transaction; a start is that session's ``INSERT … ON CONFLICT`` of the execution row
+(ADR 0014). Readers (the API) use the plain query methods; listings come a page at a time,
+keyset-paged in SQL behind opaque tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlmodel import SQLModel
+
+from engine._interpreter.history import HistoryEvent
+from engine._interpreter.snapshot import Thread, ThreadStatus
+from engine._records import ExecutionRecord, MachineRecord, Page, VersionRecord, page_size
+from engine._store.checkpoint import thread_from_parts
+from engine._store.db import is_sqlite, writing
+from engine._store.rows import (
+    DEFINITIONS,
+    EXECUTIONS,
+    HISTORY,
+    MACHINE_BY_ARN,
+    MACHINES,
+    MACHINES_LISTED,
+    OUTBOX,
+    TASKS,
+    THREADS,
+    TIMERS,
+    VERSION_BY_ARN,
+    VERSIONS,
+    VERSIONS_LISTED,
+    CreatedExecution,
+    OutboxMessage,
+    TaskInvocation,
+    TimerKey,
+    TimerRecord,
+    count,
+    definition_hash,
+    every,
+    execution_record,
+    history_event,
+    hold_claim,
+    invocation,
+    machine_record,
+    machine_values,
+    message,
+    paged,
+    parse_moment,
+    position,
+    put_definition,
+    task_key,
+    timer_address,
+    timer_record,
+    upsert,
+    utc,
+    utc_required,
+    version_record,
+    version_values,
+)
+from engine._store.session import StepSession
+
+Json = Any
+
+
+class Store:
+    """The only module that writes to the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # Hashes of definitions known to be stored. Definitions are never deleted, so a
+        # start whose definition is here skips inserting it (ADR 0014).
+        self._definitions: set[str] = set()
+
+    def create_schema(self) -> None:
+        """Create every table (tests and the embedded default; production runs migrations)."""
+        SQLModel.metadata.create_all(self.engine)
+
+    # --- state machines ---------------------------------------------------------------
+
+    def save_machine(self, record: MachineRecord) -> None:
+        """Insert or replace a machine, the versions it carries and their definitions.
+
+        Versions already stored are left as they are (a version is immutable).
+        """
+        with writing(self.engine) as db:
+            digest = put_definition(db, record.definition)
+            values = machine_values(record, digest)
+            changed = {k: v for k, v in values.items() if k not in ("arn", "creation_date")}
+            db.execute(upsert(db, MACHINES, ["arn"], values, changed))
+            for version in record.versions:
+                db.execute(upsert(db, VERSIONS, ["arn"], version_values(db, record, version)))
+        self._definitions.update(definition_hash(v.definition) for v in record.versions)
+        self._definitions.add(digest)
+
+    def machine(self, arn: str) -> MachineRecord | None:
+        """The machine with ``arn`` (without its versions: see :meth:`version`), or None."""
+        with self.engine.connect() as db:
+            row = db.execute(MACHINE_BY_ARN, {"arn": arn}).mappings().first()
+        if row is None:
+            return None
+        self._definitions.add(row["definition_hash"])
+        return machine_record(row)
+
+    def version(self, arn: str) -> VersionRecord | None:
+        """The published version with ``arn``, or None."""
+        with self.engine.connect() as db:
+            row = db.execute(VERSION_BY_ARN, {"arn": arn}).mappings().first()
+        if row is None:
+            return None
+        self._definitions.add(row["definition_hash"])
+        return version_record(row)
+
+    def machines(self) -> list[MachineRecord]:
+        """Every machine, oldest first (without versions)."""
+        return every(lambda token: self.machines_page(1000, token))
+
+    def machines_page(self, limit: int, token: str | None) -> Page[MachineRecord]:
+        """A page of machines, oldest first; ``limit`` 0 means 1000."""
+        size, after = page_size(limit), position(token, 2)
+        query = MACHINES_LISTED
+        if after is not None:
+            created = parse_moment(after[0])
+            query = query.where(
+                or_(
+                    MACHINES.c.creation_date > created,
+                    and_(MACHINES.c.creation_date == created, MACHINES.c.arn > str(after[1])),
+                )
+            )
+        with self.engine.connect() as db:
+            rows = db.execute(query.limit(size + 1)).mappings().all()
+        records = [machine_record(row) for row in rows]
+        return paged(records, size, lambda m: [m.creation_date.isoformat(), m.arn])
+
+    def versions_page(self, machine_arn: str, limit: int, token: str | None) -> Page[VersionRecord]:
+        """A page of a machine's versions, newest first."""
+        size, after = page_size(limit), position(token, 1)
+        query = VERSIONS_LISTED.where(VERSIONS.c.machine_arn == machine_arn)
+        if after is not None:
+            query = query.where(VERSIONS.c.number < int(after[0]))
+        with self.engine.connect() as db:
+            rows = db.execute(query.limit(size + 1)).mappings().all()
+        return paged([version_record(row) for row in rows], size, lambda v: [v.number])
+
+    def delete_machine(self, arn: str) -> None:
+        """Delete a machine and its versions (executions stay readable)."""
+        with writing(self.engine) as db:
+            db.execute(delete(VERSIONS).where(VERSIONS.c.machine_arn == arn))
+            db.execute(delete(MACHINES).where(MACHINES.c.arn == arn))
+
+    def definition(self, digest: str) -> str:
+        """The definition text stored under ``digest``."""
+        with self.engine.connect() as db:
+            text = db.scalar(select(DEFINITIONS.c.text).where(DEFINITIONS.c.hash == digest))
+        if text is None:
+            raise LookupError(f"definition {digest} is not stored")
+        return str(text)
+
+    # --- executions: reads ---------------------------------------------------------------
+
+    def execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution with ``arn`` (no history), or None."""
+        with self.engine.connect() as db:
+            row = db.execute(select(EXECUTIONS).where(EXECUTIONS.c.arn == arn)).mappings().first()
+        return execution_record(row) if row is not None else None
+
+    def execution_id(self, arn: str) -> int | None:
+        """The row id of the execution with ``arn``."""
+        with self.engine.connect() as db:
+            return db.scalar(select(EXECUTIONS.c.id).where(EXECUTIONS.c.arn == arn))
+
+    def execution_by_id(self, execution_id: int) -> ExecutionRecord | None:
+        """The execution with row id ``execution_id``."""
+        with self.engine.connect() as db:
+            row = (
+                db.execute(select(EXECUTIONS).where(EXECUTIONS.c.id == execution_id))
+                .mappings()
+                .first()
+            )
+        return execution_record(row) if row is not None else None
+
+    def executions(self, machine_arn: str) -> list[ExecutionRecord]:
+        """A machine's executions, newest first (every one: tests and diagnostics)."""
+        return every(lambda token: self.executions_page(machine_arn, limit=1000, token=token))
+
+    def executions_page(
+        self,
+        machine_arn: str,
+        *,
+        version_arn: str | None = None,
+        status: str | None = None,
+        limit: int = 0,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """A page of a machine's executions, newest first, filtered in SQL.
+
+        Keyset paging on ``(start_date, id)``: a page costs the same however many
+        executions are stored (index ``ix_executions_machine_start``).
+        """
+        size, after = page_size(limit), position(token, 2)
+        query = select(EXECUTIONS).where(EXECUTIONS.c.machine_arn == machine_arn)
+        if version_arn is not None:
+            query = query.where(EXECUTIONS.c.version_arn == version_arn)
+        if status is not None:
+            query = query.where(EXECUTIONS.c.status == status)
+        if after is not None:
+            started, row_id = parse_moment(after[0]), int(after[1])
+            query = query.where(
+                or_(
+                    EXECUTIONS.c.start_date < started,
+                    and_(EXECUTIONS.c.start_date == started, EXECUTIONS.c.id < row_id),
+                )
+            )
+        query = query.order_by(EXECUTIONS.c.start_date.desc(), EXECUTIONS.c.id.desc())
+        with self.engine.connect() as db:
+            rows = db.execute(query.limit(size + 1)).mappings().all()
+        keys = {row["arn"]: row["id"] for row in rows}
+        records = [execution_record(row) for row in rows]
+        return paged(records, size, lambda r: [r.start_date.isoformat(), keys[r.arn]])
+
+    def history(self, arn: str) -> list[HistoryEvent]:
+        """An execution's whole history, oldest first."""
+        return every(lambda token: self.history_page(arn, limit=1000, token=token))
+
+    def history_page(
+        self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
+    ) -> Page[HistoryEvent]:
+        """A page of an execution's history (oldest first, or newest first if ``reverse``)."""
+        size, after = page_size(limit), position(token, 1)
+        query = select(HISTORY).join(EXECUTIONS, EXECUTIONS.c.id == HISTORY.c.execution_id)
+        query = query.where(EXECUTIONS.c.arn == arn)
+        if after is not None:
+            seen = int(after[0])
+            query = query.where(HISTORY.c.event_id < seen if reverse else HISTORY.c.event_id > seen)
+        order = HISTORY.c.event_id.desc() if reverse else HISTORY.c.event_id
+        with self.engine.connect() as db:
+            rows = db.execute(query.order_by(order).limit(size + 1)).mappings().all()
+        return paged([history_event(row) for row in rows], size, lambda e: [e.id])
+
+    def threads(self, execution_id: int) -> list[Thread]:
+        """Every thread of an execution (diagnostics and tests)."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(THREADS.c.snapshot, THREADS.c.bulk).where(
+                    THREADS.c.execution_id == execution_id
+                )
+            ).all()
+        return [thread_from_parts(snapshot, bulk) for snapshot, bulk in rows]
+
+    def count_running(self, execution_id: int, parent_id: str) -> int:
+        """How many children of ``parent_id`` run right now (MaxConcurrency checks)."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(THREADS.c.thread_id).where(
+                    and_(
+                        THREADS.c.execution_id == execution_id,
+                        THREADS.c.parent_id == parent_id,
+                        THREADS.c.status == ThreadStatus.RUNNING.value,
+                    )
+                )
+            ).all()
+        return len(rows)
+
+    # --- runtime ------------------------------------------------------------------------
+
+    @contextmanager
+    def session(self, execution_id: int | None = None) -> Iterator[StepSession]:
+        """One transaction; the execution's row is locked for its duration.
+
+        The session's buffered writes are flushed when the block ends normally, then
+        everything commits; an exception rolls everything back.
+        """
+        lock = not is_sqlite(self.engine)
+        with writing(self.engine) as db:
+            session = StepSession(db, execution_id, lock=lock, known_definitions=self._definitions)
+            yield session
+            session.flush()
+        self._definitions.update(session.stored_definitions)  # committed
+
+    def task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
+        """A task row (tests and diagnostics; a worker gets it from its claim)."""
+        with self.engine.connect() as db:
+            query = select(TASKS).where(task_key(execution_id, thread_id, seq))
+            row = db.execute(query).mappings().first()
+        return invocation(row) if row is not None else None
+
+    def task_by_token(self, token: str) -> TaskInvocation | None:
+        """The task waiting for the callback ``token``."""
+        with self.engine.connect() as db:
+            row = db.execute(select(TASKS).where(TASKS.c.task_token == token)).mappings().first()
+        return invocation(row) if row is not None else None
+
+    def due_outbox(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Unconsumed messages whose lease expired (or that were never published)."""
+        with self.engine.connect() as db:
+            rows = (
+                db.execute(
+                    select(OUTBOX)
+                    .where(and_(OUTBOX.c.done.is_(False), OUTBOX.c.lease_until <= now))
+                    .order_by(OUTBOX.c.lease_until)
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+        return [message(row) for row in rows]
+
+    def prune_outbox(self, consumed_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` consumed messages whose last lease ended before then.
+
+        A consumed row only keeps a late duplicate of its message from being queued
+        again; once old, a duplicate is ignored by its consumer anyway (its seq advanced).
+        """
+        old = (
+            select(OUTBOX.c.id)
+            .where(and_(OUTBOX.c.done.is_(True), OUTBOX.c.lease_until < consumed_before))
+            .limit(limit)
+        )
+        with writing(self.engine) as db:
+            result = db.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(old.scalar_subquery())))
+        return int(result.rowcount or 0)
+
+    def lease(self, ids: list[int], until: datetime, *, sent: bool = True) -> None:
+        """Extend the lease of outbox rows (after publishing, or while a handler runs)."""
+        if not ids:
+            return
+        with writing(self.engine) as db:
+            values: dict[str, Any] = {"lease_until": until}
+            if sent:
+                values["sends"] = OUTBOX.c.sends + 1
+            db.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(values))
+
+    def lease_task(self, execution_id: int, thread_id: str, seq: int, until: datetime) -> None:
+        """Renew a running handler's claim on its task and the lease of its message."""
+        with writing(self.engine) as db:
+            hold_claim(db, execution_id, thread_id, seq, until)
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerKey]:
+        """Keys of timers that are due and not fired, earliest first."""
+        query = (
+            select(TIMERS)
+            .where(and_(TIMERS.c.fired.is_(False), TIMERS.c.due_at <= now))
+            .order_by(TIMERS.c.due_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as db:
+            return [timer_record(row).key for row in db.execute(query).mappings()]
+
+    def next_timer_due(self) -> datetime | None:
+        """When the earliest unfired timer is due (test drivers jump a fake clock there)."""
+        with self.engine.connect() as db:
+            due = db.scalar(
+                select(TIMERS.c.due_at)
+                .where(TIMERS.c.fired.is_(False))
+                .order_by(TIMERS.c.due_at)
+                .limit(1)
+            )
+        return utc(due)
+
+    def timer_execution(self, timer: TimerKey | int) -> int | None:
+        """The execution a timer belongs to (a key names it; an id is looked up)."""
+        if isinstance(timer, TimerKey):
+            return timer.execution_id
+        with self.engine.connect() as db:
+            return db.scalar(select(TIMERS.c.execution_id).where(TIMERS.c.id == timer))
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (benchmarks and diagnostics)."""
+        with self.engine.connect() as db:
+            return {
+                table.name: int(db.scalar(select(count()).select_from(table)) or 0)
+                for table in (EXECUTIONS, THREADS, HISTORY, TIMERS, TASKS, OUTBOX)
+            }
+
+
+__all__ = [
+    "CreatedExecution",
+    "OutboxMessage",
+    "StepSession",
+    "Store",
+    "TaskInvocation",
+    "TimerKey",
+    "TimerRecord",
+    "definition_hash",
+    "timer_address",
+    "utc",
+    "utc_required",
+]

@@ -1,0 +1,144 @@
+"""What a worker does with a task message: claim it, run the handler, report the outcome.
+
+Shared by the Celery task (:mod:`tasks.handlers`) and the in-memory test dispatcher.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from engine._errors import StatesError
+from engine._interpreter.events import Event, TaskFailed, TaskSucceeded
+from engine._resources import HandlerRegistry, TaskCall
+from engine._runtime import Runtime
+
+Json = Any
+
+
+def execute_task(
+    runtime: Runtime,
+    handlers: HandlerRegistry,
+    execution_id: int,
+    thread_id: str,
+    seq: int,
+    *,
+    before_report: Callable[[], object] | None = None,
+) -> None:
+    """Claim the task, run its handler while renewing the claim, report the outcome."""
+    task = runtime.begin_task(execution_id, thread_id, seq)
+    if task is None:
+        return
+    call = TaskCall(
+        resource=task.resource,
+        parameters=task.parameters,
+        execution_arn=task.execution_arn,
+        state_name=task.state_name,
+        attempt=task.attempt,
+        task_token=task.task_token,
+        thread_id=thread_id,
+        seq=seq,
+    )
+    with lease_keeper(runtime).holding(execution_id, thread_id, seq):
+        event = _invoke(handlers, call, thread_id, seq)
+    if before_report is not None:
+        before_report()
+    if task.task_token is not None and isinstance(event, TaskSucceeded):
+        runtime.task_submitted(execution_id, thread_id, seq)  # SendTaskSuccess completes it
+        return
+    runtime.finish_task(execution_id, thread_id, seq, event)
+
+
+def _invoke(handlers: HandlerRegistry, call: TaskCall, thread_id: str, seq: int) -> Event:
+    try:
+        return TaskSucceeded(thread_id, seq, handlers.invoke(call))
+    except StatesError as error:
+        return TaskFailed(thread_id, seq, error.name, error.cause)
+
+
+class LeaseKeeper:
+    """Renews the claims of every handler running in this process, from one thread.
+
+    A claim is renewed once a third of the lease has passed since it was taken or last
+    renewed, so the relay never hands a live task to another worker. One thread per
+    process rather than one per handler run: starting a thread costs more than a no-op
+    handler. The thread only calls :meth:`renew_due` on the runtime's clock; tests call
+    it themselves on a fake clock and start no thread (``background=False``).
+    """
+
+    def __init__(self, runtime: Runtime, *, background: bool = True) -> None:
+        self.runtime = runtime
+        self.clock = runtime.clock
+        self.background = background
+        self._running: dict[tuple[int, str, int], int] = {}
+        self._renewed_at: dict[tuple[int, str, int], datetime] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def interval(self) -> timedelta:
+        """How long a claim goes between renewals: a third of the lease."""
+        return timedelta(seconds=self.runtime.settings.lease_seconds / 3)
+
+    @contextmanager
+    def holding(self, execution_id: int, thread_id: str, seq: int) -> Iterator[None]:
+        """Keep this task's claim alive for the duration of the block."""
+        key = (execution_id, thread_id, seq)
+        with self._lock:
+            self._running[key] = self._running.get(key, 0) + 1
+            self._renewed_at.setdefault(key, self.clock.now())  # claimed just before
+            if self.background and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(
+                    target=self._loop, daemon=True, name="stepline-leases"
+                )
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[key] -= 1
+                if not self._running[key]:
+                    del self._running[key], self._renewed_at[key]
+
+    def renew_due(self) -> list[tuple[int, str, int]]:
+        """Renew every held claim whose last renewal is an interval old; returns them."""
+        now = self.clock.now()
+        with self._lock:
+            due = [key for key, at in self._renewed_at.items() if now - at >= self.interval]
+        renewed = []
+        for key in due:
+            try:
+                self.runtime.renew_task_lease(*key)
+            except Exception:  # a failed renewal only risks a duplicate run, never a loss
+                continue
+            renewed.append(key)
+            with self._lock:
+                if key in self._renewed_at:
+                    self._renewed_at[key] = now
+        return renewed
+
+    def _loop(self) -> None:
+        # Wakes a few times per interval so a claim taken between two wake-ups is renewed
+        # well before a third of its lease is gone.
+        pause = max(self.interval.total_seconds() / 4, 0.1)
+        while True:  # the keeper lives as long as its process (a daemon thread)
+            time.sleep(pause)
+            self.renew_due()
+
+
+_keepers: WeakKeyDictionary[Runtime, LeaseKeeper] = WeakKeyDictionary()
+_keepers_lock = threading.Lock()
+
+
+def lease_keeper(runtime: Runtime) -> LeaseKeeper:
+    """The lease keeper of ``runtime`` (one per runtime, created on first use)."""
+    with _keepers_lock:
+        keeper = _keepers.get(runtime)
+        if keeper is None:
+            keeper = _keepers[runtime] = LeaseKeeper(runtime)
+        return keeper

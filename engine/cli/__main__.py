@@ -1,5 +1,0 @@
-"""``python -m engine.cli``: the ``stepline`` command."""
-
-from engine.cli import main
-
-main()
