@@ -187,3 +187,117 @@ class OutboxRow(SQLModel, table=True):
     lease_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     sends: int = 0
     done: bool = Field(default=False)
+
+
+class WorkerRow(SQLModel, table=True):
+    """A worker's announcement: the queues it consumes and the resources it can run.
+
+    Written when a worker starts and refreshed while it lives, so the runtime can tell a
+    handler no worker serves (fail at once, as AWS) from one whose workers are down (wait).
+    """
+
+    __tablename__ = "workers"
+
+    name: str = Field(primary_key=True, max_length=200)
+    queues: Json = Field(sa_column=Column(JSON, nullable=False))
+    handlers: Json = Field(sa_column=Column(JSON, nullable=False))
+    integrations: Json = Field(sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class QueueRow(SQLModel, table=True):
+    """A named message queue (``sqs:sendMessage``'s QueueUrl), self-hosted on the store."""
+
+    __tablename__ = "queues"
+
+    name: str = Field(primary_key=True, max_length=80)
+    url: str = Field(max_length=512)
+    attributes: Json = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class QueueMessageRow(SQLModel, table=True):
+    """A message on a queue, kept until a consumer deletes it (nothing lost while none runs)."""
+
+    __tablename__ = "queue_messages"
+    __table_args__ = (Index("ix_queue_messages_visible", "queue", "deleted", "visible_at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True)
+    )
+    message_id: str = Field(unique=True, max_length=64)
+    queue: str = Field(max_length=80)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    attributes: Json = Field(default=None, sa_column=Column(JSON))
+    task_token: str | None = Field(default=None, max_length=128)
+    sent_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    visible_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    receive_count: int = 0
+    receipt: str | None = Field(default=None, max_length=64)
+    deleted: bool = Field(default=False)
+
+
+class TopicRow(SQLModel, table=True):
+    """A topic (``sns:publish``'s TopicArn): a message fans out to every subscribed queue."""
+
+    __tablename__ = "topics"
+
+    name: str = Field(primary_key=True, max_length=256)
+    arn: str = Field(unique=True, max_length=512)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A topic's subscription: deliver each published message to a queue."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("topic", "endpoint"),)
+
+    arn: str = Field(primary_key=True, max_length=512)
+    topic: str = Field(max_length=256)
+    protocol: str = Field(max_length=16)
+    endpoint: str = Field(max_length=512)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class EventRuleRow(SQLModel, table=True):
+    """An event bus rule: an EventBridge pattern and the targets of the events it matches."""
+
+    __tablename__ = "event_rules"
+
+    bus: str = Field(primary_key=True, max_length=256)
+    name: str = Field(primary_key=True, max_length=64)
+    arn: str = Field(unique=True, max_length=512)
+    pattern: Json = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="ENABLED", max_length=16)
+    targets: Json = Field(sa_column=Column(JSON, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ActivityRow(SQLModel, table=True):
+    """An activity: Task states with its ARN wait for a worker polling GetActivityTask."""
+
+    __tablename__ = "activities"
+
+    arn: str = Field(primary_key=True, max_length=256)
+    name: str = Field(unique=True, max_length=80)
+    creation_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ChildExecutionRow(SQLModel, table=True):
+    """A child execution started by a parent's ``states:startExecution`` Task.
+
+    The parent's task address, so the child's end completes a ``.sync``/``.sync:2`` task and
+    stopping the parent stops the child.
+    """
+
+    __tablename__ = "child_executions"
+    __table_args__ = (Index("ix_child_executions_parent", "parent_execution_id"),)
+
+    child_arn: str = Field(primary_key=True, max_length=512)
+    parent_execution_id: int = Field(sa_column=Column(BigId, nullable=False))
+    parent_thread_id: str = Field(max_length=512)
+    parent_seq: int
+    pattern: str = Field(max_length=32)

@@ -36,6 +36,14 @@ TABLES = {
     "tasks",
     "threads",
     "timers",
+    "workers",
+    "queues",
+    "queue_messages",
+    "topics",
+    "subscriptions",
+    "event_rules",
+    "activities",
+    "child_executions",
 }
 
 
@@ -63,7 +71,7 @@ def test_upgrade_brings_an_empty_database_to_head(database_url: str) -> None:
     # When it is upgraded
     upgrade(database_url)
     # Then it is at the latest revision with every table, and upgrading again changes nothing
-    assert current(database_url) == head() == "0003"
+    assert current(database_url) == head() == "0004"
     assert check(database_url)
     assert _tables(database_url) == TABLES == set(SQLModel.metadata.tables)
     upgrade(database_url)
