@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     steps_queue: str = "stepline.steps"
     handler_queue_prefix: str = "stepline.fn."
     handler_queue: str = Field(default="", description="One queue for every handler (optional).")
+    integrations_queue: str = Field(
+        default="stepline.integrations",
+        description="Queue of service integrations and of calls no worker serves.",
+    )
     fold_states: int = Field(
         default=0, description="States one step may enter without a step task each (ADR 0010)."
     )
@@ -64,6 +68,11 @@ class Settings(BaseSettings):
     def handler_modules(self) -> list[str]:
         """The modules that register handlers, in order."""
         return [name.strip() for name in self.handlers.split(",") if name.strip()]
+
+    @property
+    def announce_interval_seconds(self) -> float:
+        """How often a worker refreshes its announcement (a third of a lease)."""
+        return max(self.lease_seconds / 3, 1.0)
 
     @property
     def worker_queues(self) -> list[str]:

@@ -174,6 +174,7 @@ def runtime_settings(settings: Settings) -> RuntimeSettings:
         steps_queue=settings.steps_queue,
         handler_queue_prefix=settings.handler_queue_prefix,
         handler_queue=settings.handler_queue,
+        integrations_queue=settings.integrations_queue,
         fold_states=settings.fold_states,
     )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import astuple
 from typing import Any
 
+from engine._integrations.services import Services
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
 from engine._store.kinds import MessageKind
@@ -39,10 +40,12 @@ def consume(
     kind: MessageKind,
     args: tuple[Any, ...],
     *,
+    services: Services | None = None,
     before_report: Callable[[], object] | None = None,
 ) -> None:
     """Carry out one message: enter a state, fire a timer, or run a Task's handler.
 
+    ``services``: what integrations call (the worker's, with its Celery app).
     ``before_report``: called after a handler returns and before its outcome is
     reported (the fake fires timers that fell due while a handler advanced a fake clock).
     """
@@ -51,6 +54,6 @@ def consume(
     elif kind is MessageKind.TIMER:
         runtime.fire_timer(timer_address(*args))
     elif kind is MessageKind.TASK:
-        execute_task(runtime, handlers, *args, before_report=before_report)
+        execute_task(runtime, handlers, *args, services=services, before_report=before_report)
     else:  # pragma: no cover - MessageKind is closed
         raise ValueError(f"unknown message kind {kind!r}")

@@ -18,20 +18,26 @@ from typing import Any
 from engine._asl.model import StateMachine
 from engine._clock import Clock, SystemClock
 from engine._errors import StatesError
+from engine._integrations.services import Services
 from engine._interpreter.activation import Activation, Effect, ThreadTable, activate, begin
 from engine._interpreter.decisions import RunTask, ScheduleStep, StartTimer
 from engine._interpreter.events import (
     Event,
     StepDue,
-    TaskFailed,
     TaskStarted,
-    TaskSucceeded,
     TimerFired,
 )
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Execution, ExecutionStatus, Thread
 from engine._interpreter.turn import Limits
-from engine._resources import DEFAULT_REGISTRY, HandlerRegistry, TaskCall
+from engine._resources import (
+    AWAITING,
+    DEFAULT_REGISTRY,
+    HandlerRegistry,
+    Outcome,
+    TaskCall,
+    outcome_event,
+)
 
 Json = Any
 
@@ -70,6 +76,7 @@ class LocalExecutor:
         self.handlers = handlers if handlers is not None else DEFAULT_REGISTRY
         self.clock = clock or SystemClock()
         self.limits = limits or Limits()
+        self.services: Services | None = None  # set by the client that owns the executor
 
     def run(self, machine: StateMachine, execution: Execution) -> LocalRun:
         """Start ``execution`` and drive it until it ends (or nothing more can happen)."""
@@ -187,14 +194,17 @@ class LocalDriver:
             task_token=task.task_token,
             thread_id=task.thread_id,
             seq=task.seq,
+            timeout_seconds=task.timeout_seconds,
+            heartbeat_seconds=task.heartbeat_seconds,
         )
-        outcome: Event
         try:
-            output = self.executor.handlers.invoke(call)
-            outcome = TaskSucceeded(task.thread_id, task.seq, output)
+            outcome: Outcome | StatesError = self.executor.handlers.invoke(
+                call, self.executor.services
+            )
         except StatesError as error:
-            outcome = TaskFailed(task.thread_id, task.seq, error.name, error.cause)
-        if task.task_token is not None and isinstance(outcome, TaskSucceeded):
-            self.tokens[task.task_token] = (task.thread_id, task.seq)
-            return  # the callback (SendTaskSuccess) completes it, not the handler's return
-        self._later(self.clock.now(), outcome)
+            outcome = error
+        if outcome is AWAITING:
+            if task.task_token is not None:
+                self.tokens[task.task_token] = (task.thread_id, task.seq)
+            return  # the callback (SendTaskSuccess) completes it, not the call's return
+        self._later(self.clock.now(), outcome_event(task.thread_id, task.seq, outcome))

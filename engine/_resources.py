@@ -11,7 +11,14 @@ resolves them:
   the compact envelope. An unknown function fails with
   ``Lambda.ResourceNotFoundException`` as AWS does.
 
-Nothing is ever imported because a definition names it: handlers are registered.
+- ``arn:aws:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken]`` → the integration
+  registered for ``(SERVICE, ACTION)`` (`Integration`): SQS, SNS, EventBridge, Celery,
+  nested executions, HTTP... An integration may leave the task running outside the call
+  (`AWAITING`): a callback token, a Celery task's end or a child execution's end
+  completes it later. A resource no integration serves fails its state at once.
+
+Nothing is ever imported because a definition names it: handlers and integrations are
+registered.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine._dataflow.nesting import (
     MAX_NESTING_DEPTH,
@@ -32,8 +39,17 @@ from engine._dataflow.nesting import (
     loads_within_depth,
 )
 from engine._errors import ErrorName, StatesError
-from engine._interpreter.integration import ResourceKind, base_action, describe_resource
+from engine._interpreter.events import Event, TaskFailed, TaskSucceeded
+from engine._interpreter.integration import (
+    Pattern,
+    ResourceKind,
+    base_action,
+    describe_resource,
+)
 from engine._interpreter.snapshot import ROOT_THREAD_ID
+
+if TYPE_CHECKING:
+    from engine._integrations.services import Services
 
 Json = Any
 Handler = Callable[[Json, "HandlerContext"], Json]
@@ -88,7 +104,15 @@ class HandlerContext:
 
 @dataclass(frozen=True)
 class TaskCall:
-    """One invocation request: what the shell hands to :meth:`HandlerRegistry.invoke`."""
+    """One invocation request: what the shell hands to :meth:`HandlerRegistry.invoke`.
+
+    Attributes:
+        execution_id: the execution's row id on the durable backend (None in-process):
+            with ``thread_id`` and ``seq`` it addresses the task, so an integration that
+            completes later (``.sync``) can report to it.
+        timeout_seconds: the Task's TimeoutSeconds for this attempt, if any.
+        heartbeat_seconds: the Task's HeartbeatSeconds, if any.
+    """
 
     resource: str
     parameters: Json
@@ -98,6 +122,41 @@ class TaskCall:
     task_token: str | None = None
     thread_id: str = ROOT_THREAD_ID
     seq: int = 0
+    execution_id: int | None = None
+    timeout_seconds: int | None = None
+    heartbeat_seconds: int | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """Unique per invocation, the same on its redeliveries (see `HandlerContext`)."""
+        return f"{self.execution_arn}/{self.state_name}/{self.thread_id}/{self.seq}/{self.attempt}"
+
+
+class Awaiting:
+    """The outcome of an invocation whose result comes later, from outside the call."""
+
+    def __repr__(self) -> str:
+        return "AWAITING"
+
+
+AWAITING = Awaiting()
+"""Returned by an integration (and `HandlerRegistry.invoke`) when the task goes on after
+the call: its token's callback, its Celery task's end or its child execution's end
+completes it. The worker then releases the task without an outcome."""
+
+Outcome = Json | Awaiting
+Integration = Callable[[TaskCall, "Services | None"], Outcome]
+"""Runs one ``arn:aws:states:::SERVICE:ACTION`` call with the caller's `Services` (None when
+the caller has none): returns the result, `AWAITING`, or raises `StatesError` with the
+service's error name."""
+
+BUILTINS: dict[tuple[str, str], Integration] = {}
+"""The integrations stepline ships (filled by `engine._integrations.builtin`); a registry's
+own integration for the same ``(service, action)`` wins."""
+
+
+class IntegrationNotFound(StatesError):
+    """No integration is registered for a Task's service resource."""
 
 
 class HandlerNotFound(StatesError):
@@ -111,6 +170,7 @@ class HandlerRegistry:
     handlers: dict[str, Handler] = field(default_factory=dict)
     region: str = DEFAULT_REGION
     account: str = DEFAULT_ACCOUNT
+    integrations: dict[tuple[str, str], Integration] = field(default_factory=dict)
 
     def register(self, name: str, handler: Handler) -> Handler:
         """Register ``handler`` under ``name`` (returns it, so it works as a decorator)."""
@@ -135,26 +195,61 @@ class HandlerRegistry:
         return decorate
 
     def merge(self, other: HandlerRegistry) -> None:
-        """Register every handler of ``other`` here too."""
+        """Register every handler and integration of ``other`` here too."""
         for name, function in other.handlers.items():
             self.register(name, function)
+        self.integrations.update(other.integrations)
 
     def names(self) -> Iterable[str]:
         """The registered names."""
         return self.handlers.keys()
 
-    def invoke(self, call: TaskCall) -> Json:
-        """Run the resource of ``call``; returns its result or raises `StatesError`."""
+    def register_integration(self, service: str, action: str, integration: Integration) -> None:
+        """Serve ``arn:aws:states:::SERVICE:ACTION`` (every pattern) with ``integration``."""
+        self.integrations[(service, action)] = integration
+
+    def integration_names(self) -> list[str]:
+        """``service:action`` of every integration served, built-ins included (announced)."""
+        _load_builtins()
+        keys = set(self.integrations) | set(BUILTINS)
+        return sorted(f"{service}:{action}" for service, action in keys)
+
+    def serves(self, resource: str) -> bool:
+        """Whether this registry has what ``resource`` needs (a handler name aside)."""
+        info = describe_resource(resource)
+        if info.kind is ResourceKind.LAMBDA_FUNCTION or _is_lambda_invoke(info.uri):
+            return True
+        _load_builtins()
+        key = (info.resource_type, base_action(info))
+        return key in self.integrations or key in BUILTINS
+
+    def invoke(self, call: TaskCall, services: Services | None = None) -> Outcome:
+        """Run the resource of ``call``; returns its result, `AWAITING`, or raises `StatesError`.
+
+        ``services``: what integrations call (the client, the runtime, Celery...).
+        A ``.waitForTaskToken`` call always awaits its callback, whatever the call returned.
+        """
         info = describe_resource(call.resource)
         if info.kind is ResourceKind.LAMBDA_FUNCTION:
             return self._invoke_function(call, call.resource, call.parameters, compact=False)
         if info.resource_type == "lambda" and base_action(info) == "invoke":
-            return self._invoke_lambda_integration(call)
-        raise StatesError(
-            ErrorName.TASK_FAILED,
-            f"The resource '{call.resource}' is not supported by this worker: expected a "
-            "Lambda function ARN or arn:aws:states:::lambda:invoke (register a handler)",
-        )
+            result = self._invoke_lambda_integration(call)
+        else:
+            integration = self._integration(info.resource_type, base_action(info), call)
+            result = integration(call, services)
+        return AWAITING if info.pattern is Pattern.WAIT_FOR_TASK_TOKEN else result
+
+    def _integration(self, service: str, action: str, call: TaskCall) -> Integration:
+        _load_builtins()
+        integration = self.integrations.get((service, action)) or BUILTINS.get((service, action))
+        if integration is None:
+            raise IntegrationNotFound(
+                ErrorName.TASK_FAILED,
+                f"The resource '{call.resource}' has no integration on this worker: expected "
+                "a Lambda function ARN or a registered service integration ("
+                f"{', '.join(self.integration_names()) or 'none registered'})",
+            )
+        return integration
 
     def _invoke_lambda_integration(self, call: TaskCall) -> Json:
         parameters = call.parameters if isinstance(call.parameters, dict) else {}
@@ -317,3 +412,21 @@ def _stack_trace(exc: BaseException) -> list[str]:
 DEFAULT_REGISTRY = HandlerRegistry()
 """The process-wide registry (``engine.registry``): ``@engine.handler`` registers here, and
 `Client()`, ``stepline run`` and the workers resolve Task resources here by default."""
+
+
+def _load_builtins() -> None:
+    """Fill `BUILTINS` on first use (the integration modules import this one)."""
+    if not BUILTINS:
+        import engine._integrations.builtin  # noqa: F401  (registers on import)
+
+
+def _is_lambda_invoke(uri: str) -> bool:
+    info = describe_resource(uri)
+    return info.resource_type == "lambda" and base_action(info) == "invoke"
+
+
+def outcome_event(thread_id: str, seq: int, outcome: Json | StatesError) -> Event:
+    """The event that reports a task's outcome: its result, or its error."""
+    if isinstance(outcome, StatesError):
+        return TaskFailed(thread_id, seq, outcome.name, outcome.cause)
+    return TaskSucceeded(thread_id, seq, outcome)

@@ -12,6 +12,7 @@ and changes nothing. Recovery is the engine's job, not the broker's.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -40,7 +41,12 @@ from engine._interpreter.events import (
     TimerFired,
     TimerKind,
 )
-from engine._interpreter.integration import ResourceKind, describe_resource
+from engine._interpreter.integration import (
+    ResourceInfo,
+    ResourceKind,
+    base_action,
+    describe_resource,
+)
 from engine._interpreter.snapshot import ROOT_THREAD_ID
 from engine._interpreter.turn import Limits
 from engine._records import ExecutionRecord, execution_header
@@ -53,6 +59,7 @@ from engine._store.repository import (
     TaskInvocation,
     TimerKey,
 )
+from engine._store.workers import Announcement, announcements
 
 Json = Any
 log = logging.getLogger("stepline.runtime")
@@ -88,6 +95,8 @@ class RuntimeSettings:
         steps_queue: the queue of state steps and timers.
         handler_queue_prefix: a handler NAME's invocations go to ``prefix + NAME``.
         handler_queue: when set, every handler invocation goes to this one queue instead.
+        integrations_queue: where service integrations run, and Lambda-style calls that
+            no announced worker serves (they fail there at once).
         fold_states: how many states (Pass, Choice, Succeed, Fail, Task, Wait) one step may
             enter in its own transaction instead of publishing a step task for each
             (ADR 0010). 0, the default, gives every state its own Celery task.
@@ -98,6 +107,7 @@ class RuntimeSettings:
     steps_queue: str = "stepline.steps"
     handler_queue_prefix: str = "stepline.fn."
     handler_queue: str = ""
+    integrations_queue: str = "stepline.integrations"
     fold_states: int = 0
 
 
@@ -119,6 +129,8 @@ class Runtime:
         self.limits = limits or Limits()
         self.settings = settings or RuntimeSettings()
         self._machines: dict[str, StateMachine] = {}
+        self._announcements: list[Announcement] = []
+        self._announced_at = -_ANNOUNCEMENTS_TTL_SECONDS
 
     # --- entry points ----------------------------------------------------------------
 
@@ -360,13 +372,16 @@ class Runtime:
                 "task_token": task.task_token,
             },
         )
+        queue = self.handler_queue(task.resource, task.parameters)
+        if queue is None:
+            return  # an activity task: its worker polls for it (GetActivityTask)
         session.add_message(
             "task",
             task.thread_id,
             task.seq,
             available_at=now,
             lease_until=lease,
-            queue=self.handler_queue(task.resource, task.parameters),
+            queue=queue,
             shadow=f"{session.header.state_machine_name}.{task.state_name}",
         )
 
@@ -388,16 +403,57 @@ class Runtime:
                 )
             )
 
-    def handler_queue(self, resource: str, parameters: Json) -> str:
-        """The queue a Task's handler runs on: one per function, so services scale apart."""
+    def handler_queue(self, resource: str, parameters: Json) -> str | None:
+        """The queue a Task's invocation runs on (None: an activity, which is polled).
+
+        A Lambda-style handler runs on its own queue, so services scale apart; when
+        workers have announced themselves and none serves the handler, on the
+        integrations queue instead, whose consumer fails it at once as AWS fails a
+        function that does not exist. Service integrations run on the integrations queue.
+        """
+        info = describe_resource(resource)
+        if info.kind is ResourceKind.ACTIVITY:
+            return None
+        function = _function_name(info, parameters)
+        if function is None:
+            return self.settings.integrations_queue
         if self.settings.handler_queue:
             return self.settings.handler_queue
-        info = describe_resource(resource)
-        name = info.resource
-        if info.kind is not ResourceKind.LAMBDA_FUNCTION and isinstance(parameters, dict):
-            function = parameters.get("FunctionName")
-            name = str(function).split(":function:")[-1].split(":")[0] if function else name
-        return f"{self.settings.handler_queue_prefix}{name}"
+        if not self._served_by_a_worker(function):
+            return self.settings.integrations_queue
+        return f"{self.settings.handler_queue_prefix}{function}"
+
+    def _served_by_a_worker(self, function: str) -> bool:
+        """Does some worker serve ``function``, or might one (no worker announced yet)?
+
+        What a worker announced is cached for a few seconds; a name not in the cache is
+        looked up again at once, so a worker that just started is never missed.
+        """
+        if function in self._announced(refresh=False):
+            return True
+        announced = self._announced(refresh=True)
+        return function in announced or not self._announcements
+
+    def _announced(self, *, refresh: bool) -> frozenset[str]:
+        now = time.monotonic()
+        if refresh or now - self._announced_at > _ANNOUNCEMENTS_TTL_SECONDS:
+            self._announcements = announcements(self.store.engine)
+            self._announced_at = now
+            self._warn_if_serving_workers_are_down()
+        return frozenset(name for a in self._announcements for name in a.handlers)
+
+    def _warn_if_serving_workers_are_down(self) -> None:
+        """Say so when every worker that serves some handler has stopped announcing."""
+        stale_before = self.clock.now() - self._lease()
+        alive = {n for a in self._announcements if a.seen_at >= stale_before for n in a.handlers}
+        down = {n for a in self._announcements for n in a.handlers} - alive
+        if down:
+            log.warning(
+                "no live worker serves handler(s) %s (last seen over %s ago): their tasks "
+                "wait on their queues until one is back",
+                ", ".join(sorted(down)),
+                self._lease(),
+            )
 
     def _publish(self, messages: list[OutboxMessage]) -> None:
         """Send committed messages.
@@ -411,6 +467,19 @@ class Runtime:
             self.dispatcher.publish(messages)
         except Exception:  # the broker is down: the relay republishes once it is back
             log.exception("publishing %d message(s) failed; the relay will retry", len(messages))
+
+
+_ANNOUNCEMENTS_TTL_SECONDS = 5.0
+
+
+def _function_name(info: ResourceInfo, parameters: Json) -> str | None:
+    """The handler a Lambda-style resource names (None: not a Lambda resource)."""
+    if info.kind is ResourceKind.LAMBDA_FUNCTION:
+        return info.resource
+    if info.resource_type != "lambda" or base_action(info) != "invoke":
+        return None
+    function = parameters.get("FunctionName") if isinstance(parameters, dict) else None
+    return str(function).split(":function:")[-1].split(":")[0] if function else info.resource
 
 
 __all__ = [

@@ -14,8 +14,8 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from engine._errors import StatesError
-from engine._interpreter.events import Event, TaskFailed, TaskSucceeded
-from engine._resources import HandlerRegistry, TaskCall
+from engine._integrations.services import Services, durable_services
+from engine._resources import AWAITING, HandlerRegistry, Outcome, TaskCall, outcome_event
 from engine._runtime import Runtime
 
 Json = Any
@@ -28,9 +28,16 @@ def execute_task(
     thread_id: str,
     seq: int,
     *,
+    services: Services | None = None,
     before_report: Callable[[], object] | None = None,
 ) -> None:
-    """Claim the task, run its handler while renewing the claim, report the outcome."""
+    """Claim the task, run its resource while renewing the claim, report the outcome.
+
+    ``services``: what integrations call (default: this runtime's, without Celery).
+
+    An outcome that comes later (`AWAITING`: a callback token, a ``.sync`` job) releases
+    the task's message; the task itself waits in the store for that outcome.
+    """
     task = runtime.begin_task(execution_id, thread_id, seq)
     if task is None:
         return
@@ -43,22 +50,34 @@ def execute_task(
         task_token=task.task_token,
         thread_id=thread_id,
         seq=seq,
+        execution_id=execution_id,
     )
     with lease_keeper(runtime).holding(execution_id, thread_id, seq):
-        event = _invoke(handlers, call, thread_id, seq)
+        outcome = _invoke(handlers, call, services or _services_of(runtime, handlers))
     if before_report is not None:
         before_report()
-    if task.task_token is not None and isinstance(event, TaskSucceeded):
-        runtime.task_submitted(execution_id, thread_id, seq)  # SendTaskSuccess completes it
+    if outcome is AWAITING:
+        runtime.task_submitted(execution_id, thread_id, seq)
         return
-    runtime.finish_task(execution_id, thread_id, seq, event)
+    runtime.finish_task(execution_id, thread_id, seq, outcome_event(thread_id, seq, outcome))
 
 
-def _invoke(handlers: HandlerRegistry, call: TaskCall, thread_id: str, seq: int) -> Event:
+def _invoke(handlers: HandlerRegistry, call: TaskCall, services: Services) -> Outcome | StatesError:
     try:
-        return TaskSucceeded(thread_id, seq, handlers.invoke(call))
+        return handlers.invoke(call, services)
     except StatesError as error:
-        return TaskFailed(thread_id, seq, error.name, error.cause)
+        return error
+
+
+_services: WeakKeyDictionary[Runtime, Services] = WeakKeyDictionary()
+
+
+def _services_of(runtime: Runtime, handlers: HandlerRegistry) -> Services:
+    """The services of ``runtime`` (built once: a client per task would be waste)."""
+    found = _services.get(runtime)
+    if found is None:
+        found = _services[runtime] = durable_services(runtime, handlers)
+    return found
 
 
 class LeaseKeeper:

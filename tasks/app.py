@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
-from celery.signals import celeryd_after_setup, worker_process_init
+from celery.signals import celeryd_after_setup, worker_process_init, worker_ready
 
 from config.celery import celery_config
 from config.settings import Settings
 from engine._loading import import_handler_modules
+from engine._store.workers import announce
 from tasks import wiring
 
 log = logging.getLogger("stepline.worker")
@@ -42,21 +47,73 @@ def _after_fork(**_: Any) -> None:
 
 @celeryd_after_setup.connect
 def _subscribe(sender: str, instance: Any, **_: Any) -> None:
-    """Consume the steps queue and the queue of every handler this worker registered."""
+    """Consume exactly the worker's queues: those STEPLINE_QUEUES names, or all it serves.
+
+    The selection replaces Celery's default one, so a service's worker started with
+    ``STEPLINE_QUEUES=payments`` runs no state steps, timers or other services' calls.
+    """
     config = wiring.settings()
     import_handler_modules(config.handler_modules)
     queues = config.worker_queues or serving_queues(config)
+    selection = instance.app.amqp.queues
     for queue in queues:
-        instance.app.amqp.queues.select_add(queue)
+        selection.select_add(queue)
+    for name in list(selection.consume_from):
+        if name not in queues:
+            selection.deselect(name)
+    _serving[sender] = queues
     log.info("stepline worker %s consumes %s", sender, ", ".join(queues))
 
 
+_serving: dict[str, list[str]] = {}
+
+
+@worker_ready.connect
+def _announce(sender: Any, **_: Any) -> None:
+    """Tell the store what this worker serves, now and then every third of a lease.
+
+    The first announcement is made before the worker takes work, so the runtime never
+    mistakes a starting worker's handler for one nobody serves.
+    """
+    name = sender.hostname
+    queues = _serving.get(name) or serving_queues(wiring.settings())
+    announce_now = functools.partial(_announce_once, name, queues)
+    announce_now()
+    interval = wiring.settings().announce_interval_seconds
+    threading.Thread(
+        target=_keep_announcing, args=(announce_now, interval), daemon=True, name="announce"
+    ).start()
+
+
+def _announce_once(name: str, queues: list[str]) -> None:
+    handlers = wiring.handlers()
+    runtime = wiring.runtime()
+    announce(
+        runtime.store.engine,
+        name,
+        queues,
+        handlers.names(),
+        handlers.integration_names(),
+        runtime.clock.now(),
+    )
+
+
+def _keep_announcing(announce_now: Callable[[], None], interval: float) -> None:
+    while True:  # as long as the worker's main process lives (a daemon thread)
+        time.sleep(interval)
+        try:
+            announce_now()
+        except Exception:  # the store is briefly down: announce again next time
+            log.warning("could not refresh this worker's announcement", exc_info=True)
+
+
 def serving_queues(config: Settings) -> list[str]:
-    """The steps queue plus the queue(s) of the handlers registered in this process."""
+    """The steps and integrations queues plus the queue(s) of this process's handlers."""
+    shared = [config.steps_queue, config.integrations_queue]
     if config.handler_queue:
-        return [config.steps_queue, config.handler_queue]
+        return [*shared, config.handler_queue]
     names = wiring.handlers().names()
-    return [config.steps_queue, *(config.handler_queue_prefix + name for name in names)]
+    return [*shared, *(config.handler_queue_prefix + name for name in names)]
 
 
 app = create_app(wiring.settings())

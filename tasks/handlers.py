@@ -11,4 +11,5 @@ from tasks.app import app
 @app.task(name=TASK_NAMES[MessageKind.TASK], ignore_result=True, acks_late=True)
 def run_task(execution_id: int, thread_id: str, seq: int) -> None:
     """Claim the task, run its handler (renewing the claim), report the outcome."""
-    consume(wiring.runtime(), wiring.handlers(), MessageKind.TASK, (execution_id, thread_id, seq))
+    args = (execution_id, thread_id, seq)
+    consume(wiring.runtime(), wiring.handlers(), MessageKind.TASK, args, services=wiring.services())

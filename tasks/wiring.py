@@ -12,11 +12,13 @@ from functools import cache
 
 from config.settings import Settings, load_settings
 from engine._composition import build_runtime
+from engine._integrations.services import Services, durable_services
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 from engine._runtime import Runtime
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # services() builds the runtime under it
 _runtime: Runtime | None = None
+_services: Services | None = None
 
 
 @cache
@@ -43,9 +45,21 @@ def set_runtime(runtime: Runtime) -> None:
 
 def reset() -> None:
     """Forget the runtime (after a fork, or in tests)."""
-    global _runtime
+    global _runtime, _services
     with _lock:
         _runtime = None
+        _services = None
+
+
+def services() -> Services:
+    """What this worker's integrations call: its client, runtime and Celery app."""
+    global _services
+    with _lock:
+        if _services is None:
+            from tasks.app import app
+
+            _services = durable_services(runtime(), handlers(), celery=app)
+        return _services
 
 
 def handlers() -> HandlerRegistry:

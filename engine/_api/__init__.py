@@ -83,9 +83,12 @@ class Client(MachineOperations, ExecutionOperations):
             A client on the local backend.
         """
         from engine._backends.local import LocalBackend
+        from engine._integrations.services import Services
 
         backend = LocalBackend(handlers=handlers, clock=clock, limits=limits)
-        return cls(backend, clock=backend.clock, limits=limits, region=region, account=account)
+        client = cls(backend, clock=backend.clock, limits=limits, region=region, account=account)
+        backend.executor.services = Services(client=client)
+        return client
 
 
 __all__ = ["DEFAULT_ACCOUNT", "DEFAULT_REGION", "Backend", "Client"]

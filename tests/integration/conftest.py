@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from engine._interpreter.history import HistoryEvent
 from engine._store.db import make_engine
 from engine._store.migrate import upgrade
 from engine._store.repository import Store
+from engine._store.workers import announcements
 from tests.integration.crash_handlers import SIGNALS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +40,8 @@ class Fleet:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, role: str) -> None:
-        """Start ``worker`` or ``beat`` (again, after a kill)."""
+        """Start ``worker`` or ``beat`` (again, after a kill); a worker once it announced itself."""
+        started = datetime.now(UTC) - timedelta(seconds=1)
         command = {
             "worker": [
                 "worker",
@@ -65,6 +68,12 @@ class Fleet:
             env=self.env,
             start_new_session=True,
         )
+        if role == "worker":
+            self.await_condition(
+                lambda: any(a.seen_at >= started for a in announcements(self.store.engine)),
+                60,
+                "the worker's announcement",
+            )
 
     def kill(self, role: str) -> None:
         """kill -9 the process and all its children (no warm shutdown, nothing acked)."""

@@ -1,0 +1,24 @@
+"""``arn:aws:states:::http:invoke``: the HTTP Task on httpx (see `http_task`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from engine._integrations.http_task import MAX_TIMEOUT_SECONDS, invoke_http
+from engine._integrations.services import Services
+from engine._resources import Integration, TaskCall
+
+Json = Any
+
+
+def invoke(call: TaskCall, services: Services | None) -> Json:
+    """Call the endpoint; a fresh HTTP client per call (workers are forked processes)."""
+    timeout = float(call.timeout_seconds or MAX_TIMEOUT_SECONDS)
+    make_client = services.http if services is not None else httpx.Client
+    with make_client() as client:
+        return invoke_http(call.parameters, client, timeout_seconds=timeout)
+
+
+INTEGRATIONS: dict[tuple[str, str], Integration] = {("http", "invoke"): invoke}
