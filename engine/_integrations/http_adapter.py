@@ -11,11 +11,18 @@ from engine._integrations.services import Services
 from engine._resources import Integration, TaskCall
 
 Json = Any
+# The Task's own TimeoutSeconds timer must end a call the server never answers, so AWS's
+# outcome (States.Timeout, a TaskTimedOut event) is recorded, not the socket's: the HTTP
+# client waits this much longer before giving up on its own.
+TIMER_GRACE_SECONDS = 2.0
 
 
 def invoke(call: TaskCall, services: Services | None) -> Json:
     """Call the endpoint; a fresh HTTP client per call (workers are forked processes)."""
-    timeout = float(call.timeout_seconds or MAX_TIMEOUT_SECONDS)
+    timeout = min(
+        float(call.timeout_seconds or MAX_TIMEOUT_SECONDS) + TIMER_GRACE_SECONDS,
+        MAX_TIMEOUT_SECONDS,
+    )
     make_client = services.http if services is not None else httpx.Client
     with make_client() as client:
         return invoke_http(call.parameters, client, timeout_seconds=timeout)
