@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import astuple
 from typing import Any
 
+from engine import _children as children
 from engine._integrations.services import Services
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
@@ -22,6 +23,8 @@ TASK_NAMES: dict[MessageKind, str] = {
     MessageKind.STEP: "stepline.step",
     MessageKind.TASK: "stepline.run_task",
     MessageKind.TIMER: "stepline.fire_timer",
+    MessageKind.CHILD: "stepline.child_finished",
+    MessageKind.STOP: "stepline.stop_child",
 }
 """The Celery task name of each message kind (Flower shows it under the state's shadow)."""
 
@@ -55,5 +58,9 @@ def consume(
         runtime.fire_timer(timer_address(*args))
     elif kind is MessageKind.TASK:
         execute_task(runtime, handlers, *args, services=services, before_report=before_report)
+    elif kind is MessageKind.CHILD:
+        children.complete_parent(runtime, *args)
+    elif kind is MessageKind.STOP:
+        children.stop_child(runtime, *args)
     else:  # pragma: no cover - MessageKind is closed
         raise ValueError(f"unknown message kind {kind!r}")

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from engine import _children as children
 from engine._asl.definition import stored_model
 from engine._asl.model import StateMachine
 from engine._clock import Clock
@@ -357,6 +358,7 @@ class Runtime:
             session.consume(MessageKind.TASK, effect.thread_id, effect.seq)
         elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
+            children.execution_finished(session, now, lease, self.settings.steps_queue)
 
     def _schedule_task(
         self, session: StepSession, task: RunTask, now: datetime, lease: datetime

@@ -14,6 +14,8 @@ class MessageKind(StrEnum):
     STEP = "step"  # enter a thread's state (stepline.step)
     TASK = "task"  # run a Task state's handler (stepline.run_task)
     TIMER = "timer"  # fire a due timer (stepline.fire_timer); never an outbox row
+    CHILD = "child"  # a child execution ended: complete its parent's .sync task
+    STOP = "stop"  # the parent of a .sync child ended: stop the child
 
 
 class TaskStatus(StrEnum):

@@ -423,12 +423,18 @@ class StepSession:
         queue: str | None = None,
         shadow: str | None = None,
         timer_id: int | None = None,
+        execution_id: int | None = None,
     ) -> None:
-        """Queue a message in the outbox (an unconsumed copy of it is refreshed)."""
+        """Queue a message in the outbox (an unconsumed copy of it is refreshed).
+
+        ``execution_id``: the execution the message is for, when not this session's (a
+        child's end completing its parent's task, a parent's end stopping its child).
+        """
         kind = MessageKind(kind)
+        target = execution_id if execution_id is not None else self.execution_id
         self._outbox.append(
             {
-                "execution_id": self.execution_id,
+                "execution_id": target,
                 "thread_id": thread_id,
                 "seq": seq,
                 "kind": kind.value,
@@ -444,7 +450,7 @@ class StepSession:
         self.messages.append(
             OutboxMessage(
                 0,
-                int(self.execution_id or 0),
+                int(target or 0),
                 thread_id,
                 seq,
                 kind,
