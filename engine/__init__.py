@@ -50,6 +50,7 @@ from engine._errors import (
 )
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._loading import HandlerModuleError
+from engine._messaging.consumer import Message, QueueConsumer, consumer, messaging, serve
 from engine._resources import DEFAULT_REGISTRY as _DEFAULT_REGISTRY
 from engine._resources import HandlerContext, HandlerRegistry
 
@@ -87,7 +88,9 @@ __all__ = [
     "InvalidName",
     "InvalidOutput",
     "InvalidToken",
+    "Message",
     "MissingRequiredParameter",
+    "QueueConsumer",
     "ServiceUnavailable",
     "StateMachineAlreadyExists",
     "StateMachineDeleting",
@@ -104,6 +107,9 @@ __all__ = [
     "ValidationException",
     "__version__",
     "connect",
+    "consumer",
     "handler",
+    "messaging",
     "registry",
+    "serve",
 ]

@@ -258,6 +258,7 @@ class SubscriptionRow(SQLModel, table=True):
     topic: str = Field(max_length=256)
     protocol: str = Field(max_length=16)
     endpoint: str = Field(max_length=512)
+    attributes: Json = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -48,14 +48,14 @@ def test_a_wait_for_task_token_call_awaits_its_callback_whatever_the_call_return
 
 
 def test_a_resource_with_no_integration_fails_at_once_naming_it() -> None:
-    # Given a registry without an SNS integration
+    # Given a registry without a Glue integration (nor is one built in)
     registry, _ = _registry()
-    # When sns:publish is invoked
+    # When glue:startJobRun is invoked
     with pytest.raises(IntegrationNotFound) as raised:
-        registry.invoke(TaskCall("arn:aws:states:::sns:publish", {}))
+        registry.invoke(TaskCall("arn:aws:states:::glue:startJobRun", {}))
     # Then it fails as States.TaskFailed naming the resource and what is registered
     assert raised.value.name == "States.TaskFailed"
-    assert "arn:aws:states:::sns:publish" in str(raised.value.cause)
+    assert "arn:aws:states:::glue:startJobRun" in str(raised.value.cause)
     assert "sqs:sendMessage" in str(raised.value.cause)
 
 
@@ -70,4 +70,4 @@ def test_a_registry_names_what_it_serves_and_merges_integrations() -> None:
     assert "http:invoke" in merged.integration_names()  # a built-in
     assert merged.serves("arn:aws:states:::sqs:sendMessage.waitForTaskToken")
     assert merged.serves("arn:aws:lambda:us-east-1:111111111111:function:anything")
-    assert not merged.serves("arn:aws:states:::sns:publish")
+    assert not merged.serves("arn:aws:states:::glue:startJobRun")

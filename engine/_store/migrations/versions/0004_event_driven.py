@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(length=256), nullable=False),
         sa.Column("protocol", sa.String(length=16), nullable=False),
         sa.Column("endpoint", sa.String(length=512), nullable=False),
+        sa.Column("attributes", sa.JSON(), nullable=True),
         _moment("created_at"),
         sa.PrimaryKeyConstraint("arn"),
         sa.UniqueConstraint("topic", "endpoint"),
