@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         default="stepline.integrations",
         description="Queue of service integrations and of calls no worker serves.",
     )
+    aws_integrations: bool = Field(
+        default=False,
+        description="Serve AWS's optimized integrations and aws-sdk:* through boto3 (ADR 0024).",
+    )
+    aws_endpoint_url: str = Field(
+        default="", description="Endpoint of every boto3 client (LocalStack, moto); AWS's if empty."
+    )
     fold_states: int = Field(
         default=0, description="States one step may enter without a step task each (ADR 0010)."
     )

@@ -219,9 +219,23 @@ class HandlerRegistry:
         info = describe_resource(resource)
         if info.kind is ResourceKind.LAMBDA_FUNCTION or _is_lambda_invoke(info.uri):
             return True
+        return self.integration_for(info.resource_type, base_action(info)) is not None
+
+    def integration_for(self, service: str, action: str) -> Integration | None:
+        """The integration serving ``service:action``: the registry's own, then a built-in.
+
+        An integration registered for action ``*`` serves every action of its service, and
+        one registered as ``("aws-sdk", "*")`` every ``aws-sdk:SERVICE`` (the AWS mode).
+        """
         _load_builtins()
-        key = (info.resource_type, base_action(info))
-        return key in self.integrations or key in BUILTINS
+        keys = [(service, action), (service, "*")]
+        if service.startswith("aws-sdk:"):
+            keys.append(("aws-sdk", "*"))
+        for table in (self.integrations, BUILTINS):
+            found = next((table[key] for key in keys if key in table), None)
+            if found is not None:
+                return found
+        return None
 
     def invoke(self, call: TaskCall, services: Services | None = None) -> Outcome:
         """Run the resource of ``call``; returns its result, `AWAITING`, or raises `StatesError`.
@@ -240,8 +254,7 @@ class HandlerRegistry:
         return AWAITING if info.pattern is Pattern.WAIT_FOR_TASK_TOKEN else result
 
     def _integration(self, service: str, action: str, call: TaskCall) -> Integration:
-        _load_builtins()
-        integration = self.integrations.get((service, action)) or BUILTINS.get((service, action))
+        integration = self.integration_for(service, action)
         if integration is None:
             raise IntegrationNotFound(
                 ErrorName.TASK_FAILED,

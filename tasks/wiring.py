@@ -63,5 +63,21 @@ def services() -> Services:
 
 
 def handlers() -> HandlerRegistry:
-    """The registry handler tasks resolve resources in (the default one)."""
+    """The registry handler tasks resolve resources in (the default one).
+
+    With ``STEPLINE_AWS_INTEGRATIONS`` on, it also serves real AWS through boto3 (ADR 0024).
+    """
+    _register_aws()
     return DEFAULT_REGISTRY
+
+
+@cache
+def _register_aws() -> bool:
+    """Register the AWS integrations once per process when the setting asks for them."""
+    if not settings().aws_integrations:
+        return False
+    from engine._integrations.aws import AwsClients, register_aws_integrations
+
+    clients = AwsClients(endpoint_url=settings().aws_endpoint_url or None)
+    register_aws_integrations(DEFAULT_REGISTRY, clients)
+    return True

@@ -30,6 +30,9 @@ class Pattern(StrEnum):
 
 _LAMBDA_ARN = re.compile(r"^arn:[a-z-]+:lambda:([^:]*):([^:]*):function:([^:]+)(?::([^:]+))?$")
 _SERVICE_ARN = re.compile(r"^arn:[a-z-]+:states:::([A-Za-z0-9-]+):([^:.]+(?:\.[^:.]+)*)(:2)?$")
+# aws-sdk resources show as resourceType "aws-sdk:SERVICE", resource "ACTION[.pattern]" (AWS);
+# the empty third group stands for _SERVICE_ARN's ":2" so both read alike.
+_SDK_ARN = re.compile(r"^arn:[a-z-]+:states:::(aws-sdk:[a-z0-9-]+):([^:.]+(?:\.[^:.]+)*)()$")
 _ACTIVITY_ARN = re.compile(r"^arn:[a-z-]+:states:([^:]*):([^:]*):activity:(.+)$")
 
 
@@ -66,7 +69,7 @@ def describe_resource(uri: str) -> ResourceInfo:
             Pattern.REQUEST_RESPONSE,
             uri,
         )
-    if match := _SERVICE_ARN.match(uri):
+    if match := _SDK_ARN.match(uri) or _SERVICE_ARN.match(uri):
         service, action = match.group(1), match.group(2) + (match.group(3) or "")
         pattern = next(
             (
