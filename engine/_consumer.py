@@ -13,6 +13,7 @@ from typing import Any
 
 from engine import _children as children
 from engine._integrations.services import Services
+from engine._messaging.status import deliver_status_event
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
 from engine._store.kinds import MessageKind
@@ -25,6 +26,7 @@ TASK_NAMES: dict[MessageKind, str] = {
     MessageKind.TIMER: "stepline.fire_timer",
     MessageKind.CHILD: "stepline.child_finished",
     MessageKind.STOP: "stepline.stop_child",
+    MessageKind.EVENT: "stepline.status_event",
 }
 """The Celery task name of each message kind (Flower shows it under the state's shadow)."""
 
@@ -58,6 +60,8 @@ def consume(
         runtime.fire_timer(timer_address(*args))
     elif kind is MessageKind.TASK:
         execute_task(runtime, handlers, *args, services=services, before_report=before_report)
+    elif kind is MessageKind.EVENT:
+        deliver_status_event(runtime, handlers, services, *args)
     elif kind is MessageKind.CHILD:
         children.complete_parent(runtime, *args)
     elif kind is MessageKind.STOP:

@@ -50,6 +50,7 @@ from engine._interpreter.integration import (
 )
 from engine._interpreter.snapshot import ROOT_THREAD_ID
 from engine._interpreter.turn import Limits
+from engine._messaging.status import status_changed
 from engine._records import ExecutionRecord, execution_header
 from engine._store.kinds import MessageKind, TaskStatus
 from engine._store.repository import (
@@ -160,6 +161,7 @@ class Runtime:
                 return created
             activation = begin(machine, header, session, now, self.limits, self._inline())
             self._persist(session, activation, now)
+            status_changed(session, "RUNNING", now, now + self._lease(), self.settings.steps_queue)
         self._publish(session.messages)
         return created
 
@@ -358,6 +360,7 @@ class Runtime:
             session.consume(MessageKind.TASK, effect.thread_id, effect.seq)
         elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
+            status_changed(session, effect.status, now, lease, self.settings.steps_queue)
             children.execution_finished(session, now, lease, self.settings.steps_queue)
 
     def _schedule_task(

@@ -27,7 +27,13 @@ def create_app(settings: Settings) -> Celery:
     app.conf.update(celery_config(settings))
     if settings.celery_broker_url.startswith("sqla+"):
         _tune_sqlalchemy_transport(settings)
-    app.conf.imports = ("tasks.steps", "tasks.handlers", "tasks.timers", "tasks.nested")
+    app.conf.imports = (
+        "tasks.steps",
+        "tasks.handlers",
+        "tasks.timers",
+        "tasks.nested",
+        "tasks.events",
+    )
     return app
 
 

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 from engine import _errors as errors
 from engine._api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
+from engine._api.events import EventOperations
 from engine._api.executions import ExecutionOperations
 from engine._api.machines import MachineOperations
 from engine._clock import Clock
@@ -26,7 +27,7 @@ from engine._interpreter.turn import Limits
 from engine._resources import HandlerRegistry
 
 
-class Client(MachineOperations, ExecutionOperations):
+class Client(MachineOperations, ExecutionOperations, EventOperations):
     """The boto3-shaped Step Functions client.
 
     Build it with `engine.connect` (durable: SQL store, Celery workers) or `Client.local`

@@ -16,6 +16,7 @@ class MessageKind(StrEnum):
     TIMER = "timer"  # fire a due timer (stepline.fire_timer); never an outbox row
     CHILD = "child"  # a child execution ended: complete its parent's .sync task
     STOP = "stop"  # the parent of a .sync child ended: stop the child
+    EVENT = "event"  # an execution changed status: publish it on the event bus
 
 
 class TaskStatus(StrEnum):
