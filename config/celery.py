@@ -51,6 +51,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": settings.relay_interval_seconds,
                 "options": {"queue": settings.steps_queue, "expires": 30},
             },
+            "stepline-continuations": {
+                "task": "stepline.send_continuations",
+                "schedule": settings.relay_interval_seconds,
+                "options": {"queue": settings.steps_queue, "expires": 30},
+            },
             "stepline-prune-outbox": {
                 "task": "stepline.prune_outbox",
                 "schedule": 300.0,

@@ -31,8 +31,10 @@ def create_app(settings: Settings) -> Celery:
         "tasks.steps",
         "tasks.handlers",
         "tasks.timers",
-        "tasks.nested",
+        "tasks.celery_sync",
+        "tasks.canvas",
         "tasks.events",
+        "tasks.nested",
     )
     return app
 
@@ -99,9 +101,19 @@ def _announce_once(name: str, queues: list[str]) -> None:
         name,
         queues,
         handlers.names(),
-        handlers.integration_names(),
+        [*handlers.integration_names(), *celery_task_names(app)],
         runtime.clock.now(),
     )
+
+
+def celery_task_names(celery: Celery) -> list[str]:
+    """``celery-task:NAME`` of each Celery task this worker registered (Celery's own aside).
+
+    Announced with the integrations, so a waiting ``celery:sendTask`` whose task no worker
+    registered fails at once (ADR 0020).
+    """
+    names = (name for name in celery.tasks if not name.startswith("celery."))
+    return [f"celery-task:{name}" for name in sorted(names)]
 
 
 def _keep_announcing(announce_now: Callable[[], None], interval: float) -> None:

@@ -302,3 +302,17 @@ class ChildExecutionRow(SQLModel, table=True):
     parent_thread_id: str = Field(max_length=512)
     parent_seq: int
     pattern: str = Field(max_length=32)
+
+
+class ContinuationRow(SQLModel, table=True):
+    """What a Celery canvas does once an execution ends (``stepline.run_execution``).
+
+    The rest of the chain (and any linked callbacks) as Celery signature dicts, sent with
+    the execution's output by the ``stepline.send_continuations`` beat job (ADR 0020).
+    """
+
+    __tablename__ = "continuations"
+
+    execution_arn: str = Field(primary_key=True, max_length=512)
+    signatures: Json = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -160,7 +160,7 @@ def fleet(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Fleet]:
         "STEPLINE_HOME": str(tmp_path),
         "STEPLINE_DATABASE_URL": postgres_url,
         "STEPLINE_BROKER_URL": redis_url,
-        "STEPLINE_HANDLERS": "tests.integration.crash_handlers",
+        "STEPLINE_HANDLERS": "tests.integration.crash_handlers,tests.integration.celery_test_tasks",
         "STEPLINE_LEASE_SECONDS": "6",
         "STEPLINE_RELAY_INTERVAL_SECONDS": "1",
         "STEPLINE_TEST_SIGNAL_URL": redis_url,

@@ -44,6 +44,7 @@ TABLES = {
     "event_rules",
     "activities",
     "child_executions",
+    "continuations",
 }
 
 

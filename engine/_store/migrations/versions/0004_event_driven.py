@@ -111,9 +111,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("child_arn"),
     )
     op.create_index("ix_child_executions_parent", "child_executions", ["parent_execution_id"])
+    op.create_table(
+        "continuations",
+        sa.Column("execution_arn", sa.String(length=512), nullable=False),
+        sa.Column("signatures", sa.JSON(), nullable=False),
+        _moment("created_at"),
+        sa.PrimaryKeyConstraint("execution_arn"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("continuations")
     op.drop_index("ix_child_executions_parent", table_name="child_executions")
     op.drop_table("child_executions")
     op.drop_table("activities")
