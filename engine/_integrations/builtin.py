@@ -8,10 +8,10 @@ integration for the same ``service:action`` wins. An integration whose services 
 
 from __future__ import annotations
 
-from engine._integrations import celery_tasks, http_adapter, nested, sns, sqs
+from engine._integrations import celery_tasks, events, http_adapter, nested, sns, sqs
 from engine._resources import BUILTINS
 
-MODULES = (http_adapter, sqs, sns, celery_tasks, nested)
+MODULES = (http_adapter, sqs, sns, celery_tasks, nested, events)
 """Every built-in integration module, in order."""
 
 for _module in MODULES:

@@ -254,3 +254,61 @@ def test_a_disabled_rule_delivers_nothing(bus: Bus) -> None:
 
     # Then nothing ran
     assert bus.runs(machine) == []
+
+
+def _putter(entries: Json) -> dict[str, Json]:
+    return {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {"Entries": entries},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def test_the_put_events_task_starts_the_rule_target_and_returns_aws_response(bus: Bus) -> None:
+    # Given a rule on OrderPlaced events, and a machine putting one with a JSON Detail
+    machine = bus.machine("fulfil", ECHO)
+    _order_rule(bus, machine)
+    entry = {"Source": "shop", "DetailType": "OrderPlaced", "Detail": {"order": 9}}
+    putter = bus.machine("putter", _putter([entry]))
+
+    # When the putter runs
+    started = bus.client.start_execution(stateMachineArn=putter, name="p1")
+    bus.settle()
+
+    # Then its result is PutEvents' response and the target got the event, whose
+    # resources name the putting machine and execution (as Step Functions adds them)
+    (run,) = bus.runs(putter)
+    output = json.loads(run["output"])
+    assert output["FailedEntryCount"] == 0
+    assert list(output) == ["Entries", "FailedEntryCount"]
+    (target_run,) = bus.runs(machine)
+    event = json.loads(target_run["input"])
+    assert event["id"] == output["Entries"][0]["EventId"]
+    assert event["detail"] == {"order": 9}
+    assert event["resources"] == [putter, started["executionArn"]]
+
+
+def test_a_failed_entry_fails_the_task_with_eventbridge_failed_entry(bus: Bus) -> None:
+    # Given a machine putting an entry without a Source, catching every error
+    entry = {"DetailType": "OrderPlaced", "Detail": {"order": 9}}
+    putter = bus.machine("putter", _putter([entry]))
+
+    # When it runs
+    bus.client.start_execution(stateMachineArn=putter, name="p1")
+    bus.settle()
+
+    # Then the task failed with EventBridge.FailedEntry, the entries' errors as its Cause
+    (run,) = bus.runs(putter)
+    caught = json.loads(run["output"])
+    assert caught["Error"] == "EventBridge.FailedEntry"
+    (failure,) = json.loads(caught["Cause"])
+    assert failure["ErrorCode"] == "InvalidArgument"
+    assert "Source" in failure["ErrorMessage"]
