@@ -14,7 +14,9 @@ The public surface (everything else may move)::
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from engine._activity_worker import ActivityWorker
 from engine._api import Client
+from engine._api.activities import ActivityDoesNotExist
 from engine._clock import Clock, FakeClock, SystemClock
 from engine._composition import connect
 from engine._errors import (
@@ -66,6 +68,8 @@ handler = registry.handler
 """Decorator registering a function in the default registry: ``@engine.handler("name")``."""
 
 __all__ = [
+    "ActivityDoesNotExist",
+    "ActivityWorker",
     "Client",
     "ClientError",
     "Clock",

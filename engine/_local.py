@@ -28,6 +28,7 @@ from engine._interpreter.events import (
     TimerFired,
 )
 from engine._interpreter.history import HistoryEvent
+from engine._interpreter.integration import ResourceKind, describe_resource
 from engine._interpreter.snapshot import Execution, ExecutionStatus, Thread
 from engine._interpreter.turn import Limits
 from engine._resources import (
@@ -105,6 +106,7 @@ class LocalDriver:
         self.timeline: list[_Due] = []
         self.order = itertools.count()
         self.tokens: dict[str, tuple[str, int]] = {}
+        self.activity_tasks: dict[str, RunTask] = {}  # by token, until a worker takes them
 
     def run(self) -> LocalRun:
         """Start the execution and drive it until it ends or idles."""
@@ -122,6 +124,15 @@ class LocalDriver:
     def callback(self, token: str) -> tuple[str, int] | None:
         """The (thread, seq) a ``.waitForTaskToken`` task waits on with ``token``."""
         return self.tokens.get(token)
+
+    def take_activity(self, arn: str, worker_name: str | None) -> tuple[str, Json] | None:
+        """Start a waiting task of activity ``arn``: (its token, its input), or None."""
+        for token, task in list(self.activity_tasks.items()):
+            if task.resource == arn and self.waiting_on(token):
+                del self.activity_tasks[token]
+                self.deliver(TaskStarted(task.thread_id, task.seq, worker_name))
+                return token, task.parameters
+        return None
 
     def catch_up(self) -> LocalRun:
         """Process whatever fell due since the driver went idle (e.g. a callback deadline)."""
@@ -184,6 +195,11 @@ class LocalDriver:
         # result is stale by its seq.
 
     def _run_task(self, task: RunTask) -> None:
+        if task.task_token and describe_resource(task.resource).kind is ResourceKind.ACTIVITY:
+            # No call: the task waits for a worker's GetActivityTask, then its callback.
+            self.tokens[task.task_token] = (task.thread_id, task.seq)
+            self.activity_tasks[task.task_token] = task
+            return
         self._deliver(TaskStarted(task.thread_id, task.seq))
         call = TaskCall(
             resource=task.resource,

@@ -188,10 +188,13 @@ class Runtime:
             self._run(session, event, now)
         self._publish(session.messages)
 
-    def begin_task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
+    def begin_task(
+        self, execution_id: int, thread_id: str, seq: int, worker_name: str | None = None
+    ) -> TaskInvocation | None:
         """A task message arrived: record TaskStarted once; returns what to run, or None.
 
         None means the task is stale, finished, or running elsewhere under a live lease.
+        ``worker_name``: the activity worker taking it (GetActivityTask).
         """
         now = self.clock.now()
         with self.store.session(execution_id) as session:
@@ -215,7 +218,7 @@ class Runtime:
                 return None  # a live worker runs it and renews its claim
             session.claim_task(thread_id, seq, now + self._lease())
             if task.status is TaskStatus.SCHEDULED:
-                self._run(session, TaskStarted(thread_id, seq), now)
+                self._run(session, TaskStarted(thread_id, seq, worker_name), now)
             task = replace(task, execution_arn=session.execution_arn)
         self._publish(session.messages)
         return task

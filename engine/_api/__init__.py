@@ -18,6 +18,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from engine import _errors as errors
+from engine._api.activities import ActivityDoesNotExist, ActivityOperations
 from engine._api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
 from engine._api.events import EventOperations
 from engine._api.executions import ExecutionOperations
@@ -27,7 +28,7 @@ from engine._interpreter.turn import Limits
 from engine._resources import HandlerRegistry
 
 
-class Client(MachineOperations, ExecutionOperations, EventOperations):
+class Client(MachineOperations, ExecutionOperations, EventOperations, ActivityOperations):
     """The boto3-shaped Step Functions client.
 
     Build it with `engine.connect` (durable: SQL store, Celery workers) or `Client.local`
@@ -38,6 +39,7 @@ class Client(MachineOperations, ExecutionOperations, EventOperations):
         **{
             cls.code: cls
             for cls in (
+                ActivityDoesNotExist,
                 errors.ExecutionDoesNotExist,
                 errors.ExecutionAlreadyExists,
                 errors.ExecutionLimitExceeded,

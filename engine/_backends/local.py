@@ -56,6 +56,9 @@ class LocalBackend:
         self._executions: dict[str, ExecutionRecord] = {}
         self._drivers: dict[str, LocalDriver] = {}
         self._lock = threading.Lock()
+        # Tokens of executions that ended: a callback for one is late (TaskTimedOut, as on
+        # AWS), not for a task that never existed (TaskDoesNotExist).
+        self._closed_tokens: set[str] = set()
 
     def save_machine(self, record: MachineRecord) -> None:
         """Insert or replace ``record``."""
@@ -98,7 +101,7 @@ class LocalBackend:
             run = driver.catch_up()
             self._finish(self._executions[arn], run)
             if run.finished:
-                self._drivers.pop(arn, None)
+                self._retire(arn)
         return self._executions.get(arn)
 
     def executions(self, machine_arn: str) -> list[ExecutionRecord]:
@@ -161,7 +164,8 @@ class LocalBackend:
     def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
         """Abort an execution that waits for a callback (the others have ended already)."""
         record = self._executions[arn]
-        driver = self._drivers.pop(arn, None)
+        driver = self._drivers.get(arn)
+        self._retire(arn)
         if driver is not None:
             self._finish(record, driver.deliver(AbortRequested(ROOT_THREAD_ID, error, cause)))
         return record
@@ -178,6 +182,16 @@ class LocalBackend:
         """Report that the task waiting on ``token`` is alive."""
         self._callback(token, TaskHeartbeat)
 
+    def take_activity_task(self, arn: str, worker_name: str | None) -> tuple[str, Json] | None:
+        """GetActivityTask: start a task of activity ``arn`` waiting in some execution."""
+        for execution_arn, driver in list(self._drivers.items()):
+            self.execution(execution_arn)  # a deadline that passed comes first
+            taken = driver.take_activity(arn, worker_name)
+            if taken is not None:
+                self._finish(self._executions[execution_arn], driver.run_state)
+                return taken
+        return None
+
     def _callback(self, token: str, factory: Callable[[str, int], Event]) -> None:
         for arn, driver in list(self._drivers.items()):
             target = driver.callback(token)
@@ -189,9 +203,17 @@ class LocalBackend:
             run = driver.deliver(factory(*target))
             self._finish(self._executions[arn], run)
             if run.finished:
-                self._drivers.pop(arn, None)
+                self._retire(arn)
             return
+        if token in self._closed_tokens:
+            raise TaskTimedOut(f"Task Timed Out: '{token[:16]}...'")
         raise TaskDoesNotExist(f"Task Does Not Exist: '{token[:16]}...'")
+
+    def _retire(self, arn: str) -> None:
+        """The execution ended (or is being stopped): its driver goes, its tokens close."""
+        driver = self._drivers.pop(arn, None)
+        if driver is not None:
+            self._closed_tokens.update(driver.tokens)
 
     def _finish(self, record: ExecutionRecord, run: LocalRun) -> ExecutionRecord:
         execution = run.execution

@@ -34,10 +34,11 @@ class StepDue:
 
 @dataclass(frozen=True)
 class TaskStarted:
-    """A worker began running the thread's task."""
+    """A worker began running the thread's task (an activity's: the worker's name)."""
 
     thread_id: str
     seq: int
+    worker_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def _apply_current(turn: Turn, thread: Thread, event: Event) -> None:
     elif phase is not Phase.TASK:
         return
     elif isinstance(event, TaskStarted):
-        task.task_started(turn, thread)
+        task.task_started(turn, thread, event.worker_name)
     elif isinstance(event, TaskHeartbeat):
         task.task_heartbeat(turn, thread)
     elif isinstance(event, TaskSucceeded):

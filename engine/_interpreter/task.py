@@ -53,12 +53,20 @@ def attempt_task(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Schedule one attempt: resolve parameters and deadlines, emit ``*Scheduled``."""
     assert isinstance(state, TaskState)
     info = describe_resource(state.resource)
-    token = _task_token(turn) if info.pattern is Pattern.WAIT_FOR_TASK_TOKEN else None
+    # An activity's worker answers with a token too (GetActivityTask hands it out), but only
+    # a .waitForTaskToken task shows it in the context object ($$.Task.Token), as on AWS.
+    callback = info.pattern is Pattern.WAIT_FOR_TASK_TOKEN
+    token = _task_token(turn) if callback or info.kind is ResourceKind.ACTIVITY else None
     parameters = check_payload(
         turn,
         state,
         flow.parameters(
-            turn, thread, state, thread.effective, with_retry_count=True, task_token=token
+            turn,
+            thread,
+            state,
+            thread.effective,
+            with_retry_count=True,
+            task_token=token if callback else None,
         ),
     )
     timeout = _deadline_seconds(turn, thread, state, "TimeoutSeconds")
@@ -91,12 +99,17 @@ def attempt_task(turn: Turn, thread: Thread, state: AnyState) -> None:
         turn.decide(StartTimer(thread.id, thread.seq, TimerKind.HEARTBEAT, heartbeat_due))
 
 
-def task_started(turn: Turn, thread: Thread) -> None:
-    """A worker picked the task up: ``*Started`` (once per attempt, whatever the retries)."""
+def task_started(turn: Turn, thread: Thread, worker_name: str | None = None) -> None:
+    """A worker picked the task up: ``*Started`` (once per attempt, whatever the retries).
+
+    ``worker_name``: the activity worker's name (``ActivityStarted`` records it).
+    """
     if thread.task_started:
         return
     info = describe_resource(_task_state(turn, thread).resource)
     details = _service_fields(info) if info.kind is ResourceKind.SERVICE else None
+    if info.kind is ResourceKind.ACTIVITY and worker_name:
+        details = {"workerName": worker_name}
     thread = emit(turn, thread, f"{_PREFIX[info.kind]}Started", details)
     turn.save(replace(thread, task_started=True))
 
