@@ -11,28 +11,61 @@ from engine._api.base import (
     require,
     with_token,
 )
+from engine._api.resource_warnings import unserved_resource_warnings
+from engine._asl.load import load_definition_text
+from engine._errors import DefinitionSyntaxError
 from engine._records import MachineRecord
+from engine._resources import DEFAULT_REGISTRY
 
 Json = Any
+MAX_DIAGNOSTICS = 100
+"""AWS's default and largest ``maxResults`` of ValidateStateMachineDefinition."""
 
 
 class MachineOperations(ClientBase):
     """State machine operations of the boto3-shaped client."""
 
     def validate_state_machine_definition(
-        self, *, definition: str | None = None, type: str = "STANDARD", **_: Any
+        self,
+        *,
+        definition: str | None = None,
+        type: str = "STANDARD",
+        severity: str = "ERROR",
+        maxResults: int = 0,
+        **_: Any,
     ) -> dict[str, Json]:
-        """ValidateStateMachineDefinition: ``{"result": "OK"|"FAIL", "diagnostics": [...]}``."""
+        """ValidateStateMachineDefinition: ``{"result": "OK"|"FAIL", "diagnostics": [...]}``.
+
+        ``severity="WARNING"`` adds WARNING diagnostics (a Task resource nothing here serves,
+        ADR 0024) after the errors; only errors make the result ``FAIL``, as on AWS.
+        ``maxResults`` (0: AWS's 100) caps the list and sets ``truncated``.
+        """
         require(definition, "definition")
-        diagnostics = self._diagnostics(definition or "", type)
+        errors_found = self._diagnostics(definition or "", type)
+        diagnostics = [
+            {"severity": "ERROR", "code": d.code, "message": d.message, "location": d.path}
+            for d in errors_found
+        ]
+        if severity == "WARNING":
+            # A resource with an ERROR already (unknown shape or action) needs no WARNING too.
+            flagged = {d.path for d in errors_found}
+            diagnostics += [
+                w for w in self._warnings(definition or "") if w["location"] not in flagged
+            ]
+        limit = maxResults if 0 < maxResults <= MAX_DIAGNOSTICS else MAX_DIAGNOSTICS
         return {
-            "result": "FAIL" if diagnostics else "OK",
-            "diagnostics": [
-                {"severity": "ERROR", "code": d.code, "message": d.message, "location": d.path}
-                for d in diagnostics
-            ],
-            "truncated": False,
+            "result": "FAIL" if errors_found else "OK",
+            "diagnostics": diagnostics[:limit],
+            "truncated": len(diagnostics) > limit,
         }
+
+    def _warnings(self, text: str) -> list[dict[str, str]]:
+        try:
+            raw = load_definition_text(text)
+        except DefinitionSyntaxError:  # unreadable text: the ERROR diagnostics say why
+            return []
+        registry = getattr(self.backend, "handlers", None) or DEFAULT_REGISTRY
+        return unserved_resource_warnings(raw, registry)
 
     def create_state_machine(
         self,

@@ -33,12 +33,14 @@ from engine._cli.common import (
     all_events,
     await_end,
     definition_problems,
+    definition_warnings,
     describe_once,
     execute,
     import_handler_modules,
     machine_name,
     read_input,
     report,
+    serving_registry,
 )
 from engine._cli.failures import explain
 from engine._cli.history import history_lines
@@ -94,12 +96,14 @@ def validate(files: tuple[Path, ...], machine_type: str) -> None:
     Prints 'FILE: OK', or one 'FILE:/json/pointer: message' line per problem.
     Exits 1 if any file is invalid.
     """
-    client = Client.local()
+    client = Client.local(serving_registry())
     invalid = False
     for path in files:
-        _text, problems = definition_problems(client, path, machine_type)
+        text, problems = definition_problems(client, path, machine_type)
         invalid = invalid or bool(problems)
-        for line in problems or [f"{path}: OK"]:
+        # Warnings never change the verdict: a valid file still ends with its OK line.
+        lines = problems + definition_warnings(client, path, text, machine_type)
+        for line in lines if problems else [*lines, f"{path}: OK"]:
             click.echo(line)
     if invalid:
         sys.exit(1)

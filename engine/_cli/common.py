@@ -25,6 +25,7 @@ from engine._errors import ClientError
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._loading import HandlerModuleError
 from engine._loading import import_handler_modules as load_handler_modules
+from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -101,6 +102,33 @@ def read_input(value: str) -> str:
     except RecursionError:
         pass  # too deep for Python's parser: the API judges it (InvalidExecutionInput)
     return text
+
+
+def definition_warnings(client: Client, path: Path, text: str, machine_type: str) -> list[str]:
+    """``FILE:/pointer: WARNING message`` lines: Task resources nothing here serves (ADR 0024)."""
+    if not text:
+        return []
+    result = client.validate_state_machine_definition(
+        definition=text, type=machine_type, severity="WARNING"
+    )
+    return [
+        f"{path}:{d['location'] or '/'}: WARNING {d['message']}"
+        for d in result["diagnostics"]
+        if d["severity"] == "WARNING"
+    ]
+
+
+def serving_registry() -> HandlerRegistry:
+    """The default registry, also serving real AWS when ``STEPLINE_AWS_INTEGRATIONS`` is on."""
+    config = read_settings()
+    if not config.aws_integrations:
+        return DEFAULT_REGISTRY
+    from engine._integrations.aws import AwsClients, register_aws_integrations
+
+    registry = HandlerRegistry()
+    registry.merge(DEFAULT_REGISTRY)
+    register_aws_integrations(registry, AwsClients(endpoint_url=config.aws_endpoint_url or None))
+    return registry
 
 
 def definition_problems(client: Client, path: Path, machine_type: str) -> tuple[str, list[str]]:
