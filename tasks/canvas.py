@@ -29,12 +29,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, signature
 from celery.canvas import Signature
 
-from engine._store.continuations import pending_continuations, put_continuation, take_continuation
+from engine._errors import ExecutionDoesNotExist
+from engine._store.continuations import ended_continuations, put_continuation, take_continuation
 from tasks import wiring
 from tasks.app import app
 
@@ -113,19 +115,19 @@ def _start(task: Task, input: Json, state_machine_arn: str, name: str | None) ->
 @app.task(name=SEND_CONTINUATIONS, ignore_result=True)
 def send_continuations() -> int:
     """Send the continuation of every execution that ended (a beat job); returns how many."""
-    runtime = wiring.runtime()
+    engine = wiring.runtime().store.engine
     client = wiring.services().client
     sent = 0
-    for execution_arn, _ in pending_continuations(runtime.store.engine):
-        described = client.describe_execution(executionArn=execution_arn)
-        if described["status"] == "RUNNING":
-            continue
-        send = _sender(execution_arn, described)
-        sent += take_continuation(runtime.store.engine, execution_arn, send)
+    for execution_arn in ended_continuations(engine):
+        try:
+            described = client.describe_execution(executionArn=execution_arn)
+        except ExecutionDoesNotExist:  # deleted with its machine: nothing to go on with
+            described = {"status": "DELETED"}
+        sent += take_continuation(engine, execution_arn, _sender(execution_arn, described))
     return sent
 
 
-def _sender(execution_arn: str, described: dict[str, Json]) -> Any:
+def _sender(execution_arn: str, described: dict[str, Json]) -> Callable[[Json], None]:
     def send(rest: Json) -> None:
         if described["status"] != "SUCCEEDED":
             log.warning(

@@ -16,10 +16,11 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine._store.db import is_sqlite, writing
-from engine._store.tables import ContinuationRow
+from engine._store.tables import ContinuationRow, ExecutionRow
 
 Json = Any
 CONTINUATIONS = ContinuationRow.__table__  # type: ignore[attr-defined]
+EXECUTIONS = ExecutionRow.__table__  # type: ignore[attr-defined]
 
 
 def put_continuation(engine: Engine, execution_arn: str, signatures: Json, now: datetime) -> None:
@@ -41,6 +42,24 @@ def pending_continuations(engine: Engine, limit: int = 500) -> list[tuple[str, J
     )
     with engine.connect() as db:
         return [(row[0], row[1]) for row in db.execute(query)]
+
+
+def ended_continuations(engine: Engine, limit: int = 500) -> list[str]:
+    """The ARNs of executions that have a continuation and are no longer RUNNING.
+
+    Filtered in SQL, so the beat job's cost follows the executions that ended, not the
+    canvases still waiting.
+    """
+    executions = EXECUTIONS.c
+    query = (
+        select(CONTINUATIONS.c.execution_arn)
+        .join(EXECUTIONS, executions.arn == CONTINUATIONS.c.execution_arn, isouter=True)
+        .where((executions.status.is_(None)) | (executions.status != "RUNNING"))
+        .order_by(CONTINUATIONS.c.created_at)
+        .limit(limit)
+    )
+    with engine.connect() as db:
+        return [row[0] for row in db.execute(query)]
 
 
 def take_continuation(engine: Engine, execution_arn: str, send: Callable[[Json], None]) -> bool:

@@ -20,6 +20,7 @@ from engine._integrations.services import Services
 from engine._resources import HandlerRegistry, TaskCall
 from engine._runtime import Runtime
 from engine._store.continuations import (
+    ended_continuations,
     pending_continuations,
     put_continuation,
     take_continuation,
@@ -165,3 +166,17 @@ def test_a_continuation_is_taken_once_and_kept_when_sending_fails(store: Store) 
     assert take_continuation(store.engine, "arn:x", sent.append) is False
     assert sent == [{"chain": [{"task": "next"}]}]
     assert pending_continuations(store.engine) == []
+
+
+def test_only_continuations_of_ended_executions_are_due(env: Fixture) -> None:
+    # Given continuations of a running execution, an ended one and a vanished one
+    announce(env.runtime.store.engine, "w@h", [], [], ["celery-task:t"], T0)
+    running = env.run(SYNC, {"TaskName": "t"}, name="running")
+    ended = env.run("arn:aws:states:::celery:sendTask", {"TaskName": "t"}, name="ended")
+    engine = env.runtime.store.engine
+    for arn in (running, ended, "arn:gone"):
+        put_continuation(engine, arn, {"chain": []}, T0)
+    # When the beat job asks which are due
+    due = ended_continuations(engine)
+    # Then the running execution's continuation waits; the others are due
+    assert sorted(due) == sorted([ended, "arn:gone"])

@@ -173,3 +173,45 @@ def test_a_refused_send_fails_with_celery_send_failed() -> None:
     # Then the state fails with an error a Retry can name
     assert raised.value.name == "Celery.SendFailed"
     assert "broker unreachable" in str(raised.value.cause)
+
+
+def test_a_failure_reported_by_task_id_alone_is_celery_task_failed_naming_the_task() -> None:
+    # Given a failure reported old-style (the failed task's id, no result backend to read)
+    from tasks.celery_sync import failure_of
+
+    # When it is turned into the state's error
+    error = failure_of("3f1c", None)
+    # Then the state fails with Celery.TaskFailed, naming the task and what was missing
+    assert error.name == "Celery.TaskFailed"
+    assert "Celery task 3f1c failed" in str(error.cause)
+
+
+def test_a_failure_with_its_exception_is_its_class_name_and_message() -> None:
+    from tasks.celery_sync import failure_of
+
+    # When a failing worker reports the exception itself
+    error = failure_of(SimpleNamespace(id="x"), TimeoutError("carrier slow"))
+    # Then Error = the class name, Cause = its message
+    assert (error.name, error.cause) == ("TimeoutError", "carrier slow")
+
+
+def test_canvas_signatures_take_the_previous_result_unless_given_an_input() -> None:
+    from tasks.canvas import run_execution_signature, start_execution_signature
+
+    # When signatures are made with and without an input
+    chained = start_execution_signature("arn:m")
+    fixed = run_execution_signature("arn:m", {"a": 1}, name="n-1")
+    # Then the chained one is mutable (Celery prepends the previous result) and names the machine
+    assert (chained.task, chained.args, chained.immutable) == (
+        "stepline.start_execution",
+        (),
+        False,
+    )
+    assert chained.kwargs == {"state_machine_arn": "arn:m", "name": None}
+    # and the one with an input ignores the previous result
+    assert (fixed.task, fixed.args, fixed.immutable) == (
+        "stepline.run_execution",
+        ({"a": 1},),
+        True,
+    )
+    assert fixed.kwargs == {"state_machine_arn": "arn:m", "name": "n-1"}
