@@ -25,7 +25,7 @@ from typing import Any
 import click
 
 from engine._api import Client
-from engine._cli import event_commands, messaging_commands, store_commands
+from engine._cli import event_commands, messaging_commands, store_commands, task_commands
 from engine._cli.common import (
     MACHINE_TYPES,
     CliSeams,
@@ -287,7 +287,12 @@ def _log_level() -> str:
     return read_settings().log_level
 
 
-for _command in (*store_commands.COMMANDS, *messaging_commands.COMMANDS, *event_commands.COMMANDS):
+for _command in (
+    *store_commands.COMMANDS,
+    *messaging_commands.COMMANDS,
+    *event_commands.COMMANDS,
+    *task_commands.COMMANDS,
+):
     main.add_command(_command)
 
 __all__ = ["CliSeams", "history_lines", "main"]
