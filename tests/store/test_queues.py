@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,17 @@ from engine._store.migrate import upgrade
 from tests.unit.interpreter.support import T0
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Engine:
-    url = f"sqlite:///{tmp_path / 'queues.db'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated store on SQLite, and on PostgreSQL (receives there lock with SKIP LOCKED)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'queues.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
     upgrade(url)
-    return make_engine(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()  # the PostgreSQL test database is dropped after the test
 
 
 @pytest.fixture
@@ -174,3 +182,18 @@ def test_a_missing_topic_is_named(store: Engine, clock: FakeClock) -> None:
     # Then publishing to it raises TopicDoesNotExist naming it
     with pytest.raises(topics.TopicDoesNotExist, match="'ghost'"):
         topics.publish(store, "ghost", "x", now=clock.now())
+
+
+def test_concurrent_receivers_never_get_the_same_message(store: Engine, clock: FakeClock) -> None:
+    # Given a queue of 40 messages
+    queues.create_queue(store, "work", now=clock.now())
+    for number in range(40):
+        queues.send_message(store, "work", str(number), now=clock.now())
+    # When four receivers take them at the same time, ten at a time
+    with ThreadPoolExecutor(4) as pool:
+        batches = list(
+            pool.map(lambda _: queues.receive_messages(store, "work", 10, clock=clock), range(4))
+        )
+    # Then every message went to exactly one receiver
+    bodies = [message.body for batch in batches for message in batch]
+    assert sorted(bodies, key=int) == [str(number) for number in range(40)]
