@@ -26,13 +26,23 @@ UNKNOWN_FAILURE = "Celery.TaskFailed"
 callbacks reported the failure by task id, and no result backend holds it)."""
 
 
-@app.task(name=SUCCEEDED_TASK, ignore_result=True, acks_late=True)
+# A report that meets a store outage is retried with backoff (about 20 minutes in all),
+# rather than acknowledged and lost: the execution would then wait for its TimeoutSeconds.
+_RETRYING: dict[str, Any] = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 20,
+}
+
+
+@app.task(name=SUCCEEDED_TASK, ignore_result=True, acks_late=True, **_RETRYING)
 def celery_succeeded(result: Json, *, execution_id: int, thread_id: str, seq: int) -> None:
     """The ``.sync`` task returned ``result``: it is the state's result."""
     _report(execution_id, thread_id, seq, result)
 
 
-@app.task(name=FAILED_TASK, ignore_result=True, acks_late=True)
+@app.task(name=FAILED_TASK, ignore_result=True, acks_late=True, **_RETRYING)
 def celery_failed(
     request: Any,
     exc: BaseException | None = None,
@@ -41,15 +51,29 @@ def celery_failed(
     execution_id: int,
     thread_id: str,
     seq: int,
+    error: str | None = None,
+    cause: str | None = None,
 ) -> None:
     """The ``.sync`` task failed: Error = its exception's class name, Cause = its message.
 
     Celery calls this in the failing worker with ``(request, exc, traceback)`` when the
     worker registered it; a worker that did not sends it as a task with the failed task's
-    id alone, and the exception is then read from the result backend, if any.
+    id alone, and the exception is then read from the result backend, if any. ``error`` and
+    ``cause``: the failure, already read (a report re-sent as a message, see below).
     """
-    error = failure_of(request, exc)
-    _report(execution_id, thread_id, seq, error)
+    failure = StatesError(error, cause) if error else failure_of(request, exc)
+    try:
+        _report(execution_id, thread_id, seq, failure)
+    except Exception:
+        if not celery_failed.request.called_directly:
+            raise  # a message: retried with backoff
+        # Called inside the failing worker, where nothing retries: send the report as a
+        # message instead, so a store outage delays it rather than losing it.
+        address = {"execution_id": execution_id, "thread_id": thread_id, "seq": seq}
+        failed = {"error": failure.name, "cause": failure.cause}
+        task_id = getattr(request, "id", request)
+        queue = wiring.settings().integrations_queue
+        celery_failed.apply_async((task_id,), {**address, **failed}, queue=queue)
 
 
 def failure_of(request: Any, exc: BaseException | None) -> StatesError:

@@ -180,3 +180,38 @@ def test_only_continuations_of_ended_executions_are_due(env: Fixture) -> None:
     due = ended_continuations(engine)
     # Then the running execution's continuation waits; the others are due
     assert sorted(due) == sorted([ended, "arn:gone"])
+
+
+def test_a_failure_report_that_meets_a_store_outage_is_resent_as_a_message(
+    env: Fixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a .sync state whose task fails while the store refuses the first report
+    import tasks.celery_sync as celery_sync
+
+    announce(env.runtime.store.engine, "w@h", [], [], ["celery-task:t"], T0)
+    arn = env.run(SYNC, {"TaskName": "t"})
+    report = celery_sync._report
+    outage = iter([True])
+
+    def flaky_report(*args: Json) -> None:
+        if next(outage, False):
+            raise ConnectionError("store down")
+        report(*args)
+
+    resent: list[tuple[Json, Json, Json]] = []
+    monkeypatch.setattr(celery_sync, "_report", flaky_report)
+    monkeypatch.setattr(
+        celery_failed, "apply_async", lambda args, kwargs, **o: resent.append((args, kwargs, o))
+    )
+    # When the failing worker calls the errback
+    kwargs = env.celery.sent[0]["link_error"]["kwargs"]
+    celery_failed(SimpleNamespace(id="t-1"), ValueError("bad input"), None, **kwargs)
+    # Then the report is re-sent as a message carrying the failure already read
+    ((args, message, options),) = resent
+    assert args == ("t-1",)
+    assert (message["error"], message["cause"]) == ("ValueError", "bad input")
+    assert options == {"queue": "stepline.integrations"}
+    # and once delivered, it fails the state as the first report would have
+    celery_failed(*args, **message)
+    described = env.describe(arn)
+    assert (described["status"], described["error"]) == ("FAILED", "ValueError")
