@@ -147,6 +147,8 @@ class TaskRow(SQLModel, table=True):
     """A Task invocation the interpreter decided: what to run, and how far it got."""
 
     __tablename__ = "tasks"
+    # GetActivityTask polls for an activity's waiting tasks several times a second.
+    __table_args__ = (Index("ix_tasks_resource_status", "resource", "status"),)
 
     execution_id: int = Field(sa_column=Column(BigId, primary_key=True))
     thread_id: str = Field(primary_key=True, max_length=512)

@@ -111,6 +111,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("child_arn"),
     )
     op.create_index("ix_child_executions_parent", "child_executions", ["parent_execution_id"])
+    op.create_index("ix_tasks_resource_status", "tasks", ["resource", "status"])
     op.create_table(
         "continuations",
         sa.Column("execution_arn", sa.String(length=512), nullable=False),
@@ -121,6 +122,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_resource_status", table_name="tasks")
     op.drop_table("continuations")
     op.drop_index("ix_child_executions_parent", table_name="child_executions")
     op.drop_table("child_executions")
