@@ -250,3 +250,51 @@ def test_error_codes_end_in_exception_and_sdk_services_map_to_boto3() -> None:
     assert boto3_service("sfn", available) == "stepfunctions"
     assert boto3_service("eventbridge", available) == "events"
     assert boto3_service("nosuch", available) is None
+
+
+def test_sns_publish_sends_a_json_message_as_its_text(endpoint: str, aws: Any) -> None:
+    # Given a topic with a queue subscribed (raw delivery), and a machine publishing JSON
+    topic = aws("sns").create_topic(Name=f"t-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    queue_url = aws("sqs").create_queue(QueueName=f"s-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = aws("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    aws("sns").subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    states = {
+        "Publish": task(
+            "arn:aws:states:::sns:publish", {"TopicArn": topic, "Message": {"n": 1}}, End=True
+        )
+    }
+    # When it runs
+    output = json.loads(run(endpoint, states)["output"])
+    # Then the subscriber got the JSON text, and the result has the MessageId and SDK metadata
+    assert "MessageId" in output
+    assert "SdkResponseMetadata" in output
+    received = aws("sqs").receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
+    assert json.loads(received[0]["Body"]) == {"n": 1}
+
+
+def test_events_put_events_sends_detail_as_text_and_adds_the_execution_arns(
+    endpoint: str, aws: Any
+) -> None:
+    # Given a rule on the default bus sending every event from "orders" to a queue
+    queue_url = aws("sqs").create_queue(QueueName=f"e-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = aws("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    rule = f"r-{uuid.uuid4().hex[:8]}"
+    aws("events").put_rule(Name=rule, EventPattern=json.dumps({"source": ["orders"]}))
+    target = {"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}
+    aws("events").put_targets(Rule=rule, Targets=[target])
+    entry = {"Source": "orders", "DetailType": "Placed", "Detail": {"id": 7}}
+    states = {"Put": task("arn:aws:states:::events:putEvents", {"Entries": [entry]}, End=True)}
+    # When it runs
+    output = json.loads(run(endpoint, states)["output"])
+    # Then the entry was accepted, and the event carries the JSON detail and the ARNs
+    assert output["FailedEntryCount"] == 0
+    received = aws("sqs").receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
+    event = json.loads(received[0]["Body"])
+    assert event["detail"] == {"id": 7}
+    assert any(":stateMachine:aws" in arn for arn in event["resources"])
+    assert any(":execution:aws:" in arn for arn in event["resources"])
