@@ -190,3 +190,25 @@ def test_a_local_client_runs_the_sync_child_in_process() -> None:
     # Then it got the child's output at once
     described = client.describe_execution(executionArn=run["executionArn"])
     assert json.loads(described["output"])["Output"] == {"n": 7}
+
+
+def test_a_refused_start_fails_the_task_with_the_step_functions_exception(fleet: Fleet) -> None:
+    # Given a parent starting a state machine that does not exist
+    missing = "arn:aws:states:us-east-1:111111111111:stateMachine:missing"
+    # When it runs
+    described = _run(fleet, _parent(f"{START}.sync", missing))
+    # Then the task failed with StartExecution's error, named as Step Functions names it
+    assert described["status"] == "FAILED"
+    assert described["error"] == "StepFunctions.StateMachineDoesNotExistException"
+    assert "Error Code: StateMachineDoesNotExist" in described["cause"]
+
+
+def test_a_redelivered_start_names_the_same_child() -> None:
+    # Given one invocation (same idempotency key) delivered twice
+    from engine._integrations.nested import default_name
+    from engine._resources import TaskCall
+
+    call = TaskCall(START, {}, execution_arn="arn:x", state_name="S", thread_id="root", seq=3)
+    # Then both deliveries name the child alike, and another visit differently
+    assert default_name(call) == default_name(call)
+    assert default_name(call) != default_name(TaskCall(START, {}, "arn:x", "S", seq=4))
