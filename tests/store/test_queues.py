@@ -1,4 +1,4 @@
-"""Queues and topics on the store: SQS's and SNS's semantics, on SQLite with a fake clock."""
+"""Queues and topics on the store: SQS's and SNS's semantics, on SQLite and PostgreSQL, with a fake clock."""
 
 from __future__ import annotations
 
