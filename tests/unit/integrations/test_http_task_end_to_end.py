@@ -99,6 +99,8 @@ def test_timeout_seconds_ends_a_call_the_server_never_answers(server: EchoServer
     # Then the task timed out as AWS times out a Task (States.Timeout, TaskTimedOut), caught
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"])["error"]["Error"] == "States.Timeout"
+    scheduled = next(e for e in events if e["type"] == "TaskScheduled")
+    assert scheduled["taskScheduledEventDetails"]["timeoutInSeconds"] == 1
     timed_out = next(e for e in events if e["type"] == "TaskTimedOut")["taskTimedOutEventDetails"]
     assert (timed_out["resourceType"], timed_out["resource"]) == ("http", "invoke")
     assert timed_out["error"] == "States.Timeout"
