@@ -312,3 +312,46 @@ def test_a_failed_entry_fails_the_task_with_eventbridge_failed_entry(bus: Bus) -
     (failure,) = json.loads(caught["Cause"])
     assert failure["ErrorCode"] == "InvalidArgument"
     assert "Source" in failure["ErrorMessage"]
+
+
+def _compensation(bus: Bus) -> tuple[str, str]:
+    """A "charge" machine that fails and a rule starting "refund" on its FAILED events."""
+    charge, refund = bus.machine("charge", FAIL), bus.machine("refund", ECHO)
+    pattern = {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}
+    bus.client.events.put_rule(Name="compensate", EventPattern=json.dumps(pattern))
+    bus.client.events.put_targets(Rule="compensate", Targets=[{"Id": "r", "Arn": refund}])
+    return charge, refund
+
+
+def test_a_status_event_lost_before_delivery_is_relayed_and_delivered(bus: Bus) -> None:
+    # Given the compensation rule, and a broker that loses every status event message
+    charge, refund = _compensation(bus)
+    publish = bus.dispatcher.publish
+    bus.dispatcher.publish = lambda messages: publish(  # type: ignore[method-assign]
+        [m for m in messages if m.kind != MessageKind.EVENT]
+    )
+    bus.client.start_execution(stateMachineArn=charge, name="c1")
+    bus.settle()
+    assert bus.runs(refund) == []
+
+    # When the broker is back and the relay runs after the messages' lease
+    bus.dispatcher.publish = publish  # type: ignore[method-assign]
+    bus.clock.advance(bus.runtime.settings.lease_seconds + 1)
+    relayed = bus.runtime.relay()
+    bus.settle()
+
+    # Then the FAILED event (and RUNNING, matching nothing) was delivered: refund ran once
+    assert relayed == 2
+    assert [run["status"] for run in bus.runs(refund)] == ["SUCCEEDED"]
+
+
+def test_a_status_event_delivered_twice_starts_its_target_once(bus: Bus) -> None:
+    # Given the compensation rule
+    charge, refund = _compensation(bus)
+
+    # When a charge fails and every message is delivered twice (at-least-once delivery)
+    bus.client.start_execution(stateMachineArn=charge, name="c1")
+    bus.dispatcher.join(bus.runtime, HANDLERS, bus.clock, duplicate=True)
+
+    # Then refund ran once
+    assert len(bus.runs(refund)) == 1
