@@ -196,11 +196,22 @@ class QueueConsumer:
         max_messages: int = 10,
         wait_seconds: float = 1,
     ) -> None:
-        """Receive and handle messages with ``function`` until ``stop`` is set."""
+        """Receive and handle messages with ``function`` until ``stop`` is set.
+
+        A store that is briefly unreachable does not end the loop: it is logged and tried
+        again a second later (a message whose answer was lost comes back after its
+        visibility timeout). A queue that does not exist ends it (`QueueDoesNotExist`).
+        """
         stop = stop or threading.Event()
         while not stop.is_set():
-            for message in self.receive(max_messages, wait_seconds):
-                self.handle(function, message)
+            try:
+                for message in self.receive(max_messages, wait_seconds):
+                    self.handle(function, message)
+            except ValueError:
+                raise  # a missing queue or a bad argument: retrying cannot help
+            except Exception:
+                log.warning("consuming %r failed; retrying in 1 s", self.queue, exc_info=True)
+                stop.wait(1)
 
 
 def serve(

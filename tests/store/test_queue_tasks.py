@@ -6,6 +6,7 @@ The consumer answers through the consumer API, the way a service would.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,33 @@ def test_an_in_process_client_says_queues_need_the_store() -> None:
     # Then the messaging API refuses it, saying why
     with pytest.raises(ValueError, match="durable client"):
         engine.messaging(client)
+
+
+def test_serve_survives_a_failing_receive_and_stops_when_told(
+    fleet: tuple[Client, Callable[[], None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a consumer whose first receive fails (the store is briefly down)
+    client, settle = fleet
+    engine.messaging(client).create_queue(QueueName="payments")
+    arn = _run(client, settle, _token_task())
+    consumer = engine.QueueConsumer(client, "payments")
+    real_receive, calls = consumer.receive, []
+    stop = threading.Event()
+
+    def flaky_receive(max_messages: int = 1, wait_seconds: float = 0) -> list[engine.Message]:
+        calls.append(max_messages)
+        if len(calls) == 1:
+            raise ConnectionError("the store is down")
+        return real_receive(max_messages, 0)
+
+    def answer(body: Json, message: engine.Message) -> Json:
+        stop.set()  # one message is all this test needs
+        return {"ok": body["order"]}
+
+    monkeypatch.setattr(consumer, "receive", flaky_receive)
+    # When it serves
+    consumer.serve(answer, stop=stop)
+    settle()
+    # Then it retried and answered the waiting task
+    assert len(calls) >= 2
+    assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {"ok": 7}
