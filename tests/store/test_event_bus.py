@@ -355,3 +355,32 @@ def test_a_status_event_delivered_twice_starts_its_target_once(bus: Bus) -> None
 
     # Then refund ran once
     assert len(bus.runs(refund)) == 1
+
+
+def test_put_events_wait_for_task_token_waits_for_the_token_it_sent(bus: Bus) -> None:
+    # Given a rule on OrderPlaced targeting a machine, and a machine putting an OrderPlaced
+    # event with its task token in the Detail, waiting for it
+    machine = bus.machine("fulfil", ECHO)
+    _order_rule(bus, machine, InputPath="$.detail")
+    entry = {
+        "Source": "shop",
+        "DetailType": "OrderPlaced",
+        "Detail": {"order": 3, "token.$": "$$.Task.Token"},
+    }
+    waiting = _putter([entry])
+    waiting["States"]["Put"]["Resource"] += ".waitForTaskToken"
+    putter = bus.machine("putter", waiting)
+    run = bus.client.start_execution(stateMachineArn=putter, name="w1")["executionArn"]
+    bus.settle()
+    assert bus.client.describe_execution(executionArn=run)["status"] == "RUNNING"
+
+    # When the started target's input token is sent back with an output
+    (target_run,) = bus.runs(machine)
+    token = json.loads(target_run["input"])["token"]
+    bus.client.send_task_success(taskToken=token, output='{"shipped": true}')
+    bus.settle()
+
+    # Then the putter goes on with that output
+    described = bus.client.describe_execution(executionArn=run)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"shipped": True}
