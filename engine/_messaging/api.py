@@ -181,7 +181,10 @@ def _message(message: queues.ReceivedMessage) -> dict[str, Json]:
         "ReceiptHandle": message.receipt,
         "MD5OfBody": message.md5_of_body,
         "Body": message.body,
-        "Attributes": {"ApproximateReceiveCount": str(message.receive_count)},
+        "Attributes": {
+            "ApproximateReceiveCount": str(message.receive_count),
+            "SentTimestamp": str(int(message.sent_at.timestamp() * 1000)),  # epoch ms, as SQS
+        },
     }
     if message.attributes:
         shaped["MessageAttributes"] = message.attributes

@@ -117,6 +117,8 @@ def test_send_message_returns_the_aws_response(
     assert output["MessageId"] == message["MessageId"]
     assert output["MD5OfMessageBody"] == message["MD5OfBody"]
     assert output["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    sent_ms = int(T0.timestamp() * 1000)
+    assert message["Attributes"] == {"ApproximateReceiveCount": "1", "SentTimestamp": str(sent_ms)}
 
 
 def test_a_missing_queue_fails_the_task_with_sqs_error_naming_it(
