@@ -25,7 +25,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 Json = Any
 ConsumerFunction = Callable[[Json, "Message"], Json]
 log = logging.getLogger("stepline.consumer")
+DEFAULT_VISIBILITY_TIMEOUT = 30  # SQS's, for a queue created without the attribute
 
 CONSUMERS: dict[str, ConsumerFunction] = {}
 """The consumer function of each queue name, registered with `consumer`."""
@@ -174,9 +176,14 @@ class QueueConsumer:
         ]  # fmt: skip
 
     def handle(self, function: ConsumerFunction, message: Message) -> None:
-        """Run ``function`` on ``message`` and answer as the module docstring says."""
+        """Run ``function`` on ``message`` and answer as the module docstring says.
+
+        While the function runs, the message is kept hidden (its visibility timeout is
+        renewed every third of it), so a slow service is not handed its message twice.
+        """
         try:
-            output = function(message.json(), message)
+            with self._kept_hidden(message):
+                output = function(message.json(), message)
         except Exception as error:
             if message.task_token is None:
                 log.warning("message %s failed; it will come back", message.message_id)
@@ -187,6 +194,33 @@ class QueueConsumer:
             message.delete()
         else:
             message.succeed(output)
+
+    @contextmanager
+    def _kept_hidden(self, message: Message) -> Iterator[None]:
+        from engine._messaging.queues import change_visibility, queue_attributes
+
+        hide = self.visibility_timeout
+        if hide is None:
+            attributes = queue_attributes(self.engine, self.queue)
+            hide = int(attributes.get("VisibilityTimeout", DEFAULT_VISIBILITY_TIMEOUT))
+        done = threading.Event()
+
+        def renew() -> None:
+            # Real time on purpose: the function runs for real, whatever clock the API uses.
+            while not done.wait(max(hide / 3, 0.5)):
+                try:
+                    now = self.client.clock.now()
+                    change_visibility(self.engine, self.queue, message.receipt, hide, now=now)
+                except Exception:  # the store is briefly down: the next renewal may work
+                    log.warning("could not keep message %s hidden", message.message_id)
+
+        renewer = threading.Thread(target=renew, daemon=True, name="stepline-visibility")
+        renewer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            renewer.join()
 
     def serve(
         self,

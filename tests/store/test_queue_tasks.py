@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,29 @@ def test_serve_survives_a_failing_receive_and_stops_when_told(
     # Then it retried and answered the waiting task
     assert len(calls) >= 2
     assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {"ok": 7}
+
+
+def test_a_slow_consumer_keeps_its_message_hidden(
+    fleet: tuple[Client, Callable[[], None]],
+) -> None:
+    # Given a token task's message and a consumer with a 1 s visibility timeout
+    client, settle = fleet
+    engine.messaging(client).create_queue(QueueName="payments")
+    arn = _run(client, settle, _token_task())
+    consumer = engine.QueueConsumer(client, "payments", visibility_timeout=1)
+    clock: FakeClock = client.clock  # type: ignore[assignment]
+    seen_by_others: list[int] = []
+
+    def slow(body: Json, message: engine.Message) -> Json:
+        for _ in range(2):  # the service works for longer than the visibility timeout
+            time.sleep(0.6)
+            clock.advance(0.9)
+            seen_by_others.append(len(engine.QueueConsumer(client, "payments").receive()))
+        return {"slow": True}
+
+    # When it handles the message
+    consumer.handle(slow, consumer.receive()[0])
+    settle()
+    # Then no other receiver got the message meanwhile, and the task got the answer
+    assert seen_by_others == [0, 0]
+    assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {"slow": True}
