@@ -126,6 +126,32 @@ class EventsClient:
 
         return rules.list_targets_by_rule(self._engine, Rule, EventBusName)
 
+    def create_event_bus(
+        self, *, Name: str, Description: str | None = None, **_: Any
+    ) -> dict[str, Json]:
+        """CreateEventBus; ``{"EventBusArn"}``."""
+        from engine._messaging import buses
+
+        return buses.create_event_bus(self._engine, Name, Description, now=self._client.clock.now())
+
+    def list_event_buses(self, *, NamePrefix: str | None = None, **_: Any) -> dict[str, Json]:
+        """ListEventBuses (default first; one page holds every bus)."""
+        from engine._messaging import buses
+
+        return buses.list_event_buses(self._engine, NamePrefix)
+
+    def describe_event_bus(self, *, Name: str | None = None, **_: Any) -> dict[str, Json]:
+        """DescribeEventBus."""
+        from engine._messaging import buses
+
+        return buses.describe_event_bus(self._engine, Name)
+
+    def delete_event_bus(self, *, Name: str) -> None:
+        """DeleteEventBus (refused for default and for a bus with rules)."""
+        from engine._messaging import buses
+
+        buses.delete_event_bus(self._engine, Name)
+
     def put_events(self, *, Entries: list[dict[str, Json]], **_: Any) -> dict[str, Json]:
         """PutEvents: ``{"FailedEntryCount", "Entries": [{"EventId"} | {"ErrorCode", ...}]}``.
 

@@ -1,9 +1,9 @@
 """The event bus from the command line, on the configured store (ADR 0022).
 
 ``stepline events put-rule|put-targets|remove-targets|delete-rule|list-rules|describe-rule|
-put-events``: each prints boto3's ``events`` response as JSON; a refused request
-(a malformed pattern, a missing rule) is one line on stderr and exit status 1, as the
-``stepline`` group reports every ClientError.
+put-events|create-event-bus|list-event-buses|delete-event-bus``: each prints boto3's
+``events`` response as JSON; a refused request (a malformed pattern, a missing rule) is one
+line on stderr and exit status 1, as the ``stepline`` group reports every ClientError.
 """
 
 from __future__ import annotations
@@ -39,12 +39,15 @@ def events() -> None:
 @click.option("--pattern", required=True, help="The EventPattern, as JSON text.")
 @click.option("--state", type=click.Choice(["ENABLED", "DISABLED"]), default="ENABLED")
 @click.option("--description", default=None)
+@click.option("--bus", default=None, help="The event bus (default: default).")
 @click.pass_obj
-def put_rule(seams: CliSeams, name: str, pattern: str, state: str, description: str | None) -> None:
-    """Create or update rule NAME on the default bus; print its ARN."""
+def put_rule(
+    seams: CliSeams, name: str, pattern: str, state: str, description: str | None, bus: str | None
+) -> None:
+    """Create or update rule NAME; print its ARN."""
     _print(
         lambda: _events(seams).put_rule(
-            Name=name, EventPattern=pattern, State=state, Description=description
+            Name=name, EventPattern=pattern, State=state, Description=description, EventBusName=bus
         )
     )
 
@@ -55,6 +58,7 @@ def put_rule(seams: CliSeams, name: str, pattern: str, state: str, description: 
 @click.option("--id", "target_id", default="1", show_default=True, help="The target's Id.")
 @click.option("--input", "input_text", default=None, help="Constant input (JSON text).")
 @click.option("--input-path", default=None, help="JSONPath of the event to send instead.")
+@click.option("--bus", default=None, help="The rule's event bus (default: default).")
 @click.pass_obj
 def put_targets(
     seams: CliSeams,
@@ -63,6 +67,7 @@ def put_targets(
     target_id: str,
     input_text: str | None,
     input_path: str | None,
+    bus: str | None,
 ) -> None:
     """Send RULE's events to ARN (a state machine or an SQS queue ARN)."""
     target: dict[str, Json] = {"Id": target_id, "Arn": arn}
@@ -70,7 +75,7 @@ def put_targets(
         target["Input"] = input_text
     if input_path is not None:
         target["InputPath"] = input_path
-    _print(lambda: _events(seams).put_targets(Rule=rule, Targets=[target]))
+    _print(lambda: _events(seams).put_targets(Rule=rule, Targets=[target], EventBusName=bus))
 
 
 @events.command("remove-targets")
@@ -92,10 +97,11 @@ def delete_rule(seams: CliSeams, name: str) -> None:
 
 @events.command("list-rules")
 @click.option("--prefix", default=None, help="Only rules whose name starts with this.")
+@click.option("--bus", default=None, help="The event bus (default: default).")
 @click.pass_obj
-def list_rules(seams: CliSeams, prefix: str | None) -> None:
-    """List the default bus's rules."""
-    _print(lambda: _events(seams).list_rules(NamePrefix=prefix))
+def list_rules(seams: CliSeams, prefix: str | None, bus: str | None) -> None:
+    """List a bus's rules."""
+    _print(lambda: _events(seams).list_rules(NamePrefix=prefix, EventBusName=bus))
 
 
 @events.command("describe-rule")
@@ -120,6 +126,30 @@ def put_events(
     if bus:
         entry["EventBusName"] = bus
     _print(lambda: _events(seams).put_events(Entries=[entry]))
+
+
+@events.command("create-event-bus")
+@click.argument("name")
+@click.option("--description", default=None)
+@click.pass_obj
+def create_event_bus(seams: CliSeams, name: str, description: str | None) -> None:
+    """Create event bus NAME; print its ARN."""
+    _print(lambda: _events(seams).create_event_bus(Name=name, Description=description))
+
+
+@events.command("list-event-buses")
+@click.pass_obj
+def list_event_buses(seams: CliSeams) -> None:
+    """List the event buses (default first)."""
+    _print(lambda: _events(seams).list_event_buses())
+
+
+@events.command("delete-event-bus")
+@click.argument("name")
+@click.pass_obj
+def delete_event_bus(seams: CliSeams, name: str) -> None:
+    """Delete event bus NAME (delete its rules first, as on AWS)."""
+    _print(lambda: _events(seams).delete_event_bus(Name=name))
 
 
 COMMANDS = (events,)

@@ -2,8 +2,9 @@
 
 Rules live in ``event_rules`` (migration 0004; `engine._messaging.rules` puts them): a rule
 has an event pattern (matched with `engine._eventbus.patterns`), a state (ENABLED /
-DISABLED) and its targets. The one bus is
-``default`` (AWS's default bus of the account), named by its name or its ARN.
+DISABLED) and its targets. Besides
+``default`` (AWS's default bus of the account, always there), buses are made with
+CreateEventBus (`engine._messaging.buses`); a bus is named by its name or its ARN.
 
 `put_events` builds EventBridge's envelope (``version``, ``id``, ``detail-type``,
 ``source``, ``account``, ``time``, ``region``, ``resources``, ``detail``) for each entry and
@@ -32,11 +33,12 @@ from engine._messaging.event_errors import (
     ResourceNotFoundException,
 )
 from engine._resources import DEFAULT_ACCOUNT, DEFAULT_REGION
-from engine._store.tables import EventRuleRow
+from engine._store.tables import EventBusRow, EventRuleRow
 
 Json = Any
 log = logging.getLogger("stepline.events")
 RULES = EventRuleRow.__table__  # type: ignore[attr-defined]
+BUSES = EventBusRow.__table__  # type: ignore[attr-defined]
 DEFAULT_BUS = "default"
 MAX_ENTRIES = 10  # AWS: a PutEvents request holds 1 to 10 entries
 _RULES_TTL_SECONDS = 5.0
@@ -52,16 +54,25 @@ def bus_arn(name: str = DEFAULT_BUS) -> str:
 
 
 def bus_name(reference: str | None) -> str:
-    """The bus a request names (by name or ARN; None is the default bus).
+    """The name of the bus a request names (by name or ARN; None is the default bus)."""
+    return (reference or DEFAULT_BUS).rsplit(":event-bus/", 1)[-1]
+
+
+def existing_bus(engine: Engine, reference: str | None) -> str:
+    """The name of the bus a request names, which must exist.
 
     Raises:
-        ResourceNotFoundException: a bus other than ``default``.
+        ResourceNotFoundException: no such bus (``default`` always exists).
     """
-    name = (reference or DEFAULT_BUS).rsplit(":event-bus/", 1)[-1]
-    if name != DEFAULT_BUS:
+    name = bus_name(reference)
+    if name == DEFAULT_BUS:
+        return name
+    with engine.connect() as db:
+        found = db.execute(select(BUSES.c.name).where(BUSES.c.name == name)).first()
+    if found is None:
         raise ResourceNotFoundException(
-            f"Event bus {reference} does not exist: expected '{DEFAULT_BUS}' or "
-            f"{bus_arn()} (stepline hosts the default bus only)"
+            f"Event bus {reference} does not exist: expected '{DEFAULT_BUS}' or a bus made "
+            "with CreateEventBus"
         )
     return name
 
@@ -118,6 +129,7 @@ def _put_one(
 ) -> dict[str, str]:
     try:
         event, bus = envelope(entry, event_id=event_id, now=now)
+        bus = existing_bus(engine, bus)
     except EventsValidationException as error:
         return {"ErrorCode": "InvalidArgument", "ErrorMessage": error.message}
     except ResourceNotFoundException as error:
@@ -132,7 +144,6 @@ def envelope(entry: Json, *, event_id: str, now: datetime) -> tuple[dict[str, Js
     Raises:
         EventsValidationException: a missing Source, DetailType or Detail, or a Detail
             that is not a JSON object.
-        ResourceNotFoundException: the entry names a bus that does not exist.
     """
     if not isinstance(entry, dict):
         raise EventsValidationException(f"Entry: expected an object, got {entry!r}"[:300])

@@ -20,7 +20,7 @@ from engine._messaging.event_errors import (
     InvalidEventPatternException,
     ResourceNotFoundException,
 )
-from engine._messaging.events import RULES, bus_name, rule_arn, rules_changed
+from engine._messaging.events import RULES, existing_bus, rule_arn, rules_changed
 from engine._store.db import writing
 
 Json = Any
@@ -47,7 +47,7 @@ def put_rule(
         EventsValidationException: a bad name or state.
         InvalidEventPatternException: the pattern is not JSON or not a valid pattern.
     """
-    bus = bus_name(bus)
+    bus = existing_bus(engine, bus)
     _check_rule_name(name)
     if state not in RULE_STATES:
         raise EventsValidationException(
@@ -98,14 +98,14 @@ def _check_rule_name(name: Json) -> None:
 
 def describe_rule(engine: Engine, name: str, bus: str | None = None) -> dict[str, Json]:
     """DescribeRule: the rule's Name, Arn, EventPattern, State, Description, EventBusName."""
-    return _rule_response(_rule(engine, name, bus_name(bus)))
+    return _rule_response(_rule(engine, name, existing_bus(engine, bus)))
 
 
 def list_rules(
     engine: Engine, bus: str | None = None, prefix: str | None = None
 ) -> dict[str, Json]:
     """ListRules: ``{"Rules": [...]}`` of the bus, by name, filtered by ``NamePrefix``."""
-    bus = bus_name(bus)
+    bus = existing_bus(engine, bus)
     with engine.connect() as db:
         rows = db.execute(select(RULES).where(RULES.c.bus == bus).order_by(RULES.c.name))
         rules = [dict(row) for row in rows.mappings()]
@@ -119,7 +119,7 @@ def delete_rule(engine: Engine, name: str, bus: str | None = None) -> None:
     Raises:
         EventsValidationException: the rule still has targets.
     """
-    bus = bus_name(bus)
+    bus = existing_bus(engine, bus)
     with writing(engine) as db:
         key = (RULES.c.bus == bus) & (RULES.c.name == name)
         row = db.execute(select(RULES.c.targets).where(key)).first()
@@ -166,7 +166,7 @@ def put_targets(
         ``{"FailedEntryCount", "FailedEntries"}``: a target without an Id or an Arn, or with
         both Input and InputPath, is refused alone (as AWS reports it), the others are kept.
     """
-    bus = bus_name(bus)
+    bus = existing_bus(engine, bus)
     failed, accepted = [], []
     for target in targets or []:
         problem = _target_problem(target)
@@ -203,7 +203,7 @@ def remove_targets(
     engine: Engine, rule: str, ids: Iterable[str], bus: str | None = None
 ) -> dict[str, Json]:
     """RemoveTargets: drop the targets with these Ids (unknown Ids are ignored, as on AWS)."""
-    bus = bus_name(bus)
+    bus = existing_bus(engine, bus)
     drop = set(ids)
     with writing(engine) as db:
         key = (RULES.c.bus == bus) & (RULES.c.name == rule)
@@ -217,4 +217,4 @@ def remove_targets(
 
 def list_targets_by_rule(engine: Engine, rule: str, bus: str | None = None) -> dict[str, Json]:
     """ListTargetsByRule: ``{"Targets": [...]}``."""
-    return {"Targets": list(_rule(engine, rule, bus_name(bus))["targets"] or [])}
+    return {"Targets": list(_rule(engine, rule, existing_bus(engine, bus))["targets"] or [])}

@@ -279,6 +279,17 @@ class EventRuleRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class EventBusRow(SQLModel, table=True):
+    """A custom event bus (the ``default`` bus always exists and has no row)."""
+
+    __tablename__ = "event_buses"
+
+    name: str = Field(primary_key=True, max_length=256)
+    arn: str = Field(unique=True, max_length=512)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class ActivityRow(SQLModel, table=True):
     """An activity: Task states with its ARN wait for a worker polling GetActivityTask."""
 

@@ -42,6 +42,7 @@ TABLES = {
     "topics",
     "subscriptions",
     "event_rules",
+    "event_buses",
     "activities",
     "child_executions",
     "continuations",

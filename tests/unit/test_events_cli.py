@@ -56,3 +56,18 @@ def test_a_malformed_pattern_is_one_line_naming_the_place_and_exit_1(tmp_path: P
     assert "InvalidEventPatternException" in result.output
     assert "$.source" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_custom_bus_is_made_used_by_a_rule_and_listed(tmp_path: Path) -> None:
+    # Given a bus "shop" made from the command line, with a rule on it
+    made = stepline(tmp_path, "events", "create-event-bus", "shop")
+    assert made.exit_code == 0, made.output
+    pattern = '{"source": ["shop"]}'
+    rule = stepline(tmp_path, "events", "put-rule", "r", "--pattern", pattern, "--bus", "shop")
+    # When the buses and the bus's rules are listed
+    buses = json.loads(stepline(tmp_path, "events", "list-event-buses").output)
+    rules = json.loads(stepline(tmp_path, "events", "list-rules", "--bus", "shop").output)
+    # Then both show, and the rule's ARN names its bus
+    assert [b["Name"] for b in buses["EventBuses"]] == ["default", "shop"]
+    assert json.loads(rule.output)["RuleArn"].endswith(":rule/shop/r")
+    assert [r["Name"] for r in rules["Rules"]] == ["r"]

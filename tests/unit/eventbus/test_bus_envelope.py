@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine._messaging.event_errors import EventsValidationException, ResourceNotFoundException
+from engine._messaging.event_errors import EventsValidationException
 from engine._messaging.events import bus_name, envelope, event_time
 from engine._messaging.status import status_event
 from engine._messaging.targets import delivery_key, execution_name, target_input
@@ -61,13 +61,13 @@ def test_an_invalid_entry_is_refused_naming_the_field(entry: dict[str, str], nam
     assert "expected" in refused.value.message
 
 
-def test_only_the_default_bus_exists() -> None:
-    # Given the default bus by name and ARN, and another bus
+def test_a_bus_is_named_by_its_name_or_arn() -> None:
+    # Given the default bus by name and ARN, and a custom bus's ARN
     arn = "arn:aws:events:us-east-1:111111111111:event-bus/default"
-    # When they are resolved; Then the default one is found and the other is not
+    custom = "arn:aws:events:us-east-1:111111111111:event-bus/orders"
+    # When they are resolved; Then each is its name (no name is the default bus)
     assert bus_name(None) == bus_name("default") == bus_name(arn) == "default"
-    with pytest.raises(ResourceNotFoundException, match="orders-bus"):
-        bus_name("orders-bus")
+    assert bus_name(custom) == bus_name("orders") == "orders"
 
 
 def test_a_target_gets_its_input_its_input_path_or_the_event() -> None:

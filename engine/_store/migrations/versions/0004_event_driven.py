@@ -119,9 +119,19 @@ def upgrade() -> None:
         _moment("created_at"),
         sa.PrimaryKeyConstraint("execution_arn"),
     )
+    op.create_table(
+        "event_buses",
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("arn", sa.String(length=512), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        _moment("created_at"),
+        sa.PrimaryKeyConstraint("name"),
+        sa.UniqueConstraint("arn"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("event_buses")
     op.drop_index("ix_tasks_resource_status", table_name="tasks")
     op.drop_table("continuations")
     op.drop_index("ix_child_executions_parent", table_name="child_executions")
