@@ -61,6 +61,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": 300.0,
                 "options": {"queue": settings.steps_queue, "expires": 300},
             },
+            "stepline-prune-queue-messages": {
+                "task": "stepline.prune_queue_messages",
+                "schedule": 300.0,
+                "options": {"queue": settings.steps_queue, "expires": 300},
+            },
             "stepline-prune-broker": {
                 "task": "stepline.prune_broker",
                 "schedule": 300.0,

@@ -35,6 +35,7 @@ def create_app(settings: Settings) -> Celery:
         "tasks.canvas",
         "tasks.events",
         "tasks.nested",
+        "tasks.queues",
     )
     return app
 

@@ -36,6 +36,7 @@ MAX_VISIBILITY_TIMEOUT = 12 * 60 * 60  # SQS's limit: 12 hours
 MAX_WAIT_SECONDS = 20  # SQS's longest long poll
 MAX_DELAY_SECONDS = 15 * 60  # SQS's longest DelaySeconds
 MAX_MESSAGES = 10  # SQS's MaxNumberOfMessages limit
+DEFAULT_RETENTION = 4 * 24 * 60 * 60  # SQS's default MessageRetentionPeriod, in seconds
 POLL_INTERVAL_SECONDS = 0.2  # how often a long poll reads the table again
 
 
@@ -272,6 +273,27 @@ def change_visibility(
             .values(visible_at=now + timedelta(seconds=visibility_timeout))
         )
     return bool(done.rowcount)
+
+
+def prune_messages(engine: Engine, *, now: datetime, keep_deleted: timedelta) -> int:
+    """Remove deleted messages older than ``keep_deleted`` and messages past retention.
+
+    A deleted message's row is kept for ``keep_deleted`` so a Task redelivered meanwhile
+    still finds its MessageId and sends nothing twice. A message never deleted is dropped
+    once older than its queue's ``MessageRetentionPeriod`` (SQS's default: 4 days), as SQS
+    drops it. Returns how many rows went.
+    """
+    removed = 0
+    with writing(engine) as db:
+        gone = MESSAGES.c.deleted.is_(True) & (MESSAGES.c.sent_at < now - keep_deleted)
+        removed += db.execute(delete(MESSAGES).where(gone)).rowcount
+        for name, attributes in db.execute(select(QUEUES.c.name, QUEUES.c.attributes)).all():
+            period = int((attributes or {}).get("MessageRetentionPeriod", DEFAULT_RETENTION))
+            expired = (MESSAGES.c.queue == name) & (
+                MESSAGES.c.sent_at < now - timedelta(seconds=period)
+            )
+            removed += db.execute(delete(MESSAGES).where(expired)).rowcount
+    return removed
 
 
 def _receive_once(

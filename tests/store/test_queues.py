@@ -1,10 +1,11 @@
-"""Queues and topics on the store: SQS's and SNS's semantics, on SQLite and PostgreSQL, with a fake clock."""
+"""Queues and topics on the store: SQS and SNS semantics, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,24 @@ def test_concurrent_receivers_never_get_the_same_message(store: Engine, clock: F
     # Then every message went to exactly one receiver
     bodies = [message.body for batch in batches for message in batch]
     assert sorted(bodies, key=int) == [str(number) for number in range(40)]
+
+
+def test_pruning_removes_old_deleted_rows_and_messages_past_retention(
+    store: Engine, clock: FakeClock
+) -> None:
+    # Given a deleted message and an undeleted one on a queue keeping messages for 60 s
+    queues.create_queue(store, "work", {"MessageRetentionPeriod": "60"}, now=clock.now())
+    queues.send_message(store, "work", "done", now=clock.now(), message_id="done")
+    receipt = queues.receive_messages(store, "work", clock=clock)[0].receipt
+    queues.delete_message(store, "work", receipt)
+    queues.send_message(store, "work", "waiting", now=clock.now())
+    # When the queue is pruned within the windows, nothing goes
+    keep = timedelta(seconds=30)
+    assert queues.prune_messages(store, now=clock.now(), keep_deleted=keep) == 0
+    # And the deleted one still blocks a resend of its id
+    queues.send_message(store, "work", "done", now=clock.now(), message_id="done")
+    clock.advance(30)
+    assert [m.body for m in queues.receive_messages(store, "work", 10, clock=clock)] == ["waiting"]
+    # Then past them, both rows go
+    clock.advance(31)
+    assert queues.prune_messages(store, now=clock.now(), keep_deleted=keep) == 2
