@@ -225,7 +225,7 @@ def matching_rules(engine: Engine, bus: str, event: dict[str, Json]) -> list[dic
 
 
 def any_rules(db: Connection) -> bool:
-    """Whether some rule exists, cached for a few seconds per store.
+    """Whether the default bus has some rule, cached for a few seconds per store.
 
     The runtime asks on every start and end of an execution, on the step's own
     connection: without rules, no status event is written at all. A rule put by this
@@ -235,7 +235,9 @@ def any_rules(db: Connection) -> bool:
     cached = _any_rules.get(key)
     if cached is not None and time.monotonic() - cached[0] < _RULES_TTL_SECONDS:
         return cached[1]
-    found = db.execute(select(RULES.c.name).limit(1)).first() is not None
+    # Status change events go to the default bus: only its rules can want them.
+    query = select(RULES.c.name).where(RULES.c.bus == DEFAULT_BUS).limit(1)
+    found = db.execute(query).first() is not None
     _any_rules[key] = (time.monotonic(), found)
     return found
 

@@ -1,4 +1,7 @@
-"""Where a rule sends an event: a state machine (StartExecution) or a queue (SendMessage).
+"""Where a rule sends an event: a state machine, a queue or a topic.
+
+A state machine ARN is started (StartExecution), an SQS queue ARN gets a message
+(SendMessage), an SNS topic ARN a publication (Publish), all on the store.
 
 A target is ``{"Id", "Arn", "Input"?, "InputPath"?, "RoleArn"?}`` as PutTargets takes it.
 What the target gets is, as on EventBridge: ``Input`` (JSON text, sent as is) when given,
@@ -7,8 +10,8 @@ else the part of the event ``InputPath`` selects, else the whole event.
 Delivery is at-least-once per target, and each delivery is keyed by the event id, the
 rule and the target: a state machine is started under a name derived from that key (a
 second delivery finds the execution and starts nothing), a queue message gets it as its
-MessageId (a second send is not sent again). ``RoleArn`` is accepted and not used: the
-store has no IAM.
+MessageId (a second send is not sent again), and so does a topic's publication.
+``RoleArn`` is accepted and not used: the store has no IAM.
 """
 
 from __future__ import annotations
@@ -82,10 +85,15 @@ def target_sender(client: Client, engine: Engine, now: Callable[[], datetime]) -
             from engine._messaging.queues import send_message
 
             send_message(engine, arn, payload, now=now(), message_id=key)
+        elif arn.startswith("arn:aws:sns:"):
+            from engine._messaging.topics import publish
+
+            publish(engine, arn, payload, now=now(), message_id=key)
         else:
             raise ValueError(
                 f"target {target['Id']} of rule {rule['name']}: expected a state machine "
-                f"ARN (arn:aws:states:...:stateMachine:NAME) or an SQS queue ARN, got {arn!r}"
+                f"ARN (arn:aws:states:...:stateMachine:NAME), an SQS queue ARN or an SNS "
+                f"topic ARN, got {arn!r}"
             )
 
     return send

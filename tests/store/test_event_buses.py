@@ -88,3 +88,23 @@ def test_a_bus_with_rules_is_not_deleted(bus: Bus) -> None:
 
 
 ORDER_PATTERN = json.dumps({"detail-type": ["OrderPlaced"]})
+
+
+def test_a_topic_target_fans_the_event_out_to_its_subscribed_queue(bus: Bus) -> None:
+    # Given a topic "orders" with queue "audit" subscribed for raw delivery, and a rule
+    # sending OrderPlaced events to the topic
+    from engine._messaging import queues, topics
+
+    engine, now = bus.runtime.store.engine, bus.clock.now()
+    queues.create_queue(engine, "audit", now=now)
+    topic = topics.create_topic(engine, "orders", now=now)
+    topics.subscribe(engine, topic, "sqs", "audit", {"RawMessageDelivery": "true"}, now=now)
+    bus.client.events.put_rule(Name="placed", EventPattern=ORDER_PATTERN)
+    bus.client.events.put_targets(Rule="placed", Targets=[{"Id": "t", "Arn": topic}])
+
+    # When an OrderPlaced event is put
+    event_id = bus.client.events.put_events(Entries=[ORDER])["Entries"][0]["EventId"]
+
+    # Then the queue holds the event
+    (message,) = queues.receive_messages(engine, "audit", clock=bus.clock)
+    assert json.loads(message.body)["id"] == event_id
