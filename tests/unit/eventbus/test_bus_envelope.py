@@ -124,3 +124,14 @@ def test_the_status_change_event_has_aws_detail_shape() -> None:
     # And each status has its own id, the same every time it is built (redelivery)
     assert ended["id"] != running["id"]
     assert ended["id"] == status_event(record, "SUCCEEDED")["id"]
+
+
+def test_an_in_process_client_has_no_bus_and_says_so() -> None:
+    # Given an in-process client (nothing stored)
+    from engine._api import Client
+
+    client = Client.local()
+    # When a rule is put on its bus
+    # Then that is refused, saying where the bus lives and what to use instead
+    with pytest.raises(EventsValidationException, match=r"engine\.connect\(\)"):
+        client.events.put_rule(Name="r", EventPattern='{"source": ["shop"]}')
