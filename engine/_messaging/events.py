@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from engine._errors import ClientError, ServiceUnavailable
 from engine._eventbus.patterns import matches
 from engine._messaging.event_errors import (
     EventsValidationException,
@@ -193,24 +194,32 @@ def event_time(given: Json, now: datetime) -> str:
 def deliver(engine: Engine, bus: str, event: dict[str, Json], send: TargetSender) -> int:
     """Send ``event`` to the targets of every ENABLED rule of ``bus`` it matches.
 
-    A target that fails is logged and the others still get the event (EventBridge retries
-    a target on its own, and a failing one never blocks another). Returns how many
-    deliveries succeeded.
+    A target that fails is logged and the others still get the event (a failing target
+    never blocks another). Returns how many targets could not be reached for a reason that
+    may pass (the store or a service unavailable), so the caller can deliver again later:
+    a target refused for good (a machine or a queue that does not exist) is only logged.
     """
-    delivered = 0
+    transient = 0
     for rule in matching_rules(engine, bus, event):
         for target in rule["targets"] or []:
             try:
                 send(rule, target, event)
-                delivered += 1
-            except Exception:  # one target's failure must not stop the others
+            except Exception as error:  # one target's failure must not stop the others
+                transient += not _permanent(error)
                 log.exception(
                     "event %s: target %s of rule %s failed",
                     event["id"],
                     target.get("Id"),
                     rule["name"],
                 )
-    return delivered
+    return transient
+
+
+def _permanent(error: Exception) -> bool:
+    """Whether delivering again could not help: the API refused the request itself."""
+    if isinstance(error, ServiceUnavailable):
+        return False
+    return isinstance(error, ClientError | ValueError)
 
 
 def matching_rules(engine: Engine, bus: str, event: dict[str, Json]) -> list[dict[str, Json]]:

@@ -16,6 +16,7 @@ hot path pays one cached check.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from engine._runtime import Runtime
 
 Json = Any
+log = logging.getLogger("stepline.events")
 STATES_SOURCE = "aws.states"
 STATUS_DETAIL_TYPE = "Step Functions Execution Status Change"
 THREAD_PREFIX = "status:"  # the outbox message's thread id: status:RUNNING, status:FAILED...
@@ -117,14 +119,21 @@ def deliver_status_event(
     """Consume an ``event`` message: deliver the status event, then mark it consumed.
 
     Delivered before it is consumed, so a crash in between delivers it again (targets
-    are idempotent on the event's id). ``services``: the worker's (its client starts the
-    targets); without them, a client on the runtime's store.
+    are idempotent on the event's id). A target that could not be reached for a reason
+    that may pass (the store or a service unavailable) leaves the message unconsumed, for
+    the relay to send again after its lease. ``services``: the worker's (its client starts
+    the targets); without them, a client on the runtime's store.
     """
     record = runtime.store.execution_by_id(execution_id)
     if record is not None:
         services = services or durable_services(runtime, handlers)
         send = target_sender(services.client, runtime.store.engine, runtime.clock.now)
         status = thread_id.removeprefix(THREAD_PREFIX)
-        deliver(runtime.store.engine, DEFAULT_BUS, status_event(record, status), send)
+        event = status_event(record, status)
+        if deliver(runtime.store.engine, DEFAULT_BUS, event, send):
+            # Left unconsumed: the relay sends it again after its lease; the targets
+            # already reached start nothing twice (the event's id is the same).
+            log.warning("status event %s of %s: left for the relay", event["id"], record.arn)
+            return
     with runtime.store.session(execution_id) as session:
         session.consume(MessageKind.EVENT, thread_id, seq)

@@ -1,8 +1,8 @@
 """The event bus on the durable backend, driven in-process (InMemoryDispatcher + FakeClock).
 
 Rules start executions from events put on the bus, an event matching no rule goes
-nowhere, a malformed pattern is refused naming its place, and executions' status change
-events trigger rules (a compensation on FAILED).
+nowhere, a malformed pattern is refused naming its place, and the events:putEvents Task
+puts events (status change events: test_status_events.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from engine._messaging.event_errors import (
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
 from engine._store.db import make_engine
-from engine._store.kinds import MessageKind
 from engine._store.migrate import upgrade
 from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
@@ -180,47 +179,6 @@ def test_delivering_the_same_event_twice_starts_one_execution(bus: Bus) -> None:
     assert len(bus.runs(machine)) == 1
 
 
-def test_a_failed_execution_starts_its_compensation_through_a_status_rule(bus: Bus) -> None:
-    # Given a rule on FAILED status changes of the "charge" machine targeting "refund"
-    charge, refund = bus.machine("charge", FAIL), bus.machine("refund", ECHO)
-    pattern = {
-        "source": ["aws.states"],
-        "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {"status": ["FAILED"], "stateMachineArn": [charge]},
-    }
-    bus.client.events.put_rule(Name="compensate", EventPattern=json.dumps(pattern))
-    bus.client.events.put_targets(
-        Rule="compensate", Targets=[{"Id": "refund", "Arn": refund, "InputPath": "$.detail"}]
-    )
-
-    # When a charge execution fails
-    started = bus.client.start_execution(stateMachineArn=charge, name="c1", input='{"card": 4}')
-    bus.settle()
-
-    # Then refund ran once, with AWS's status change detail of the failed run
-    (run,) = bus.runs(refund)
-    detail = json.loads(run["input"])
-    assert detail["executionArn"] == started["executionArn"]
-    assert detail["status"] == "FAILED"
-    assert detail["error"] == "Broke"
-    assert detail["name"] == "c1"
-    assert json.loads(detail["input"]) == {"card": 4}
-    assert isinstance(detail["startDate"], int)
-    assert isinstance(detail["stopDate"], int)
-
-
-def test_status_events_are_outbox_messages_only_when_a_rule_exists(bus: Bus) -> None:
-    # Given no rule at all
-    machine = bus.machine("quiet", ECHO)
-
-    # When an execution runs
-    bus.client.start_execution(stateMachineArn=machine, name="q1")
-    bus.settle()
-
-    # Then no status event message was ever published (the hot path stays cheap)
-    assert not [m for m in bus.dispatcher.published if m.kind == MessageKind.EVENT]
-
-
 def test_rules_are_listed_described_and_deleted_once_without_targets(bus: Bus) -> None:
     # Given a rule with a target
     machine = bus.machine("fulfil", ECHO)
@@ -312,49 +270,6 @@ def test_a_failed_entry_fails_the_task_with_eventbridge_failed_entry(bus: Bus) -
     (failure,) = json.loads(caught["Cause"])
     assert failure["ErrorCode"] == "InvalidArgument"
     assert "Source" in failure["ErrorMessage"]
-
-
-def _compensation(bus: Bus) -> tuple[str, str]:
-    """A "charge" machine that fails and a rule starting "refund" on its FAILED events."""
-    charge, refund = bus.machine("charge", FAIL), bus.machine("refund", ECHO)
-    pattern = {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}
-    bus.client.events.put_rule(Name="compensate", EventPattern=json.dumps(pattern))
-    bus.client.events.put_targets(Rule="compensate", Targets=[{"Id": "r", "Arn": refund}])
-    return charge, refund
-
-
-def test_a_status_event_lost_before_delivery_is_relayed_and_delivered(bus: Bus) -> None:
-    # Given the compensation rule, and a broker that loses every status event message
-    charge, refund = _compensation(bus)
-    publish = bus.dispatcher.publish
-    bus.dispatcher.publish = lambda messages: publish(  # type: ignore[method-assign]
-        [m for m in messages if m.kind != MessageKind.EVENT]
-    )
-    bus.client.start_execution(stateMachineArn=charge, name="c1")
-    bus.settle()
-    assert bus.runs(refund) == []
-
-    # When the broker is back and the relay runs after the messages' lease
-    bus.dispatcher.publish = publish  # type: ignore[method-assign]
-    bus.clock.advance(bus.runtime.settings.lease_seconds + 1)
-    relayed = bus.runtime.relay()
-    bus.settle()
-
-    # Then the FAILED event (and RUNNING, matching nothing) was delivered: refund ran once
-    assert relayed == 2
-    assert [run["status"] for run in bus.runs(refund)] == ["SUCCEEDED"]
-
-
-def test_a_status_event_delivered_twice_starts_its_target_once(bus: Bus) -> None:
-    # Given the compensation rule
-    charge, refund = _compensation(bus)
-
-    # When a charge fails and every message is delivered twice (at-least-once delivery)
-    bus.client.start_execution(stateMachineArn=charge, name="c1")
-    bus.dispatcher.join(bus.runtime, HANDLERS, bus.clock, duplicate=True)
-
-    # Then refund ran once
-    assert len(bus.runs(refund)) == 1
 
 
 def test_put_events_wait_for_task_token_waits_for_the_token_it_sent(bus: Bus) -> None:
