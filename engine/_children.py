@@ -19,8 +19,9 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from engine._interpreter.snapshot import ROOT_THREAD_ID
 from engine._resources import outcome_event
-from engine._store.children import ChildLink, links_of, parent_task_link
+from engine._store.children import ChildLink, links_of, parent_task_link, task_links
 from engine._store.kinds import MessageKind
 
 if TYPE_CHECKING:
@@ -46,16 +47,35 @@ def execution_finished(session: StepSession, now: datetime, lease: datetime, que
                 execution_id=link.parent_execution_id,
             )
         elif _running_child(link, execution_id):
-            assert link.child_execution_id is not None
-            session.add_message(
-                MessageKind.STOP,
-                "root",
-                0,
-                available_at=now,
-                lease_until=lease,
-                queue=queue,
-                execution_id=link.child_execution_id,
-            )
+            _stop(session, link, now, lease, queue)
+
+
+def task_cancelled(
+    session: StepSession, thread_id: str, seq: int, now: datetime, lease: datetime, queue: str
+) -> None:
+    """A task was cancelled (timed out, aborted): stop the ``.sync`` child it waits on.
+
+    AWS stops a ``.sync`` child whose Task ends without it, not only when the parent ends.
+    """
+    execution_id = int(session.execution_id or 0)
+    for link in task_links(session.db, execution_id, thread_id, seq):
+        if _running_child(link, execution_id):
+            _stop(session, link, now, lease, queue)
+
+
+def _stop(
+    session: StepSession, link: ChildLink, now: datetime, lease: datetime, queue: str
+) -> None:
+    assert link.child_execution_id is not None
+    session.add_message(
+        MessageKind.STOP,
+        ROOT_THREAD_ID,
+        0,
+        available_at=now,
+        lease_until=lease,
+        queue=queue,
+        execution_id=link.child_execution_id,
+    )
 
 
 def _running_child(link: ChildLink, execution_id: int) -> bool:

@@ -361,6 +361,9 @@ class Runtime:
             self._start_timer(session, effect, now)
         elif isinstance(effect, CancelTask):
             session.consume(MessageKind.TASK, effect.thread_id, effect.seq)
+            children.task_cancelled(
+                session, effect.thread_id, effect.seq, now, lease, self.settings.steps_queue
+            )
         elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
             status_changed(session, effect.status, now, lease, self.settings.steps_queue)

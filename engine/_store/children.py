@@ -61,14 +61,19 @@ def parent_task_link(
     engine: Engine, execution_id: int, thread_id: str, seq: int
 ) -> ChildLink | None:
     """The link a parent task at (execution, thread, seq) made, with its child's status."""
+    with engine.connect() as db:
+        links = task_links(db, execution_id, thread_id, seq)
+    return links[0] if links else None
+
+
+def task_links(db: Connection, execution_id: int, thread_id: str, seq: int) -> list[ChildLink]:
+    """In the caller's transaction: the links the task at (execution, thread, seq) made."""
     where = and_(
         CHILDREN.c.parent_execution_id == execution_id,
         CHILDREN.c.parent_thread_id == thread_id,
         CHILDREN.c.parent_seq == seq,
     )
-    with engine.connect() as db:
-        links = _links(db, where)
-    return links[0] if links else None
+    return _links(db, where)
 
 
 def links_of(db: Connection, execution_arn: str, execution_id: int) -> list[ChildLink]:

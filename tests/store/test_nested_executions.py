@@ -212,3 +212,23 @@ def test_a_redelivered_start_names_the_same_child() -> None:
     # Then both deliveries name the child alike, and another visit differently
     assert default_name(call) == default_name(call)
     assert default_name(call) != default_name(TaskCall(START, {}, "arn:x", "S", seq=4))
+
+
+def test_a_sync_task_that_times_out_stops_its_child_at_once(fleet: Fleet) -> None:
+    # Given a parent whose .sync task allows 5 s for a child that waits 100 s, then catches
+    # the timeout and waits 50 s more
+    child = _machine(fleet.client, "child", CHILD_WAITS)
+    catch = [{"ErrorEquals": ["States.Timeout"], "Next": "Later"}]
+    parent = _parent(f"{START}.sync", child, TimeoutSeconds=5, Catch=catch)
+    parent["States"]["Later"] = {"Type": "Wait", "Seconds": 50, "End": True}
+    arn = _machine(fleet.client, "parent", parent)
+    # When the parent runs to its end (the fake clock jumps from deadline to deadline)
+    started = fleet.client.start_execution(stateMachineArn=arn, name="run", input="{}")
+    fleet.settle()
+    # Then the child was stopped when the task timed out, not when the parent ended
+    described = fleet.client.describe_execution(executionArn=started["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    children = fleet.client.list_executions(stateMachineArn=child)["executions"]
+    assert [c["status"] for c in children] == ["ABORTED"]
+    stopped_after = (children[0]["stopDate"] - described["startDate"]).total_seconds()
+    assert 5 <= stopped_after < 10
