@@ -97,9 +97,17 @@ class HandlerContext:
     @property
     def idempotency_key(self) -> str:
         """A key unique to this invocation, stable across its redeliveries (opaque text)."""
-        # The thread id alone names the Map item / Parallel branch; seq separates loop
-        # visits; both come from the checkpoint, so a redelivered message gets the same key.
-        return f"{self.execution_arn}/{self.state_name}/{self.thread_id}/{self.seq}/{self.attempt}"
+        return invocation_key(self)
+
+
+def invocation_key(invocation: HandlerContext | TaskCall) -> str:
+    """Execution, state, thread path, visit and attempt: one key per invocation.
+
+    The thread id alone names the Map item / Parallel branch; seq separates loop visits;
+    both come from the checkpoint, so a redelivered message gets the same key.
+    """
+    parts = (invocation.state_name, invocation.thread_id, invocation.seq, invocation.attempt)
+    return "/".join(map(str, (invocation.execution_arn, *parts)))
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,7 @@ class TaskCall:
     @property
     def idempotency_key(self) -> str:
         """Unique per invocation, the same on its redeliveries (see `HandlerContext`)."""
-        return f"{self.execution_arn}/{self.state_name}/{self.thread_id}/{self.seq}/{self.attempt}"
+        return invocation_key(self)
 
 
 class Awaiting:
