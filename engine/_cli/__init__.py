@@ -232,8 +232,17 @@ def worker(ctx: click.Context) -> None:
 @main.command(context_settings=_PASS_THROUGH)
 @click.pass_context
 def beat(ctx: click.Context) -> None:
-    """Run celery beat: relays unsent messages and fires due timers (run exactly one)."""
-    _exec_celery(["beat", "--loglevel", _log_level(), *ctx.args])
+    """Run celery beat: relays unsent messages and fires due timers (run exactly one).
+
+    Its schedule file lives in STEPLINE_HOME (not the working folder) unless
+    ``--schedule`` says otherwise.
+    """
+    arguments = list(ctx.args)
+    if not any(a == "-s" or a.startswith("--schedule") for a in arguments):
+        home = ctx.ensure_object(CliSeams).config().home
+        home.mkdir(parents=True, exist_ok=True)
+        arguments += ["--schedule", str(home / "celerybeat-schedule")]
+    _exec_celery(["beat", "--loglevel", _log_level(), *arguments])
 
 
 @main.command(context_settings=_PASS_THROUGH)
