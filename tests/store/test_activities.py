@@ -5,6 +5,7 @@ and AWS's answers to repeated and late callbacks."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,44 @@ def test_a_late_callback_on_the_local_client_is_task_timed_out() -> None:
     # When the answer comes late, Then TaskTimedOut, as on AWS
     with pytest.raises(TaskTimedOut):
         client.send_task_success(taskToken=token, output="{}")
+
+
+def test_the_worker_heartbeats_while_its_function_runs(
+    durable: Durable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a worker heartbeating every 20 ms and a function taking 300 ms
+    activity = durable.client.create_activity(name="beats")["activityArn"]
+    _start(durable.client, activity, HeartbeatSeconds=60)
+    durable.settle()
+    beats: list[str] = []
+    send = durable.client.send_task_heartbeat
+
+    def counted(**request: Json) -> Json:
+        beats.append(request["taskToken"])
+        return send(**request)
+
+    monkeypatch.setattr(durable.client, "send_task_heartbeat", counted)
+    worker = ActivityWorker(
+        durable.client, activity, lambda x: threading.Event().wait(0.3), heartbeat_seconds=0.02
+    )
+    # When it serves the task
+    assert worker.run_once()
+    # Then it reported the task alive several times meanwhile
+    assert len(beats) >= 3
+
+
+def test_a_failing_function_fails_the_task_with_its_exception(durable: Durable) -> None:
+    # Given a worker whose function raises
+    activity = durable.client.create_activity(name="fails")["activityArn"]
+    arn = _start(durable.client, activity)
+    durable.settle()
+
+    def broken(task_input: Json) -> Json:
+        raise LookupError("no such order")
+
+    # When it serves the task
+    assert ActivityWorker(durable.client, activity, broken, heartbeat_seconds=None).run_once()
+    durable.settle()
+    # Then the execution failed with the exception's class name and message
+    described = durable.client.describe_execution(executionArn=arn)
+    assert (described["error"], described["cause"]) == ("LookupError", "no such order")
