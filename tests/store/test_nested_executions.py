@@ -232,3 +232,18 @@ def test_a_sync_task_that_times_out_stops_its_child_at_once(fleet: Fleet) -> Non
     assert [c["status"] for c in children] == ["ABORTED"]
     stopped_after = (children[0]["stopDate"] - described["startDate"]).total_seconds()
     assert 5 <= stopped_after < 10
+
+
+def test_the_parent_execution_id_reaches_the_child_as_aws_documents_it(fleet: Fleet) -> None:
+    # Given a parent passing $$.Execution.Id under AWS's documented key, as AWS's guide shows
+    child = _machine(fleet.client, "child", CHILD_OK)
+    parent = _parent(START, child)
+    parent["States"]["Start"]["Parameters"]["Input"] = {
+        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"
+    }
+    # When it runs
+    described = _run(fleet, parent)
+    # Then the child's input names the parent execution (Step Functions adds nothing itself)
+    child_run = json.loads(described["output"])["ExecutionArn"]
+    child_input = json.loads(fleet.client.describe_execution(executionArn=child_run)["input"])
+    assert child_input == {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": described["executionArn"]}
