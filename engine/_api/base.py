@@ -6,6 +6,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -18,6 +19,7 @@ from engine._asl.parse import build_state_machine
 from engine._clock import Clock, SystemClock
 from engine._dataflow.nesting import loads_within_depth
 from engine._errors import DefinitionSyntaxError, Diagnostic
+from engine._interpreter.events import Event
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._interpreter.turn import Limits
@@ -100,16 +102,13 @@ class Backend(Protocol):
         """Abort a running execution."""
         ...
 
-    def send_task_success(self, token: str, output: Json) -> None:
-        """Complete the ``.waitForTaskToken`` task waiting on ``token``."""
-        ...
+    def callback(self, token: str, event: Callable[[str, int], Event]) -> None:
+        """Deliver ``event(thread, seq)`` to the task waiting on ``token`` (SendTask*).
 
-    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
-        """Fail the ``.waitForTaskToken`` task waiting on ``token``."""
-        ...
-
-    def send_task_heartbeat(self, token: str) -> None:
-        """Report that the task waiting on ``token`` is alive."""
+        Raises:
+            TaskDoesNotExist: no task was ever given ``token``.
+            TaskTimedOut: its task is no longer waiting (answered, timed out, stopped).
+        """
         ...
 
 

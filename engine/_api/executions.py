@@ -17,6 +17,7 @@ from engine._api.base import (
     with_token,
 )
 from engine._dataflow.nesting import loads_within_depth
+from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
 from engine._interpreter.snapshot import ExecutionStatus
 
 Json = Any
@@ -156,7 +157,7 @@ class ExecutionOperations(ClientBase):
             value = loads_within_depth(text)
         except (TypeError, ValueError) as exc:
             raise errors.InvalidOutput(f"Invalid Output: '{exc}'") from exc
-        self.backend.send_task_success(token, value)
+        self.backend.callback(token, lambda thread, seq: TaskSucceeded(thread, seq, value))
         return {}
 
     def send_task_failure(
@@ -168,10 +169,13 @@ class ExecutionOperations(ClientBase):
         **_: Any,
     ) -> dict[str, Json]:
         """SendTaskFailure: the task waiting on ``taskToken`` fails with ``error``/``cause``."""
-        self.backend.send_task_failure(require(taskToken, "taskToken"), error, cause)
+        token = require(taskToken, "taskToken")
+        self.backend.callback(
+            token, lambda thread, seq: TaskFailed(thread, seq, error or "", cause)
+        )
         return {}
 
     def send_task_heartbeat(self, *, taskToken: str | None = None, **_: Any) -> dict[str, Json]:
         """SendTaskHeartbeat: the task waiting on ``taskToken`` is alive."""
-        self.backend.send_task_heartbeat(require(taskToken, "taskToken"))
+        self.backend.callback(require(taskToken, "taskToken"), TaskHeartbeat)
         return {}

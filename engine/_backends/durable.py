@@ -16,7 +16,7 @@ from engine._errors import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
-from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
+from engine._interpreter.events import Event
 from engine._interpreter.history import HistoryEvent
 from engine._records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
@@ -146,22 +146,11 @@ class DurableBackend:
         assert stored is not None
         return stored
 
-    def send_task_success(self, token: str, output: Json) -> None:
-        """Complete a ``.waitForTaskToken`` task with ``output``."""
-        self._callback(token, lambda thread, seq: TaskSucceeded(thread, seq, output))
-
-    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
-        """Fail a ``.waitForTaskToken`` task."""
-        self._callback(token, lambda thread, seq: TaskFailed(thread, seq, error or "", cause))
-
-    def send_task_heartbeat(self, token: str) -> None:
-        """Report that a ``.waitForTaskToken`` task is alive."""
-        self._callback(token, TaskHeartbeat)
-
-    def _callback(self, token: str, factory: Any) -> None:
+    def callback(self, token: str, event: Callable[[str, int], Event]) -> None:
+        """Deliver the event ``event(thread, seq)`` builds to the task waiting on ``token``."""
         if not isinstance(token, str) or not token:
             raise InvalidToken(f"Invalid Token: {json.dumps(token)}")
-        outcome = self.runtime.task_callback(token, factory)
+        outcome = self.runtime.task_callback(token, event)
         if outcome is CallbackOutcome.UNKNOWN:
             raise TaskDoesNotExist(f"Task Does Not Exist: '{token[:16]}...'")
         if outcome is CallbackOutcome.CLOSED:

@@ -17,9 +17,6 @@ from engine._errors import ExecutionDoesNotExist, TaskDoesNotExist, TaskTimedOut
 from engine._interpreter.events import (
     AbortRequested,
     Event,
-    TaskFailed,
-    TaskHeartbeat,
-    TaskSucceeded,
 )
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import ROOT_THREAD_ID
@@ -170,18 +167,6 @@ class LocalBackend:
             self._finish(record, driver.deliver(AbortRequested(ROOT_THREAD_ID, error, cause)))
         return record
 
-    def send_task_success(self, token: str, output: Json) -> None:
-        """Complete the ``.waitForTaskToken`` task waiting on ``token``."""
-        self._callback(token, lambda thread, seq: TaskSucceeded(thread, seq, output))
-
-    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
-        """Fail the ``.waitForTaskToken`` task waiting on ``token``."""
-        self._callback(token, lambda thread, seq: TaskFailed(thread, seq, error or "", cause))
-
-    def send_task_heartbeat(self, token: str) -> None:
-        """Report that the task waiting on ``token`` is alive."""
-        self._callback(token, TaskHeartbeat)
-
     def take_activity_task(self, arn: str, worker_name: str | None) -> tuple[str, Json] | None:
         """GetActivityTask: start a task of activity ``arn`` waiting in some execution."""
         for execution_arn, driver in list(self._drivers.items()):
@@ -192,7 +177,8 @@ class LocalBackend:
                 return taken
         return None
 
-    def _callback(self, token: str, factory: Callable[[str, int], Event]) -> None:
+    def callback(self, token: str, event: Callable[[str, int], Event]) -> None:
+        """Deliver the event ``event(thread, seq)`` builds to the task waiting on ``token``."""
         for arn, driver in list(self._drivers.items()):
             target = driver.callback(token)
             if target is None:
@@ -200,7 +186,7 @@ class LocalBackend:
             self.execution(arn)  # a deadline that passed comes first
             if not driver.waiting_on(token):
                 raise TaskTimedOut(f"Task Timed Out: '{token[:16]}...'")
-            run = driver.deliver(factory(*target))
+            run = driver.deliver(event(*target))
             self._finish(self._executions[arn], run)
             if run.finished:
                 self._retire(arn)
