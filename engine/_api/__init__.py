@@ -23,12 +23,19 @@ from engine._api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
 from engine._api.events import EventOperations
 from engine._api.executions import ExecutionOperations
 from engine._api.machines import MachineOperations
+from engine._api.test_state import TestStateOperations
 from engine._clock import Clock
 from engine._interpreter.turn import Limits
 from engine._resources import HandlerRegistry
 
 
-class Client(MachineOperations, ExecutionOperations, EventOperations, ActivityOperations):
+class Client(
+    MachineOperations,
+    ExecutionOperations,
+    EventOperations,
+    ActivityOperations,
+    TestStateOperations,
+):
     """The boto3-shaped Step Functions client.
 
     Build it with `engine.connect` (durable: SQL store, Celery workers) or `Client.local`

@@ -84,10 +84,10 @@ def run_map(turn: Turn, thread: Thread, state: AnyState) -> None:
 def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Resolve items and limits, emit ``MapStateStarted`` and start the first iterations."""
     assert isinstance(state, MapState)
-    items = _items(turn, thread, state)
-    max_concurrency = _max_concurrency(turn, thread, state)
+    items = map_items(turn, thread, state)
+    concurrency = max_concurrency(turn, thread, state)
     thread = emit(turn, thread, "MapStateStarted", {"length": len(items)})
-    tolerated_count, tolerated_percentage = _tolerance(turn, thread, state)
+    tolerated_count, tolerated_percentage = tolerance(turn, thread, state)
     if state.processor_mode is ProcessorMode.DISTRIBUTED:
         thread = emit(turn, thread, "MapRunStarted", {"mapRunArn": _map_run_arn(turn, thread)})
     generation = _next_generation(thread)
@@ -101,7 +101,7 @@ def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
                 index,
                 state.name,
                 state.item_processor.start_at,
-                check_payload(turn, state, _item_input(turn, thread, state, index, item)),
+                check_payload(turn, state, item_input(turn, thread, state, index, item)),
                 0,
             ),
             silent=thread.silent or distributed,
@@ -111,7 +111,7 @@ def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
     fan_out = FanOut(
         total=len(items),
         generation=generation,
-        max_concurrency=max_concurrency,
+        max_concurrency=concurrency,
         tolerated_failures=tolerated_count,
         tolerated_percentage=tolerated_percentage,
         started_event_id=thread.last_event_id,
@@ -252,7 +252,7 @@ def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchE
     else:
         fan_out = replace(_fan(thread), failed=_fan(thread).failed + 1)
         thread = turn.save(replace(thread, fan_out=fan_out))
-        if _over_tolerance(fan_out):
+        if over_tolerance(fan_out):
             _fail_fan_out(turn, thread, state, event, "MapStateFailed")
             return
         thread = _after_count(turn, thread)
@@ -269,7 +269,7 @@ def _refill(turn: Turn, thread: Thread, state: MapState) -> None:
         thread = _start_iteration(turn, thread, state, child_id, index, None)
 
 
-def _over_tolerance(fan_out: FanOut) -> bool:
+def over_tolerance(fan_out: FanOut) -> bool:
     """AWS fails the Map once either configured threshold is exceeded (any failure if none)."""
     count, percentage = fan_out.tolerated_failures, fan_out.tolerated_percentage
     if count is None and percentage is None:
@@ -329,7 +329,7 @@ def branches_joined(turn: Turn, thread: Thread, outputs: tuple[Json, ...]) -> No
 # --- Map inputs and limits ---------------------------------------------------------------
 
 
-def _items(turn: Turn, thread: Thread, state: MapState) -> list[Json]:
+def map_items(turn: Turn, thread: Thread, state: MapState) -> list[Json]:
     if flow.is_jsonata(state):
         if state.has_items:
             return _jsonata_items(turn, thread, state.items)
@@ -355,7 +355,7 @@ def _jsonata_items(turn: Turn, thread: Thread, items: Json) -> list[Json]:
     return list(value)
 
 
-def _item_input(turn: Turn, thread: Thread, state: MapState, index: int, item: Json) -> Json:
+def item_input(turn: Turn, thread: Thread, state: MapState, index: int, item: Json) -> Json:
     if not state.has_item_selector:
         return item
     map_item = {"Index": index, "Value": item}
@@ -366,7 +366,7 @@ def _item_input(turn: Turn, thread: Thread, state: MapState, index: int, item: J
     return payload.evaluate_payload(state.item_selector, scope, field="ItemSelector")
 
 
-def _max_concurrency(turn: Turn, thread: Thread, state: MapState) -> int:
+def max_concurrency(turn: Turn, thread: Thread, state: MapState) -> int:
     """MaxConcurrency (0: unlimited); a negative value would start nothing, so it fails."""
     if state.max_concurrency_path is not None:
         scope = turn.scope(thread, thread.effective)
@@ -379,7 +379,7 @@ def _max_concurrency(turn: Turn, thread: Thread, state: MapState) -> int:
     return limit
 
 
-def _tolerance(turn: Turn, thread: Thread, state: MapState) -> tuple[int | None, float | None]:
+def tolerance(turn: Turn, thread: Thread, state: MapState) -> tuple[int | None, float | None]:
     scope = turn.scope(thread, thread.effective)
     count: Json = state.tolerated_failure_count
     if state.tolerated_failure_count_path is not None:

@@ -103,10 +103,29 @@ def parameters(
     return payload.evaluate_payload(getattr(state, "parameters", None), scope, field="Parameters")
 
 
+@dataclass(frozen=True)
+class ResultStages:
+    """A result's way to the output, stage by stage (TestState's inspection shows them).
+
+    ``after_result_selector`` / ``after_result_path`` are None for JSONata states.
+    """
+
+    after_result_selector: Json
+    after_result_path: Json
+    outcome: Outcome
+
+
 def result_outcome(
     turn: Turn, thread: Thread, state: AnyState, result: Json, *, retry_count: bool = False
 ) -> Outcome:
     """Output and assignments of a state that produced ``result`` (Task, Map, Parallel, Pass)."""
+    return result_stages(turn, thread, state, result, retry_count=retry_count).outcome
+
+
+def result_stages(
+    turn: Turn, thread: Thread, state: AnyState, result: Json, *, retry_count: bool = False
+) -> ResultStages:
+    """`result_outcome`, keeping the values between ResultSelector, ResultPath and OutputPath."""
     if is_jsonata(state):
         scope = jsonata_scope(turn, thread, with_retry_count=retry_count)
         output = (
@@ -115,7 +134,7 @@ def result_outcome(
             else result
         )
         assigned = _jsonata_assign(state.assign, scope, result=result)
-        return Outcome(output, assigned)
+        return ResultStages(None, None, Outcome(output, assigned))
     selected = result
     if getattr(state, "has_result_selector", False):
         selector_scope = turn.scope(thread, result, with_retry_count=retry_count)
@@ -124,7 +143,7 @@ def result_outcome(
     assigned = _jsonpath_assign(turn, thread, state.assign, selected)
     combined = paths.apply_result_path(thread.input, getattr(state, "result_path", "$"), selected)
     output = paths.apply_output_path(state.output_path, turn.scope(thread, combined))
-    return Outcome(output, assigned)
+    return ResultStages(selected, combined, Outcome(output, assigned))
 
 
 def passthrough_outcome(

@@ -52,7 +52,7 @@ def run_choice(turn: Turn, thread: Thread, state: AnyState) -> None:
     assert isinstance(state, ChoiceState)
     effective = flow.effective_input(turn, thread, state)
     for branch in state.choices:
-        if _rule_holds(turn, thread, branch.rule, effective):
+        if rule_holds(turn, thread, branch.rule, effective):
             outcome = flow.passthrough_outcome(turn, thread, state, effective, branch=branch)
             exit_state(turn, thread, state, outcome, branch.next)
             return
@@ -62,7 +62,7 @@ def run_choice(turn: Turn, thread: Thread, state: AnyState) -> None:
     exit_state(turn, thread, state, outcome, state.default)
 
 
-def _rule_holds(turn: Turn, thread: Thread, rule: ChoiceRule, effective: Json) -> bool:
+def rule_holds(turn: Turn, thread: Thread, rule: ChoiceRule, effective: Json) -> bool:
     if isinstance(rule, Condition):
         value = rule.expression
         if jsonata.is_expression(value):
@@ -81,7 +81,7 @@ def run_wait(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Wait: start a timer; the state exits when it fires."""
     assert isinstance(state, WaitState)
     effective = flow.effective_input(turn, thread, state)
-    due = _wait_due(turn, thread, state, effective)
+    due = wait_due(turn, thread, state, effective)
     if (due - turn.now).total_seconds() > turn.limits.max_wait_seconds:
         raise StatesRuntimeError(ErrorName.RUNTIME, "Wait state delay is too long.")
     thread = turn.save(thread.bump(phase=Phase.WAIT, effective=effective))
@@ -94,7 +94,7 @@ def finish_wait(turn: Turn, thread: Thread, state: AnyState) -> None:
     exit_state(turn, thread, state, outcome, state.next)
 
 
-def _wait_due(turn: Turn, thread: Thread, state: WaitState, effective: Json) -> datetime:
+def wait_due(turn: Turn, thread: Thread, state: WaitState, effective: Json) -> datetime:
     scope = turn.scope(thread, effective)
     if state.seconds_path is not None:
         value = paths.read_path(state.seconds_path, scope, field="SecondsPath")
@@ -176,12 +176,12 @@ def run_succeed(turn: Turn, thread: Thread, state: AnyState) -> None:
 def run_fail(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Fail: end the thread with Error and Cause (literal, path, intrinsic or JSONata)."""
     assert isinstance(state, FailState)
-    error = _fail_field(turn, thread, state, state.error, state.error_path, "Error")
-    cause = _fail_field(turn, thread, state, state.cause, state.cause_path, "Cause")
+    error = fail_field(turn, thread, state, state.error, state.error_path, "Error")
+    cause = fail_field(turn, thread, state, state.cause, state.cause_path, "Cause")
     fail_thread(turn, thread, error, cause)
 
 
-def _fail_field(
+def fail_field(
     turn: Turn, thread: Thread, state: FailState, literal: Json, path: str | None, name: str
 ) -> str | None:
     if path is not None:
