@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from engine._asl.model import StateMachine
-from engine._errors import ExecutionAlreadyExists, ValidationException
+from engine._errors import ExecutionAlreadyExists, InvalidToken, ValidationException
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Execution, ExecutionStatus
 from engine._interpreter.turn import iso_timestamp
@@ -145,14 +145,16 @@ def decode_token(token: str | None) -> Json:
     """The position :func:`encode_token` wrote (None for no token).
 
     Raises:
-        ValidationException: the token is not one this API issued.
+        InvalidToken: the token is not one this API issued.
     """
     if token is None or token == "":
         return None
     try:
         return json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error, AttributeError) as exc:
-        raise ValidationException(f"nextToken: not a token this API issued: {token!r}") from exc
+        raise InvalidToken(
+            f"Invalid Token: nextToken {token!r} is not a token this API issued"
+        ) from exc
 
 
 def page_size(limit: Any) -> int:
@@ -170,11 +172,12 @@ def page_in_memory(items: list[T], limit: int, token: str | None) -> Page[T]:
     """A page of an in-memory listing (the local backend): the token holds an offset.
 
     Raises:
-        ValidationException: a bad ``limit`` or a token this API did not issue.
+        ValidationException: a bad ``limit``.
+        InvalidToken: a token this API did not issue.
     """
     size, after = page_size(limit), decode_token(token)
     if after is not None and not (isinstance(after, list) and len(after) == 1):
-        raise ValidationException(f"nextToken: not a token this API issued: {token!r}")
+        raise InvalidToken(f"Invalid Token: nextToken {token!r} is not a token this API issued")
     offset = int(after[0]) if after is not None else 0
     more = offset + size < len(items)
     return Page(items[offset : offset + size], encode_token([offset + size]) if more else None)

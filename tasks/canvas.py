@@ -35,7 +35,6 @@ from typing import Any
 from celery import Task, signature
 from celery.canvas import Signature
 
-from engine._errors import ExecutionDoesNotExist
 from engine._store.continuations import ended_continuations, put_continuation, take_continuation
 from tasks import wiring
 from tasks.app import app
@@ -115,15 +114,17 @@ def _start(task: Task, input: Json, state_machine_arn: str, name: str | None) ->
 @app.task(name=SEND_CONTINUATIONS, ignore_result=True)
 def send_continuations() -> int:
     """Send the continuation of every execution that ended (a beat job); returns how many."""
-    engine = wiring.runtime().store.engine
-    client = wiring.services().client
+    store = wiring.runtime().store
     sent = 0
-    for execution_arn in ended_continuations(engine):
-        try:
-            described = client.describe_execution(executionArn=execution_arn)
-        except ExecutionDoesNotExist:  # deleted with its machine: nothing to go on with
-            described = {"status": "DELETED"}
-        sent += take_continuation(engine, execution_arn, _sender(execution_arn, described))
+    for execution_arn in ended_continuations(store.engine):
+        # Read from the store, not DescribeExecution: it refuses Express ARNs, as AWS does.
+        record = store.execution(execution_arn)
+        described: dict[str, Json] = (
+            {"status": "DELETED"}  # deleted with its machine: nothing to go on with
+            if record is None
+            else {"status": str(record.status), "output": json.dumps(record.output)}
+        )
+        sent += take_continuation(store.engine, execution_arn, _sender(execution_arn, described))
     return sent
 
 

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from engine._activities import Activity, activities_of, input_text
-from engine._api.base import ClientBase, require, with_token
+from engine._api.base import ClientBase, backend_token, require, with_token
 from engine._errors import ClientError
 from engine._records import page_in_memory
 
@@ -55,8 +55,10 @@ class ActivityOperations(ClientBase):
         self, *, maxResults: int = 0, nextToken: str | None = None, **_: Any
     ) -> dict[str, Json]:
         """ListActivities: oldest first, paged."""
-        page = page_in_memory(activities_of(self.backend).all(), maxResults, nextToken)
-        return with_token({"activities": [_item(a) for a in page.items]}, page.next_token)
+        scope = ("ListActivities",)
+        listed = activities_of(self.backend).all()
+        page = page_in_memory(listed, maxResults, backend_token(nextToken, scope))
+        return with_token({"activities": [_item(a) for a in page.items]}, page.next_token, scope)
 
     def delete_activity(self, *, activityArn: str | None = None, **_: Any) -> dict[str, Json]:
         """DeleteActivity (its waiting tasks wait on until their timeouts, as on AWS)."""

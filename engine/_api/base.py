@@ -6,7 +6,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -23,7 +23,15 @@ from engine._interpreter.events import Event
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._interpreter.turn import Limits
-from engine._records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
+from engine._records import (
+    Compiled,
+    ExecutionRecord,
+    MachineRecord,
+    Page,
+    VersionRecord,
+    decode_token,
+    encode_token,
+)
 
 Json = Any
 DEFAULT_REGION = "us-east-1"
@@ -31,7 +39,10 @@ DEFAULT_ACCOUNT = "111111111111"
 _NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 _EXECUTION_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 _TYPES = ("STANDARD", "EXPRESS")
-STATUSES = {s.value for s in ExecutionStatus} | {"PENDING_REDRIVE"}
+EXPRESS_SECONDS = 300
+"""The longest an Express execution runs (AWS: five minutes), then it is TIMED_OUT."""
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+"""ListExecutions' ``statusFilter`` values, in botocore's order."""
 
 
 class Backend(Protocol):
@@ -119,6 +130,49 @@ def require(value: Any, name: str) -> Any:
     return value
 
 
+def one_of(value: Any, name: str, allowed: Iterable[str]) -> Any:
+    """``value`` when it is None or one of ``allowed``.
+
+    Raises:
+        ValidationException: it is another value (AWS's wording, naming the parameter).
+    """
+    members = list(allowed)
+    if value is not None and value not in members:
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy "
+            f"constraint: Member must satisfy enum value set: [{', '.join(members)}]"
+        )
+    return value
+
+
+def at_most(text: str | None, name: str, limit: int) -> str | None:
+    """``text`` when it is None or at most ``limit`` characters long.
+
+    Raises:
+        ValidationException: it is longer (AWS's wording, naming the parameter).
+    """
+    if text is not None and len(text) > limit:
+        raise errors.ValidationException(
+            f"1 validation error detected: Value at '{name}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {limit} (got {len(text)})"
+        )
+    return text
+
+
+def within(number: Any, name: str, low: int, high: int) -> Any:
+    """``number`` when it is an integer in ``low..high``.
+
+    Raises:
+        ValidationException: it is outside (AWS's wording, naming the parameter).
+    """
+    if isinstance(number, int) and not isinstance(number, bool) and low <= number <= high:
+        return number
+    raise errors.ValidationException(
+        f"1 validation error detected: Value '{number}' at '{name}' failed to satisfy "
+        f"constraint: Member must have value between {low} and {high}"
+    )
+
+
 def _check(text: str, machine_type: str) -> tuple[Json, list[Diagnostic]]:
     """The definition's JSON and every problem with it (syntax errors included)."""
     try:
@@ -137,7 +191,11 @@ def _compile_text(text: str, machine_type: str) -> Compiled:
     if diagnostics:
         listed = "; ".join(str(d) for d in diagnostics)
         raise errors.InvalidDefinitionRequest(f"Invalid State Machine Definition: '{listed}'")
-    return Compiled(text, build_state_machine(raw))
+    machine = build_state_machine(raw)
+    if machine_type == "EXPRESS":  # AWS ends an Express execution at five minutes
+        limit = min(machine.timeout_seconds or EXPRESS_SECONDS, EXPRESS_SECONDS)
+        machine = replace(machine, timeout_seconds=limit)
+    return Compiled(text, machine)
 
 
 class ClientBase:
@@ -227,6 +285,10 @@ class ClientBase:
 
     def _execution(self, arn: str) -> ExecutionRecord:
         self._check_arn(arn, "execution", "express")
+        if arn.split(":")[5] == "express":  # AWS keeps no Express executions to describe
+            raise errors.InvalidArn(
+                f"Invalid Arn: 'Resource type not valid in this context: express' ({arn})"
+            )
         record = self.backend.execution(arn)
         if record is None:
             raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
@@ -344,13 +406,18 @@ def parse_time(text: str) -> datetime:
 
 
 def strip_data(event: dict[str, Json]) -> None:
-    """Drop input/output/parameters from an event (``includeExecutionData=False``)."""
+    """Drop an event's execution data (``includeExecutionData=False``), keeping its shape.
+
+    ``input``/``output``/``assignedVariables`` go; their ``*Details`` member stays
+    (``{"truncated": false}``, the only member botocore's HistoryEventExecutionDataDetails
+    has). A Task's ``parameters`` stays: TaskScheduledEventDetails requires it (ADR 0027).
+    """
     for key, details in list(event.items()):
         if key.endswith("EventDetails") and isinstance(details, dict):
-            for field in ("input", "output", "parameters"):
+            for field in ("input", "output", "assignedVariables"):
                 if field in details:
                     details.pop(field)
-                    details[f"{field}Details"] = {"included": False}
+                    details.setdefault(f"{field}Details", {"truncated": False})
 
 
 def list_item(record: ExecutionRecord) -> dict[str, Json]:
@@ -369,8 +436,34 @@ def list_item(record: ExecutionRecord) -> dict[str, Json]:
     return item
 
 
-def with_token(response: dict[str, Json], token: str | None) -> dict[str, Json]:
-    """``response`` with ``nextToken`` when there is a next page."""
+def with_token(
+    response: dict[str, Json], token: str | None, scope: tuple[Json, ...]
+) -> dict[str, Json]:
+    """``response`` with ``nextToken`` when there is a next page.
+
+    The token carries ``scope`` (the operation and the request fields that choose the
+    listing) so that :func:`backend_token` can refuse it on another listing, as AWS does.
+    """
     if token is not None:
-        response["nextToken"] = token
+        response["nextToken"] = encode_token([list(scope), token])
     return response
+
+
+def backend_token(token: str | None, scope: tuple[Json, ...]) -> str | None:
+    """The backend's position inside a ``nextToken`` that :func:`with_token` gave ``scope``.
+
+    Raises:
+        InvalidToken: the token is not one this API issued for this same listing.
+    """
+    if token is None or token == "":
+        return None
+    try:
+        issued_for, position = decode_token(token)
+    except (errors.InvalidToken, TypeError, ValueError) as exc:
+        raise errors.InvalidToken(f"Invalid Token: '{token}' is not a nextToken") from exc
+    if issued_for != list(scope) or not isinstance(position, str):
+        raise errors.InvalidToken(
+            f"Invalid Token: '{token}' (a nextToken of another listing: expected one from "
+            f"{scope[0]} with the same request fields)"
+        )
+    return position

@@ -9,7 +9,10 @@ from engine import _errors as errors
 from engine._api.base import (
     STATUSES,
     ClientBase,
+    at_most,
+    backend_token,
     list_item,
+    one_of,
     parse_time,
     require,
     seed,
@@ -21,6 +24,10 @@ from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
 from engine._interpreter.snapshot import ExecutionStatus
 
 Json = Any
+ERROR_LENGTH = 256
+"""The longest ``error`` StopExecution and SendTaskFailure take (botocore's model)."""
+CAUSE_LENGTH = 32768
+"""The longest ``cause`` they take."""
 
 
 class ExecutionOperations(ClientBase):
@@ -69,7 +76,8 @@ class ExecutionOperations(ClientBase):
         execution = self._new_execution(record, version, execution_arn, name, payload)
         done = self.sync_backend.start(execution, self._compiled(record, version), seed())
         response = self._describe(done)
-        response.pop("stateMachineVersionArn", None)
+        for member in ("stateMachineVersionArn", "redriveCount", "redriveStatus"):
+            response.pop(member, None)  # not in StartSyncExecution's output shape
         response["billingDetails"] = {
             "billedMemoryUsedInMB": 64,
             "billedDurationInMilliseconds": 100,
@@ -90,6 +98,8 @@ class ExecutionOperations(ClientBase):
     ) -> dict[str, Json]:
         """StopExecution: the execution ends ABORTED with ``error``/``cause``."""
         record = self._execution(require(executionArn, "executionArn"))
+        at_most(error, "error", ERROR_LENGTH)
+        at_most(cause, "cause", CAUSE_LENGTH)
         if record.status == ExecutionStatus.RUNNING:
             record = self.backend.stop(record.arn, error, cause)
         return {"stopDate": record.stop_date or self.clock.now()}
@@ -106,15 +116,19 @@ class ExecutionOperations(ClientBase):
     ) -> dict[str, Json]:
         """GetExecutionHistory, paginated, optionally newest first."""
         record = self._execution(require(executionArn, "executionArn"))
+        scope = ("GetExecutionHistory", record.arn, bool(reverseOrder))
         page = self.backend.history_page(
-            record.arn, limit=maxResults, reverse=bool(reverseOrder), token=nextToken
+            record.arn,
+            limit=maxResults,
+            reverse=bool(reverseOrder),
+            token=backend_token(nextToken, scope),
         )
         events = [event.to_aws() for event in page.items]
         for event in events:
             event["timestamp"] = parse_time(event["timestamp"])
             if not includeExecutionData:
                 strip_data(event)
-        return with_token({"events": events}, page.next_token)
+        return with_token({"events": events}, page.next_token, scope)
 
     def list_executions(
         self,
@@ -123,25 +137,29 @@ class ExecutionOperations(ClientBase):
         statusFilter: str | None = None,
         maxResults: int = 100,
         nextToken: str | None = None,
+        redriveFilter: str | None = None,
         **_: Any,
     ) -> dict[str, Json]:
         """ListExecutions, newest first, filtered by status."""
         arn = require(stateMachineArn, "stateMachineArn")
         record, version = self._machine(arn)
-        if statusFilter is not None and statusFilter not in STATUSES:
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{statusFilter}' at 'statusFilter' failed "
-                f"to satisfy constraint: Member must satisfy enum value set: {sorted(STATUSES)}"
+        if record.type == "EXPRESS":
+            raise errors.StateMachineTypeNotSupported(
+                f"ListExecutions: '{arn}' is an EXPRESS state machine; expected a STANDARD one "
+                "(AWS keeps no Express executions to list)"
             )
+        one_of(statusFilter, "statusFilter", STATUSES)
+        one_of(redriveFilter, "redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
+        scope = ("ListExecutions", arn, statusFilter)
         page = self.backend.executions_page(
             record.arn,
             version_arn=version.arn if version else None,
             status=statusFilter,
             limit=maxResults,
-            token=nextToken,
+            token=backend_token(nextToken, scope),
         )
         items = [list_item(r) for r in page.items]
-        return with_token({"executions": items}, page.next_token)
+        return with_token({"executions": items}, page.next_token, scope)
 
     # --- helpers --------------------------------------------------------------------
 
@@ -170,6 +188,8 @@ class ExecutionOperations(ClientBase):
     ) -> dict[str, Json]:
         """SendTaskFailure: the task waiting on ``taskToken`` fails with ``error``/``cause``."""
         token = require(taskToken, "taskToken")
+        at_most(error, "error", ERROR_LENGTH)
+        at_most(cause, "cause", CAUSE_LENGTH)
         self.backend.callback(
             token, lambda thread, seq: TaskFailed(thread, seq, error or "", cause)
         )

@@ -8,8 +8,11 @@ from typing import Any
 from engine import _errors as errors
 from engine._api.base import (
     ClientBase,
+    backend_token,
+    one_of,
     require,
     with_token,
+    within,
 )
 from engine._api.resource_warnings import unserved_resource_warnings
 from engine._asl.load import load_definition_text
@@ -41,6 +44,9 @@ class MachineOperations(ClientBase):
         ``maxResults`` (0: AWS's 100) caps the list and sets ``truncated``.
         """
         require(definition, "definition")
+        one_of(type, "type", ("STANDARD", "EXPRESS"))
+        one_of(severity, "severity", ("ERROR", "WARNING"))
+        within(maxResults, "maxResults", 0, MAX_DIAGNOSTICS)
         errors_found = self._diagnostics(definition or "", type)
         diagnostics = [
             {"severity": "ERROR", "code": d.code, "message": d.message, "location": d.path}
@@ -143,7 +149,8 @@ class MachineOperations(ClientBase):
         **_: Any,
     ) -> dict[str, Json]:
         """ListStateMachines, paginated, oldest first."""
-        page = self.backend.machines_page(maxResults, nextToken)
+        scope = ("ListStateMachines",)
+        page = self.backend.machines_page(maxResults, backend_token(nextToken, scope))
         items = [
             {
                 "stateMachineArn": m.arn,
@@ -153,7 +160,7 @@ class MachineOperations(ClientBase):
             }
             for m in page.items
         ]
-        return with_token({"stateMachines": items}, page.next_token)
+        return with_token({"stateMachines": items}, page.next_token, scope)
 
     def update_state_machine(
         self,
@@ -220,11 +227,12 @@ class MachineOperations(ClientBase):
     ) -> dict[str, Json]:
         """ListStateMachineVersions, paginated, newest first."""
         record, _version = self._machine(require(stateMachineArn, "stateMachineArn"))
-        page = self.backend.versions_page(record.arn, maxResults, nextToken)
+        scope = ("ListStateMachineVersions", record.arn)
+        page = self.backend.versions_page(record.arn, maxResults, backend_token(nextToken, scope))
         versions = [
             {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in page.items
         ]
-        return with_token({"stateMachineVersions": versions}, page.next_token)
+        return with_token({"stateMachineVersions": versions}, page.next_token, scope)
 
     def delete_state_machine(
         self, *, stateMachineArn: str | None = None, **_: Any

@@ -105,8 +105,10 @@ class LocalBackend:
         """The machine's executions, newest first (idle ones caught up first)."""
         for arn in list(self._drivers):
             self.execution(arn)
+        started = {arn: index for index, arn in enumerate(self._executions)}
         runs = [r for r in self._executions.values() if r.machine_arn == machine_arn]
-        return sorted(runs, key=lambda r: r.start_date, reverse=True)
+        # Started in the same instant: the later start first, as the SQL store orders them.
+        return sorted(runs, key=lambda r: (r.start_date, started[r.arn]), reverse=True)
 
     def executions_page(
         self,

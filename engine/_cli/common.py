@@ -236,6 +236,18 @@ def machine_arn(client: Client, machine: str) -> str:
     return f"arn:aws:states:{client.region}:{client.account}:stateMachine:{machine}"
 
 
+def standard_machines(client: Client) -> list[str]:
+    """The ARN of every STANDARD machine, page by page (AWS lists no Express executions)."""
+    arns: list[str] = []
+    token: str | None = None
+    while True:
+        page = client.list_state_machines(nextToken=token)
+        arns += [m["stateMachineArn"] for m in page["stateMachines"] if m["type"] == "STANDARD"]
+        token = page.get("nextToken")
+        if token is None:
+            return arns
+
+
 def all_executions(client: Client, arn: str, status: str | None) -> list[dict[str, Json]]:
     """Every execution of machine ``arn`` (with ``status``), page by page."""
     items: list[dict[str, Json]] = []

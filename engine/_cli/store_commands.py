@@ -27,6 +27,7 @@ from engine._cli.common import (
     machine_arn,
     read_input,
     report,
+    standard_machines,
 )
 from engine._cli.failures import broker_unreachable
 from engine._cli.history import history_lines, json_lines
@@ -86,7 +87,8 @@ def start(seams: CliSeams, machine: str, input_text: str, name: str | None, wait
     )
     click.echo(started["executionArn"])
     if not _broker_failed(seams, dispatcher, "the execution") and wait:
-        report(await_end(client, started["executionArn"]))
+        # An Express execution cannot be described (InvalidArn, as on AWS): one line, exit 1.
+        report(call(partial(await_end, client, started["executionArn"])))
 
 
 def _publishing_client(seams: CliSeams) -> tuple[Client, NotingDispatcher]:
@@ -157,15 +159,14 @@ def history(seams: CliSeams, execution_arn: str, reverse: bool, as_json: bool) -
 def list_executions(seams: CliSeams, machine: str | None, status: str | None) -> None:
     """List executions (of MACHINE, or of every machine), newest first."""
     client = connect(seams.config())
-    machines = (
-        [machine_arn(client, machine)]
-        if machine
-        else [m["stateMachineArn"] for m in client.list_state_machines()["stateMachines"]]
-    )
-    for arn in machines:
-        for item in call(partial(all_executions, client, arn, status)):
-            started = item["startDate"].strftime("%Y-%m-%d %H:%M:%S")
-            click.echo(f"{item['status']:<10} {started}  {item['executionArn']}")
+    machines = [machine_arn(client, machine)] if machine else standard_machines(client)
+    items = [
+        item for arn in machines for item in call(partial(all_executions, client, arn, status))
+    ]
+    # One list across machines, newest first like each ListExecutions page (stable on ties).
+    for item in sorted(items, key=lambda item: item["startDate"], reverse=True):
+        started = item["startDate"].strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{item['status']:<10} {started}  {item['executionArn']}")
 
 
 @click.command()

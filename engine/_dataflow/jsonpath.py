@@ -262,7 +262,8 @@ def path_end(text: str, start: int, stops: str) -> int:
 def _normalise(path: str) -> str:
     """Rewrite Jayway syntax jsonpath-ng reads differently, leaving the meaning unchanged.
 
-    Dot-notation names its lexer refuses become ``['name']``. Inside a quoted bracket
+    Dot-notation names its lexer refuses become ``['name']``; a child dot before a bracket
+    (``$.[?(@.a > 0)]``, ``$.a.[0]``) goes, as Jayway ignores it. Inside a quoted bracket
     name a backslash escapes only the delimiting quote and itself, as in Jayway; any
     other backslash is literal, so it is doubled to survive jsonpath-ng's lexer.
     """
@@ -281,7 +282,9 @@ def _normalise(path: str) -> str:
             quote = char
         elif char == "[":
             if depth == 0:
-                out.append(_DOT_NAME.sub(_bracket_name, path[plain_start:index]))
+                out.append(
+                    _DOT_NAME.sub(_bracket_name, _without_child_dot(path[plain_start:index]))
+                )
             depth += 1
         closed = char == "]" and depth > 0 and not quote
         if closed:
@@ -293,6 +296,16 @@ def _normalise(path: str) -> str:
     if depth == 0:
         out.append(_DOT_NAME.sub(_bracket_name, path[plain_start:]))
     return "".join(out)
+
+
+def _without_child_dot(plain: str) -> str:
+    """``plain`` without a single trailing dot: Jayway reads ``$.[...]`` as ``$[...]``.
+
+    A deep scan (``..[``) keeps its dots.
+    """
+    if plain.endswith(".") and not plain.endswith(".."):
+        return plain[:-1]
+    return plain
 
 
 def _bracket_name(match: re.Match[str]) -> str:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine._errors import ValidationException
+from engine._errors import InvalidToken
 from engine._interpreter.history import HistoryEvent
 from engine._records import (
     ExecutionRecord,
@@ -351,13 +351,13 @@ def position(token: str | None, arity: int) -> list[Json] | None:
     """The keyset position of a ``nextToken`` (a list of ``arity`` values), or None.
 
     Raises:
-        ValidationException: the token is not one this store issued.
+        InvalidToken: the token is not one this store issued.
     """
     after = decode_token(token)
     if after is None:
         return None
     if not isinstance(after, list) or len(after) != arity:
-        raise ValidationException(f"nextToken: not a token this API issued: {token!r}")
+        raise InvalidToken(f"Invalid Token: nextToken {token!r} is not a token this API issued")
     return after
 
 
@@ -365,12 +365,12 @@ def parse_moment(text: Json) -> datetime:
     """A datetime a token holds as ISO text.
 
     Raises:
-        ValidationException: it is not one.
+        InvalidToken: it is not one.
     """
     try:
         return datetime.fromisoformat(str(text))
     except ValueError as exc:
-        raise ValidationException(f"nextToken: not a token this API issued: {text!r}") from exc
+        raise InvalidToken(f"Invalid Token: nextToken holds {text!r}, not a moment") from exc
 
 
 def every(fetch: Callable[[str | None], Page[T]]) -> list[T]:

@@ -11,7 +11,7 @@ import pytest
 from engine._api import Client
 from engine._backends.durable import DurableBackend
 from engine._clock import FakeClock
-from engine._errors import ValidationException
+from engine._errors import InvalidToken
 from engine._records import encode_token
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
@@ -96,13 +96,13 @@ def test_history_pages_both_ways_and_executions_filter_by_status(store: Store) -
 
 
 @pytest.mark.parametrize("token", ["garbage", encode_token({"not": "a position"}), "e30="])
-def test_a_token_this_api_did_not_issue_is_a_validation_error(store: Store, token: str) -> None:
+def test_a_token_this_api_did_not_issue_is_an_invalid_token(store: Store, token: str) -> None:
     # Given a machine
     client, _ = _client(store)
     arn = client.create_state_machine(name="m", definition=PASS, roleArn=ROLE)["stateMachineArn"]
     # When a listing is asked for with a forged token
-    # Then it is refused as a ValidationException
-    with pytest.raises(ValidationException, match="nextToken"):
+    # Then it is refused as InvalidToken, as AWS does
+    with pytest.raises(InvalidToken, match="Invalid Token"):
         client.list_executions(stateMachineArn=arn, nextToken=token)
-    with pytest.raises(ValidationException, match="nextToken"):
+    with pytest.raises(InvalidToken, match="Invalid Token"):
         client.list_state_machines(nextToken=token)

@@ -826,3 +826,53 @@ def test_flower_without_basic_auth_refuses_to_start() -> None:
     # Then it is a usage error naming the setting: Flower's API must not be open
     assert result.exit_code == 2
     assert "STEPLINE_FLOWER_BASIC_AUTH=user:password" in result.stderr
+
+
+def test_given_executions_of_two_machines_when_listed_then_one_list_newest_first(
+    tmp_path: Path,
+) -> None:
+    # Given executions of two STANDARD machines, started a minute apart and interleaved,
+    # and an EXPRESS machine (AWS lists no Express executions)
+    from engine._composition import connect
+    from engine.testing import InMemoryDispatcher
+
+    settings = embedded(tmp_path)
+    clock = FakeClock(T0)
+    client = connect(settings, dispatcher=InMemoryDispatcher(), clock=clock)
+    definition, role = json.dumps(PASS), "arn:aws:iam::111111111111:role/r"
+    arns = {
+        name: client.create_state_machine(name=name, definition=definition, roleArn=role)[
+            "stateMachineArn"
+        ]
+        for name in ("a", "b")
+    }
+    client.create_state_machine(name="x", definition=definition, roleArn=role, type="EXPRESS")
+    for machine, name in (("a", "first"), ("b", "second"), ("a", "third")):
+        client.start_execution(stateMachineArn=arns[machine], name=name)
+        clock.advance(60)
+    # When `stepline list` runs without a machine
+    result = durable(settings, "list")
+    # Then one list holds every execution, newest first across machines
+    assert result.exit_code == 0, result.output
+    names = [line.rsplit(":", 1)[1] for line in result.stdout.splitlines()]
+    assert names == ["third", "second", "first"]
+
+
+def test_given_an_express_machine_when_started_with_wait_then_invalid_arn_in_one_line(
+    tmp_path: Path,
+) -> None:
+    # Given an EXPRESS machine in the embedded store
+    from engine._composition import connect
+    from engine.testing import InMemoryDispatcher
+
+    settings = embedded(tmp_path)
+    client = connect(settings, dispatcher=InMemoryDispatcher())
+    role = "arn:aws:iam::111111111111:role/r"
+    client.create_state_machine(name="x", definition=json.dumps(PASS), roleArn=role, type="EXPRESS")
+    # When `stepline start x --wait` runs
+    result = durable(settings, "start", "x", "--wait")
+    # Then the ARN is printed, and waiting is AWS's refusal to describe it, in one line
+    assert result.exit_code == 1
+    assert_no_traceback(result)
+    assert ":express:x:" in result.stdout
+    assert one_line(result.stderr).startswith("InvalidArn: ")

@@ -302,3 +302,27 @@ def test_set_path_refuses_an_indefinite_path():
     # Then it is refused as invalid
     with pytest.raises(InvalidPathError):
         set_path({"a": [1]}, "$.a[*]", 1)
+
+
+def test_given_a_filter_right_after_the_root_dot_when_selected_then_it_filters_the_root():
+    # Given a list and the filter a definition deployed on AWS uses, "$.[?(@.OU > 0)]"
+    data = [{"OU": 1, "n": "a"}, {"OU": 0, "n": "b"}, {"OU": 3, "n": "c"}]
+    # When it is checked and selected (and with the dot before an index, "$.a.[0]")
+    # Then it is valid and means "$[?(@.OU > 0)]", as in Jayway; a deep scan keeps its dots
+    assert check_path_syntax("$.[?(@.OU > 0)]") is None
+    assert select("$.[?(@.OU > 0)]", data) == [data[0], data[2]]
+    assert select("$.a.[0]", {"a": data}) == data[0]
+    assert select("$..[?(@.OU > 2)]", {"x": data}) == [data[2]]
+
+
+def test_given_a_root_filter_in_a_definition_when_validated_then_no_diagnostic():
+    # Given an OutputPath with a filter right after "$."
+    from engine._asl.validate import validate_definition
+
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "OutputPath": "$.[?(@.OU > 0)]", "End": True}},
+    }
+    # When the definition is validated
+    # Then it is valid, as AWS accepts it
+    assert validate_definition(definition) == []
