@@ -21,6 +21,7 @@ from engine._clock import Clock, FakeClock, SystemClock
 from engine._composition import connect
 from engine._errors import (
     ClientError,
+    ConflictException,
     DefinitionError,
     DefinitionSyntaxError,
     Diagnostic,
@@ -36,6 +37,7 @@ from engine._errors import (
     InvalidOutput,
     InvalidToken,
     MissingRequiredParameter,
+    ResourceNotFound,
     ServiceUnavailable,
     StateMachineAlreadyExists,
     StateMachineDeleting,
@@ -48,6 +50,7 @@ from engine._errors import (
     StoreUnreachable,
     TaskDoesNotExist,
     TaskTimedOut,
+    TooManyTags,
     ValidationException,
 )
 from engine._interpreter.snapshot import ExecutionStatus
@@ -73,6 +76,7 @@ __all__ = [
     "Client",
     "ClientError",
     "Clock",
+    "ConflictException",
     "DefinitionError",
     "DefinitionSyntaxError",
     "Diagnostic",
@@ -95,6 +99,7 @@ __all__ = [
     "Message",
     "MissingRequiredParameter",
     "QueueConsumer",
+    "ResourceNotFound",
     "ServiceUnavailable",
     "StateMachineAlreadyExists",
     "StateMachineDeleting",
@@ -108,6 +113,7 @@ __all__ = [
     "SystemClock",
     "TaskDoesNotExist",
     "TaskTimedOut",
+    "TooManyTags",
     "ValidationException",
     "__version__",
     "connect",

@@ -260,6 +260,28 @@ class ValidationException(ClientError):
     code = "ValidationException"
 
 
+class ConflictException(ClientError):
+    """The request conflicts with the resource's state.
+
+    A stale revisionId, a version an alias routes to being deleted, an alias name taken
+    with another configuration.
+    """
+
+    code = "ConflictException"
+
+
+class ResourceNotFound(ClientError):
+    """No resource (alias, machine or activity to tag) has that ARN."""
+
+    code = "ResourceNotFound"
+
+
+class TooManyTags(ClientError):
+    """A resource would carry more than its 50 tags."""
+
+    code = "TooManyTags"
+
+
 class ServiceUnavailable(ClientError):
     """The service cannot answer now (its store is unreachable); retry the call later.
 

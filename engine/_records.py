@@ -58,6 +58,22 @@ class MachineRecord:
 
 
 @dataclass
+class AliasRecord:
+    """A state machine alias: routes each start to one of one or two versions by weight.
+
+    ``routing`` is AWS's routingConfiguration: ``[{"stateMachineVersionArn", "weight"}]``.
+    """
+
+    arn: str
+    machine_arn: str
+    name: str
+    routing: list[dict[str, Json]]
+    creation_date: datetime
+    description: str | None = None
+    update_date: datetime | None = None
+
+
+@dataclass
 class ExecutionRecord:
     """An execution as DescribeExecution reports it, with its history."""
 
@@ -73,6 +89,7 @@ class ExecutionRecord:
     error: str | None = None
     cause: str | None = None
     version_arn: str | None = None
+    alias_arn: str | None = None
     history: list[HistoryEvent] = field(default_factory=list)
 
 

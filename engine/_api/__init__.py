@@ -19,10 +19,12 @@ from types import SimpleNamespace
 
 from engine import _errors as errors
 from engine._api.activities import ActivityDoesNotExist, ActivityOperations
+from engine._api.aliases import AliasOperations
 from engine._api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
 from engine._api.events import EventOperations
 from engine._api.executions import ExecutionOperations
 from engine._api.machines import MachineOperations
+from engine._api.tags import TagOperations
 from engine._api.test_state import TestStateOperations
 from engine._clock import Clock
 from engine._interpreter.turn import Limits
@@ -31,6 +33,8 @@ from engine._resources import HandlerRegistry
 
 class Client(
     MachineOperations,
+    AliasOperations,
+    TagOperations,
     ExecutionOperations,
     EventOperations,
     ActivityOperations,
@@ -47,6 +51,7 @@ class Client(
             cls.code: cls
             for cls in (
                 ActivityDoesNotExist,
+                errors.ConflictException,
                 errors.ExecutionDoesNotExist,
                 errors.ExecutionAlreadyExists,
                 errors.ExecutionLimitExceeded,
@@ -57,6 +62,7 @@ class Client(
                 errors.InvalidToken,
                 errors.InvalidOutput,
                 errors.MissingRequiredParameter,
+                errors.ResourceNotFound,
                 errors.ServiceUnavailable,
                 errors.StateMachineAlreadyExists,
                 errors.StateMachineDoesNotExist,
@@ -64,6 +70,7 @@ class Client(
                 errors.StateMachineTypeNotSupported,
                 errors.TaskDoesNotExist,
                 errors.TaskTimedOut,
+                errors.TooManyTags,
                 errors.ValidationException,
             )
         },

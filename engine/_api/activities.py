@@ -11,6 +11,7 @@ from typing import Any
 
 from engine._activities import Activity, activities_of, input_text
 from engine._api.base import ClientBase, backend_token, require, with_token
+from engine._api.tags import checked_tags
 from engine._errors import ClientError
 from engine._records import page_in_memory
 
@@ -34,12 +35,21 @@ class ActivityOperations(ClientBase):
     activity_poll_seconds: float = POLL_SECONDS
     """How long `get_activity_task` waits (tests and short-lived workers lower it)."""
 
-    def create_activity(self, *, name: str | None = None, **_: Any) -> dict[str, Json]:
-        """CreateActivity: idempotent on ``name`` (the existing activity is returned)."""
+    def create_activity(
+        self, *, name: str | None = None, tags: Json = None, **_: Any
+    ) -> dict[str, Json]:
+        """CreateActivity: idempotent on ``name`` (the existing activity is returned).
+
+        As on AWS, a repeat with other tags keeps the first call's tags.
+        """
         name = require(name, "name")
         self._check_name(name, "activity")
+        tag_values = checked_tags(tags)
         wanted = Activity(self._arn("activity", name), name, self.clock.now())
+        known = activities_of(self.backend).find(wanted.arn) is not None
         activity = activities_of(self.backend).create(wanted)
+        if tag_values and not known:
+            self.backend.save_tags(activity.arn, tag_values)
         return {"activityArn": activity.arn, "creationDate": activity.creation_date}
 
     def describe_activity(self, *, activityArn: str | None = None, **_: Any) -> dict[str, Json]:
@@ -65,6 +75,7 @@ class ActivityOperations(ClientBase):
         arn = require(activityArn, "activityArn")
         self._check_arn(arn, "activity")
         activities_of(self.backend).delete(arn)
+        self.backend.save_tags(arn, {})
         return {}
 
     def get_activity_task(

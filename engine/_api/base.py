@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import secrets
 import uuid
@@ -24,6 +25,7 @@ from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._interpreter.turn import Limits
 from engine._records import (
+    AliasRecord,
     Compiled,
     ExecutionRecord,
     MachineRecord,
@@ -69,7 +71,43 @@ class Backend(Protocol):
         ...
 
     def delete_machine(self, arn: str) -> None:
-        """Forget a machine (its executions stay readable)."""
+        """Forget a machine, its versions, aliases and tags (its executions stay readable)."""
+        ...
+
+    def purge_if_deleting(self, arn: str) -> None:
+        """Forget the DELETING machine ``arn`` if none of its executions runs any more."""
+        ...
+
+    def delete_version(self, arn: str) -> None:
+        """Forget a published version (its number is not reused)."""
+        ...
+
+    def save_alias(self, record: AliasRecord) -> None:
+        """Insert or replace an alias."""
+        ...
+
+    def alias(self, arn: str) -> AliasRecord | None:
+        """The alias with ``arn``, or None."""
+        ...
+
+    def aliases_page(self, machine_arn: str, limit: int, token: str | None) -> Page[AliasRecord]:
+        """A page of a machine's aliases, by name."""
+        ...
+
+    def delete_alias(self, arn: str) -> None:
+        """Forget an alias (and its tags)."""
+        ...
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """The tags of resource ``arn`` (a machine or an activity; empty when none)."""
+        ...
+
+    def save_tags(self, arn: str, tags: dict[str, str]) -> None:
+        """Replace the tags of resource ``arn``."""
+        ...
+
+    def execution_definition(self, arn: str) -> tuple[str, str] | None:
+        """The definition text and role ARN the execution ``arn`` runs with, or None."""
         ...
 
     def execution(self, arn: str) -> ExecutionRecord | None:
@@ -81,11 +119,12 @@ class Backend(Protocol):
         machine_arn: str,
         *,
         version_arn: str | None = None,
+        alias_arn: str | None = None,
         status: str | None = None,
         limit: int = 0,
         token: str | None = None,
     ) -> Page[ExecutionRecord]:
-        """A page of a machine's executions (of one version, with one status), newest first."""
+        """A page of a machine's executions (of one version or alias, one status), newest first."""
         ...
 
     def history(self, arn: str) -> list[HistoryEvent]:
@@ -223,6 +262,9 @@ class ClientBase:
         )
         self.region = region
         self.account = account
+        # Which version of an alias runs an execution: drawn here, in the shell (a seeded
+        # `random.Random` makes the draw repeatable in tests).
+        self.routing_random: random.Random = random.Random()
 
     # --- state machines -------------------------------------------------------------
 
@@ -255,6 +297,14 @@ class ClientBase:
         return replace(compiled, role_arn=version.role_arn if version else record.role_arn)
 
     def _publish(self, record: MachineRecord, description: str | None) -> VersionRecord:
+        """Version N+1 of the machine's current revision, or the latest version.
+
+        As AWS's idempotency has it: when the latest version froze the current revision
+        already, that version is returned and nothing is minted.
+        """
+        latest = self._latest_version(record)
+        if latest is not None and latest.revision_id == record.revision_id:
+            return latest
         number = record.latest_version + 1
         record.latest_version = number
         version = VersionRecord(
@@ -269,6 +319,13 @@ class ClientBase:
         record.versions.append(version)
         return version
 
+    def _latest_version(self, record: MachineRecord) -> VersionRecord | None:
+        if record.latest_version == 0:
+            return None
+        arn = f"{record.arn}:{record.latest_version}"
+        published = next((v for v in record.versions if v.arn == arn), None)
+        return published or self.backend.version(arn)
+
     def _machine(self, arn: str) -> tuple[MachineRecord, VersionRecord | None]:
         self._check_arn(arn, "stateMachine")
         parts = arn.split(":")
@@ -282,6 +339,39 @@ class ClientBase:
         if version is None:
             raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         return record, version
+
+    def _start_target(
+        self, arn: str
+    ) -> tuple[MachineRecord, VersionRecord | None, AliasRecord | None]:
+        """The machine, version and alias a StartExecution ARN names.
+
+        An alias ARN picks one of its versions by weight.
+
+        Raises:
+            StateMachineDoesNotExist: no such machine, version or alias.
+            StateMachineDeleting: the machine is being deleted.
+        """
+        parts = arn.split(":") if isinstance(arn, str) else []
+        alias = None
+        if len(parts) == 8 and not parts[7].isdigit():
+            self._check_arn(arn, "stateMachine")
+            alias = self.backend.alias(arn)
+            if alias is None:
+                raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+            arn = self._routed_version(alias)
+        record, version = self._machine(arn)
+        if record.status == "DELETING":
+            raise errors.StateMachineDeleting(f"State Machine is being deleted: '{record.arn}'")
+        return record, version, alias
+
+    def _routed_version(self, alias: AliasRecord) -> str:
+        """One of the alias's versions, drawn by weight."""
+        draw = self.routing_random.random() * 100
+        for route in alias.routing:
+            draw -= route["weight"]
+            if draw < 0:
+                return str(route["stateMachineVersionArn"])
+        return str(alias.routing[-1]["stateMachineVersionArn"])
 
     def _execution(self, arn: str) -> ExecutionRecord:
         self._check_arn(arn, "execution", "express")
@@ -349,6 +439,7 @@ class ClientBase:
         arn: str,
         name: str,
         payload: Json,
+        alias: AliasRecord | None = None,
     ) -> ExecutionRecord:
         return ExecutionRecord(
             arn=arn,
@@ -359,12 +450,14 @@ class ClientBase:
             start_date=self.clock.now(),
             input=payload,
             version_arn=version.arn if version else None,
+            alias_arn=alias.arn if alias else None,
         )
 
     def _describe(self, record: ExecutionRecord) -> dict[str, Json]:
         response: dict[str, Json] = {
             "executionArn": record.arn,
-            "stateMachineArn": record.version_arn or record.machine_arn,
+            # AWS: the ARN the execution was started with (alias, version or machine).
+            "stateMachineArn": record.alias_arn or record.version_arn or record.machine_arn,
             "name": record.name,
             "status": str(record.status),
             "startDate": record.start_date,
@@ -375,6 +468,8 @@ class ClientBase:
         }
         if record.version_arn:
             response["stateMachineVersionArn"] = record.version_arn
+        if record.alias_arn:
+            response["stateMachineAliasArn"] = record.alias_arn
         if record.stop_date is not None:
             response["stopDate"] = record.stop_date
         if record.status == ExecutionStatus.SUCCEEDED:
@@ -433,6 +528,8 @@ def list_item(record: ExecutionRecord) -> dict[str, Json]:
         item["stopDate"] = record.stop_date
     if record.version_arn:
         item["stateMachineVersionArn"] = record.version_arn
+    if record.alias_arn:
+        item["stateMachineAliasArn"] = record.alias_arn
     return item
 
 

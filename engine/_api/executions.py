@@ -22,6 +22,7 @@ from engine._api.base import (
 from engine._dataflow.nesting import loads_within_depth
 from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
 from engine._interpreter.snapshot import ExecutionStatus
+from engine._records import AliasRecord, MachineRecord, VersionRecord
 
 Json = Any
 ERROR_LENGTH = 256
@@ -44,12 +45,12 @@ class ExecutionOperations(ClientBase):
     ) -> dict[str, Json]:
         """StartExecution (idempotent on ``name`` for a running execution with the same input)."""
         arn = require(stateMachineArn, "stateMachineArn")
-        record, version = self._machine(arn)
+        record, version, alias = self._start_target(arn)
         name = name or str(uuid.uuid4())
         self._check_name(name, "execution")
         payload = self._input(input)
         execution_arn = self._execution_arn(record, name)
-        execution = self._new_execution(record, version, execution_arn, name, payload)
+        execution = self._new_execution(record, version, execution_arn, name, payload, alias)
         # The backend answers a name already taken (same input and running: that one).
         started = self.backend.start(execution, self._compiled(record, version), seed())
         return {"executionArn": started.arn, "startDate": started.start_date}
@@ -64,7 +65,7 @@ class ExecutionOperations(ClientBase):
     ) -> dict[str, Json]:
         """StartSyncExecution: runs an EXPRESS machine to completion in-process."""
         arn = require(stateMachineArn, "stateMachineArn")
-        record, version = self._machine(arn)
+        record, version, alias = self._start_target(arn)
         if record.type != "EXPRESS":
             raise errors.StateMachineTypeNotSupported(
                 "This operation is only supported by EXPRESS state machines"
@@ -73,10 +74,15 @@ class ExecutionOperations(ClientBase):
         self._check_name(name, "execution")
         payload = self._input(input)
         execution_arn = self._execution_arn(record, name)
-        execution = self._new_execution(record, version, execution_arn, name, payload)
+        execution = self._new_execution(record, version, execution_arn, name, payload, alias)
         done = self.sync_backend.start(execution, self._compiled(record, version), seed())
         response = self._describe(done)
-        for member in ("stateMachineVersionArn", "redriveCount", "redriveStatus"):
+        for member in (
+            "stateMachineVersionArn",
+            "stateMachineAliasArn",
+            "redriveCount",
+            "redriveStatus",
+        ):
             response.pop(member, None)  # not in StartSyncExecution's output shape
         response["billingDetails"] = {
             "billedMemoryUsedInMB": 64,
@@ -142,7 +148,7 @@ class ExecutionOperations(ClientBase):
     ) -> dict[str, Json]:
         """ListExecutions, newest first, filtered by status."""
         arn = require(stateMachineArn, "stateMachineArn")
-        record, version = self._machine(arn)
+        record, version, alias = self._listed_target(arn)
         if record.type == "EXPRESS":
             raise errors.StateMachineTypeNotSupported(
                 f"ListExecutions: '{arn}' is an EXPRESS state machine; expected a STANDARD one "
@@ -154,6 +160,7 @@ class ExecutionOperations(ClientBase):
         page = self.backend.executions_page(
             record.arn,
             version_arn=version.arn if version else None,
+            alias_arn=alias.arn if alias else None,
             status=statusFilter,
             limit=maxResults,
             token=backend_token(nextToken, scope),
@@ -162,6 +169,21 @@ class ExecutionOperations(ClientBase):
         return with_token({"executions": items}, page.next_token, scope)
 
     # --- helpers --------------------------------------------------------------------
+
+    def _listed_target(
+        self, arn: str
+    ) -> tuple[MachineRecord, VersionRecord | None, AliasRecord | None]:
+        """The machine, version or alias whose executions ListExecutions lists."""
+        parts = arn.split(":") if isinstance(arn, str) else []
+        if len(parts) == 8 and not parts[7].isdigit():
+            self._check_arn(arn, "stateMachine")
+            alias = self.backend.alias(arn)
+            if alias is None:
+                raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+            record, _version = self._machine(alias.machine_arn)
+            return record, None, alias
+        record, version = self._machine(arn)
+        return record, version, None
 
     # --- callbacks (.waitForTaskToken) ----------------------------------------------
 

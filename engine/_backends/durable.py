@@ -18,7 +18,14 @@ from engine._errors import (
 )
 from engine._interpreter.events import Event
 from engine._interpreter.history import HistoryEvent
-from engine._records import Compiled, ExecutionRecord, MachineRecord, Page, VersionRecord
+from engine._records import (
+    AliasRecord,
+    Compiled,
+    ExecutionRecord,
+    MachineRecord,
+    Page,
+    VersionRecord,
+)
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 from engine._runtime import CallbackOutcome, Runtime
 from engine._store.repository import Store
@@ -93,8 +100,44 @@ class DurableBackend:
         return self.store.versions_page(machine_arn, limit, token)
 
     def delete_machine(self, arn: str) -> None:
-        """Delete a machine."""
+        """Delete a machine with its versions, aliases and tags."""
         self.store.delete_machine(arn)
+
+    def purge_if_deleting(self, arn: str) -> None:
+        """Delete the DELETING machine ``arn`` if none of its executions runs any more."""
+        self.store.purge_if_deleting(arn)
+
+    def delete_version(self, arn: str) -> None:
+        """Delete a published version."""
+        self.store.delete_version(arn)
+
+    def save_alias(self, record: AliasRecord) -> None:
+        """Insert or replace an alias."""
+        self.store.save_alias(record)
+
+    def alias(self, arn: str) -> AliasRecord | None:
+        """The alias with ``arn``, or None."""
+        return self.store.alias(arn)
+
+    def aliases_page(self, machine_arn: str, limit: int, token: str | None) -> Page[AliasRecord]:
+        """A page of a machine's aliases, by name (keyset-paged in SQL)."""
+        return self.store.aliases_page(machine_arn, limit, token)
+
+    def delete_alias(self, arn: str) -> None:
+        """Delete an alias."""
+        self.store.delete_alias(arn)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """The tags of resource ``arn``."""
+        return self.store.tags(arn)
+
+    def save_tags(self, arn: str, tags: dict[str, str]) -> None:
+        """Replace the tags of resource ``arn``."""
+        self.store.save_tags(arn, tags)
+
+    def execution_definition(self, arn: str) -> tuple[str, str] | None:
+        """The definition text and role the execution ``arn`` runs with, or None."""
+        return self.store.execution_definition(arn)
 
     def execution(self, arn: str) -> ExecutionRecord | None:
         """The execution with ``arn``, or None."""
@@ -105,13 +148,19 @@ class DurableBackend:
         machine_arn: str,
         *,
         version_arn: str | None = None,
+        alias_arn: str | None = None,
         status: str | None = None,
         limit: int = 0,
         token: str | None = None,
     ) -> Page[ExecutionRecord]:
         """A page of a machine's executions, newest first (filtered and paged in SQL)."""
         return self.store.executions_page(
-            machine_arn, version_arn=version_arn, status=status, limit=limit, token=token
+            machine_arn,
+            version_arn=version_arn,
+            alias_arn=alias_arn,
+            status=status,
+            limit=limit,
+            token=token,
         )
 
     def history(self, arn: str) -> list[HistoryEvent]:

@@ -23,6 +23,7 @@ from engine._interpreter.snapshot import ROOT_THREAD_ID
 from engine._interpreter.turn import Limits
 from engine._local import LocalDriver, LocalExecutor, LocalRun
 from engine._records import (
+    AliasRecord,
     Compiled,
     ExecutionRecord,
     MachineRecord,
@@ -51,6 +52,9 @@ class LocalBackend:
         self.executor = LocalExecutor(self.handlers, self.clock, limits)
         self._machines: dict[str, MachineRecord] = {}
         self._executions: dict[str, ExecutionRecord] = {}
+        self._ran_with: dict[str, tuple[str, str]] = {}  # execution ARN: (definition, role)
+        self._aliases: dict[str, AliasRecord] = {}
+        self._tags: dict[str, dict[str, str]] = {}
         self._drivers: dict[str, LocalDriver] = {}
         self._lock = threading.Lock()
         # Tokens of executions that ended: a callback for one is late (TaskTimedOut, as on
@@ -87,9 +91,61 @@ class LocalBackend:
         return page_in_memory(sorted(versions, key=lambda v: -v.number), limit, token)
 
     def delete_machine(self, arn: str) -> None:
-        """Forget ``arn``."""
+        """Forget ``arn`` with its versions, aliases and tags."""
         with self._lock:
             self._machines.pop(arn, None)
+            self._tags.pop(arn, None)
+            for alias in [a for a in self._aliases.values() if a.machine_arn == arn]:
+                self._aliases.pop(alias.arn, None)
+                self._tags.pop(alias.arn, None)
+
+    def purge_if_deleting(self, arn: str) -> None:
+        """Forget the DELETING machine ``arn`` if none of its executions runs any more."""
+        machine = self._machines.get(arn)
+        if machine is None or machine.status != "DELETING":
+            return
+        if not any(r.status == "RUNNING" for r in self.executions(arn)):
+            self.delete_machine(arn)
+
+    def delete_version(self, arn: str) -> None:
+        """Forget a published version (the machine keeps counting from its number)."""
+        machine = self._machines.get(arn.rsplit(":", 1)[0])
+        if machine is not None:
+            machine.versions = [v for v in machine.versions if v.arn != arn]
+
+    def save_alias(self, record: AliasRecord) -> None:
+        """Insert or replace an alias."""
+        self._aliases[record.arn] = replace(record, routing=[dict(r) for r in record.routing])
+
+    def alias(self, arn: str) -> AliasRecord | None:
+        """The alias with ``arn``, or None (a copy: the caller may change it)."""
+        found = self._aliases.get(arn)
+        return replace(found, routing=[dict(r) for r in found.routing]) if found else None
+
+    def aliases_page(self, machine_arn: str, limit: int, token: str | None) -> Page[AliasRecord]:
+        """A page of a machine's aliases, by name."""
+        aliases = [a for a in self._aliases.values() if a.machine_arn == machine_arn]
+        return page_in_memory(sorted(aliases, key=lambda a: a.name), limit, token)
+
+    def delete_alias(self, arn: str) -> None:
+        """Forget an alias and its tags."""
+        self._aliases.pop(arn, None)
+        self._tags.pop(arn, None)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """The tags of resource ``arn``."""
+        return dict(self._tags.get(arn, {}))
+
+    def save_tags(self, arn: str, tags: dict[str, str]) -> None:
+        """Replace the tags of resource ``arn``."""
+        if tags:
+            self._tags[arn] = dict(tags)
+        else:
+            self._tags.pop(arn, None)
+
+    def execution_definition(self, arn: str) -> tuple[str, str] | None:
+        """The definition text and role the execution ``arn`` runs with, or None."""
+        return self._ran_with.get(arn)
 
     def execution(self, arn: str) -> ExecutionRecord | None:
         """The execution with ``arn`` (an idle one first catches up with due deadlines)."""
@@ -115,6 +171,7 @@ class LocalBackend:
         machine_arn: str,
         *,
         version_arn: str | None = None,
+        alias_arn: str | None = None,
         status: str | None = None,
         limit: int = 0,
         token: str | None = None,
@@ -125,6 +182,7 @@ class LocalBackend:
             for r in self.executions(machine_arn)
             if (status is None or r.status == status)
             and (version_arn is None or r.version_arn == version_arn)
+            and (alias_arn is None or r.alias_arn == alias_arn)
         ]
         return page_in_memory(runs, limit, token)
 
@@ -154,6 +212,7 @@ class LocalBackend:
                 self._executions[record.arn] = record
         if existing is not None:
             return replace(restart(self.execution(record.arn) or existing, record))
+        self._ran_with[record.arn] = (compiled.text, compiled.role_arn)
         header = execution_header(record, compiled.role_arn, seed)
         driver = self.executor.start(compiled.machine, header)
         if not driver.run_state.finished:
@@ -211,4 +270,14 @@ class LocalBackend:
         record.history = list(run.history)
         if run.finished:
             record.stop_date = run.stopped_at
+            self._purge_later(record.machine_arn)
         return replace(record)
+
+    def _purge_later(self, machine_arn: str) -> None:
+        """Forget a DELETING machine whose last running execution just ended."""
+        machine = self._machines.get(machine_arn)
+        if machine is None or machine.status != "DELETING":
+            return
+        runs = [r for r in self._executions.values() if r.machine_arn == machine_arn]
+        if not any(r.status == "RUNNING" for r in runs):
+            self.delete_machine(machine_arn)

@@ -23,10 +23,18 @@ from sqlmodel import SQLModel
 
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Thread, ThreadStatus
-from engine._records import ExecutionRecord, MachineRecord, Page, VersionRecord, page_size
-from engine._store.checkpoint import thread_from_parts
+from engine._records import (
+    AliasRecord,
+    ExecutionRecord,
+    MachineRecord,
+    Page,
+    VersionRecord,
+    page_size,
+)
+from engine._store.checkpoint import header_with_input, thread_from_parts
 from engine._store.db import is_sqlite, writing
 from engine._store.rows import (
+    ALIASES,
     DEFINITIONS,
     EXECUTIONS,
     HISTORY,
@@ -34,6 +42,7 @@ from engine._store.rows import (
     MACHINES,
     MACHINES_LISTED,
     OUTBOX,
+    TAGS,
     TASKS,
     THREADS,
     TIMERS,
@@ -45,8 +54,11 @@ from engine._store.rows import (
     TaskInvocation,
     TimerKey,
     TimerRecord,
+    alias_record,
+    alias_values,
     count,
     definition_hash,
+    delete_machine_txn,
     every,
     execution_record,
     history_event,
@@ -58,6 +70,7 @@ from engine._store.rows import (
     paged,
     parse_moment,
     position,
+    purge_if_deleting_txn,
     put_definition,
     task_key,
     timer_address,
@@ -153,10 +166,63 @@ class Store:
         return paged([version_record(row) for row in rows], size, lambda v: [v.number])
 
     def delete_machine(self, arn: str) -> None:
-        """Delete a machine and its versions (executions stay readable)."""
+        """Delete a machine, its versions, aliases and tags (executions stay readable)."""
         with writing(self.engine) as db:
-            db.execute(delete(VERSIONS).where(VERSIONS.c.machine_arn == arn))
-            db.execute(delete(MACHINES).where(MACHINES.c.arn == arn))
+            delete_machine_txn(db, arn)
+
+    def purge_if_deleting(self, arn: str) -> None:
+        """Delete the DELETING machine ``arn`` if none of its executions runs any more."""
+        with writing(self.engine) as db:
+            purge_if_deleting_txn(db, arn)
+
+    def delete_version(self, arn: str) -> None:
+        """Delete a published version (its number is never reused: the machine keeps it)."""
+        with writing(self.engine) as db:
+            db.execute(delete(VERSIONS).where(VERSIONS.c.arn == arn))
+
+    # --- aliases and tags -----------------------------------------------------------------
+
+    def save_alias(self, record: AliasRecord) -> None:
+        """Insert or replace an alias."""
+        values = alias_values(record)
+        changed = {k: v for k, v in values.items() if k not in ("arn", "creation_date")}
+        with writing(self.engine) as db:
+            db.execute(upsert(db, ALIASES, ["arn"], values, changed))
+
+    def alias(self, arn: str) -> AliasRecord | None:
+        """The alias with ``arn``, or None."""
+        with self.engine.connect() as db:
+            row = db.execute(select(ALIASES).where(ALIASES.c.arn == arn)).mappings().first()
+        return alias_record(row) if row is not None else None
+
+    def aliases_page(self, machine_arn: str, limit: int, token: str | None) -> Page[AliasRecord]:
+        """A page of a machine's aliases, by name."""
+        size, after = page_size(limit), position(token, 1)
+        query = select(ALIASES).where(ALIASES.c.machine_arn == machine_arn)
+        if after is not None:
+            query = query.where(ALIASES.c.name > str(after[0]))
+        with self.engine.connect() as db:
+            rows = db.execute(query.order_by(ALIASES.c.name).limit(size + 1)).mappings().all()
+        return paged([alias_record(row) for row in rows], size, lambda a: [a.name])
+
+    def delete_alias(self, arn: str) -> None:
+        """Delete an alias and its tags."""
+        with writing(self.engine) as db:
+            db.execute(delete(TAGS).where(TAGS.c.arn == arn))
+            db.execute(delete(ALIASES).where(ALIASES.c.arn == arn))
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """The tags of resource ``arn`` (empty when it has none)."""
+        with self.engine.connect() as db:
+            tags = db.scalar(select(TAGS.c.tags).where(TAGS.c.arn == arn))
+        return dict(tags or {})
+
+    def save_tags(self, arn: str, tags: dict[str, str]) -> None:
+        """Replace the tags of resource ``arn`` (no tags: its row goes)."""
+        with writing(self.engine) as db:
+            db.execute(delete(TAGS).where(TAGS.c.arn == arn))
+            if tags:
+                db.execute(TAGS.insert().values(arn=arn, tags=tags))
 
     def definition(self, digest: str) -> str:
         """The definition text stored under ``digest``."""
@@ -173,6 +239,19 @@ class Store:
         with self.engine.connect() as db:
             row = db.execute(select(EXECUTIONS).where(EXECUTIONS.c.arn == arn)).mappings().first()
         return execution_record(row) if row is not None else None
+
+    def execution_definition(self, arn: str) -> tuple[str, str] | None:
+        """The definition text and role the execution ``arn`` runs with, or None."""
+        query = (
+            select(EXECUTIONS.c.header, EXECUTIONS.c.input, DEFINITIONS.c.text)
+            .join(DEFINITIONS, DEFINITIONS.c.hash == EXECUTIONS.c.definition_hash)
+            .where(EXECUTIONS.c.arn == arn)
+        )
+        with self.engine.connect() as db:
+            row = db.execute(query).mappings().first()
+        if row is None:
+            return None
+        return str(row["text"]), header_with_input(row["header"], row["input"]).role_arn
 
     def execution_id(self, arn: str) -> int | None:
         """The row id of the execution with ``arn``."""
@@ -198,6 +277,7 @@ class Store:
         machine_arn: str,
         *,
         version_arn: str | None = None,
+        alias_arn: str | None = None,
         status: str | None = None,
         limit: int = 0,
         token: str | None = None,
@@ -211,6 +291,8 @@ class Store:
         query = select(EXECUTIONS).where(EXECUTIONS.c.machine_arn == machine_arn)
         if version_arn is not None:
             query = query.where(EXECUTIONS.c.version_arn == version_arn)
+        if alias_arn is not None:
+            query = query.where(EXECUTIONS.c.alias_arn == alias_arn)
         if status is not None:
             query = query.where(EXECUTIONS.c.status == status)
         if after is not None:

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine._errors import InvalidToken
 from engine._interpreter.history import HistoryEvent
 from engine._records import (
+    AliasRecord,
     ExecutionRecord,
     MachineRecord,
     Page,
@@ -27,11 +28,13 @@ from engine._records import (
 from engine._store.checkpoint import header_with_input
 from engine._store.kinds import MessageKind, TaskStatus
 from engine._store.tables import (
+    AliasRow,
     DefinitionRow,
     ExecutionRow,
     HistoryRow,
     MachineRow,
     OutboxRow,
+    TagsRow,
     TaskRow,
     ThreadRow,
     TimerRow,
@@ -43,6 +46,8 @@ T = TypeVar("T")
 DEFINITIONS = DefinitionRow.__table__  # type: ignore[attr-defined]
 MACHINES = MachineRow.__table__  # type: ignore[attr-defined]
 VERSIONS = VersionRow.__table__  # type: ignore[attr-defined]
+ALIASES = AliasRow.__table__  # type: ignore[attr-defined]
+TAGS = TagsRow.__table__  # type: ignore[attr-defined]
 EXECUTIONS = ExecutionRow.__table__  # type: ignore[attr-defined]
 THREADS = ThreadRow.__table__  # type: ignore[attr-defined]
 HISTORY = HistoryRow.__table__  # type: ignore[attr-defined]
@@ -274,6 +279,7 @@ def machine_values(record: MachineRecord, digest: str) -> dict[str, Any]:
         "description": record.description,
         "logging_configuration": record.logging_configuration,
         "tracing_configuration": record.tracing_configuration,
+        "last_version_number": record.latest_version,
     }
 
 
@@ -327,7 +333,8 @@ def machine_record(row: Any) -> MachineRecord:
         description=row["description"],
         logging_configuration=row["logging_configuration"],
         tracing_configuration=row["tracing_configuration"],
-        latest_version=int(row["latest_version"]),
+        # A machine stored before revision 0005 counted its versions by the highest stored.
+        latest_version=max(int(row["latest_version"]), int(row["last_version_number"] or 0)),
     )
 
 
@@ -341,6 +348,68 @@ def version_record(row: Any) -> VersionRecord:
         creation_date=utc_required(row["creation_date"]),
         description=row["description"],
         revision_id=row["revision_id"],
+    )
+
+
+def delete_machine_txn(db: Connection, arn: str, *only_if: ColumnElement[bool]) -> None:
+    """Delete a machine with its versions, aliases and tags (its executions stay readable).
+
+    ``only_if``: conditions every statement carries, so the deletes need no read first and
+    can be pipelined with a step's other writes.
+    """
+    aliases = select(ALIASES.c.arn).where(ALIASES.c.machine_arn == arn)
+    db.execute(delete(TAGS).where(TAGS.c.arn.in_(aliases), *only_if))
+    db.execute(delete(ALIASES).where(ALIASES.c.machine_arn == arn, *only_if))
+    db.execute(delete(VERSIONS).where(VERSIONS.c.machine_arn == arn, *only_if))
+    db.execute(delete(TAGS).where(TAGS.c.arn == arn, *only_if))
+    db.execute(delete(MACHINES).where(MACHINES.c.arn == arn, *only_if))
+
+
+def purge_if_deleting_txn(db: Connection, machine_arn: str) -> None:
+    """Delete a DELETING machine once none of its executions runs any more.
+
+    DeleteStateMachine only marks a machine with running executions; the transaction that
+    ends its last one calls this, so the machine goes with that execution's end. Every
+    statement is conditional (no read): it runs inside a step's pipelined writes.
+    """
+    running = (
+        select(EXECUTIONS.c.id)
+        .where(and_(EXECUTIONS.c.machine_arn == machine_arn, EXECUTIONS.c.status == "RUNNING"))
+        .exists()
+    )
+    # An alias keeps the subquery independent of the machine row each DELETE removes.
+    machines = MACHINES.alias("deleting")
+    deleting = (
+        select(machines.c.arn)
+        .where(and_(machines.c.arn == machine_arn, machines.c.status == "DELETING"))
+        .exists()
+    )
+    delete_machine_txn(db, machine_arn, deleting, ~running)
+
+
+def alias_values(record: AliasRecord) -> dict[str, Any]:
+    """Column values of an alias row."""
+    return {
+        "arn": record.arn,
+        "machine_arn": record.machine_arn,
+        "name": record.name,
+        "description": record.description,
+        "routing": record.routing,
+        "creation_date": record.creation_date,
+        "update_date": record.update_date,
+    }
+
+
+def alias_record(row: Any) -> AliasRecord:
+    """An alias row as an `AliasRecord`."""
+    return AliasRecord(
+        arn=row["arn"],
+        machine_arn=row["machine_arn"],
+        name=row["name"],
+        routing=list(row["routing"]),
+        creation_date=utc_required(row["creation_date"]),
+        description=row["description"],
+        update_date=utc(row["update_date"]),
     )
 
 
@@ -408,6 +477,7 @@ def execution_record(row: Any) -> ExecutionRecord:
         error=header.error,
         cause=header.cause,
         version_arn=row["version_arn"],
+        alias_arn=row["alias_arn"],
     )
 
 

@@ -41,6 +41,7 @@ from engine._store.rows import (
     definition_hash,
     execution_record,
     invocation,
+    purge_if_deleting_txn,
     task_key,
     text_of,
     timer_record,
@@ -365,6 +366,7 @@ class StepSession:
             "arn": record.arn,
             "machine_arn": record.machine_arn,
             "version_arn": record.version_arn,
+            "alias_arn": record.alias_arn,
             "name": record.name,
             "type": record.type,
             "status": str(record.status),
@@ -521,6 +523,7 @@ class StepSession:
             self.db.execute(_SAVE_HEADER, parameters)
         else:  # it ended in this session
             self.db.execute(_SAVE_ENDED_HEADER, {**parameters, "p_stop_date": now})
+            purge_if_deleting_txn(self.db, str(self._row["machine_arn"]))
 
     def _write_threads(self, threads: tuple[Thread, ...]) -> None:
         full: list[dict[str, Any]] = []

@@ -50,6 +50,8 @@ class MachineRow(SQLModel, table=True):
     description: str | None = Field(default=None, sa_column=Column(Text))
     logging_configuration: Json = Field(default=None, sa_column=Column(JSON))
     tracing_configuration: Json = Field(default=None, sa_column=Column(JSON))
+    # The highest version number ever published: a deleted version's number is never reused.
+    last_version_number: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class VersionRow(SQLModel, table=True):
@@ -68,6 +70,29 @@ class VersionRow(SQLModel, table=True):
     revision_id: str | None = Field(default=None, max_length=64)
 
 
+class AliasRow(SQLModel, table=True):
+    """A state machine alias: a name routing executions to one or two versions by weight."""
+
+    __tablename__ = "state_machine_aliases"
+
+    arn: str = Field(primary_key=True, max_length=512)
+    machine_arn: str = Field(index=True, max_length=256)
+    name: str = Field(max_length=80)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    routing: Json = Field(sa_column=Column(JSON, nullable=False))
+    creation_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    update_date: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class TagsRow(SQLModel, table=True):
+    """The tags of one resource (a state machine or an activity), as a key → value object."""
+
+    __tablename__ = "resource_tags"
+
+    arn: str = Field(primary_key=True, max_length=512)
+    tags: Json = Field(sa_column=Column(JSON, nullable=False))
+
+
 class ExecutionRow(SQLModel, table=True):
     """One execution; ``header`` is the checkpoint's execution-wide part."""
 
@@ -80,6 +105,7 @@ class ExecutionRow(SQLModel, table=True):
     arn: str = Field(unique=True, max_length=512)
     machine_arn: str = Field(max_length=256)
     version_arn: str | None = Field(default=None, max_length=256)
+    alias_arn: str | None = Field(default=None, max_length=512)
     name: str = Field(max_length=80)
     type: str = Field(max_length=16)
     status: str = Field(index=True, max_length=16)

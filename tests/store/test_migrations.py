@@ -46,6 +46,8 @@ TABLES = {
     "activities",
     "child_executions",
     "continuations",
+    "state_machine_aliases",
+    "resource_tags",
 }
 
 
@@ -73,7 +75,7 @@ def test_upgrade_brings_an_empty_database_to_head(database_url: str) -> None:
     # When it is upgraded
     upgrade(database_url)
     # Then it is at the latest revision with every table, and upgrading again changes nothing
-    assert current(database_url) == head() == "0004"
+    assert current(database_url) == head() == "0005"
     assert check(database_url)
     assert _tables(database_url) == TABLES == set(SQLModel.metadata.tables)
     upgrade(database_url)
@@ -338,3 +340,42 @@ def test_opening_a_new_sqlite_store_waits_while_another_process_holds_its_lock(
     opener.join(timeout=30)
     # Then it waited for the lock instead of failing
     assert errors == []
+
+
+def test_a_machine_published_before_0005_never_reuses_a_deleted_versions_number(
+    database_url: str,
+) -> None:
+    # Given a machine with versions 1 and 2, stored at revision 0004
+    upgrade(database_url, "0004")
+    machine_arn = "arn:aws:states:us-east-1:111111111111:stateMachine:old"
+    engine = make_engine(database_url)
+    tables = MetaData()
+    machines = Table("state_machines", tables, autoload_with=engine)
+    versions = Table("state_machine_versions", tables, autoload_with=engine)
+    definitions = Table("definitions", tables, autoload_with=engine)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as db:
+        db.execute(definitions.insert().values(hash="0" * 64, text="{}"))
+        db.execute(
+            machines.insert().values(
+                arn=machine_arn, name="old", type="STANDARD", definition_hash="0" * 64,
+                role_arn="role", status="ACTIVE", creation_date=moment, revision_id="r",
+            )
+        )  # fmt: skip
+        for number in (1, 2):
+            db.execute(
+                versions.insert().values(
+                    arn=f"{machine_arn}:{number}", machine_arn=machine_arn, number=number,
+                    definition_hash="0" * 64, role_arn="role", creation_date=moment,
+                )
+            )  # fmt: skip
+    engine.dispose()
+    # When the store is upgraded and version 2 deleted
+    upgrade(database_url)
+    store = Store(make_engine(database_url))
+    store.delete_version(f"{machine_arn}:2")
+    # Then the machine still numbers its next version 3
+    machine = store.machine(machine_arn)
+    assert machine is not None
+    assert machine.latest_version == 2
+    store.engine.dispose()

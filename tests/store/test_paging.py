@@ -55,11 +55,13 @@ def test_machines_page_oldest_first(store: Store) -> None:
 
 
 def test_versions_page_newest_first(store: Store) -> None:
-    # Given a machine with five published versions
+    # Given a machine with five published versions (one revision each: publishing an
+    # unchanged revision again returns its version, as on AWS)
     client, _ = _client(store)
     arn = client.create_state_machine(name="m", definition=PASS, roleArn=ROLE)["stateMachineArn"]
-    for _ in range(5):
-        client.publish_state_machine_version(stateMachineArn=arn)
+    for revision in range(5):
+        role = f"{ROLE}-{revision}"
+        client.update_state_machine(stateMachineArn=arn, roleArn=role, publish=True)
     # When they are listed two at a time
     pages = _walk(
         client.list_state_machine_versions,

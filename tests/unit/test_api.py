@@ -226,8 +226,9 @@ def test_versions_published_on_create_update_and_explicitly(client: Client) -> N
         name="m", definition=PASS, roleArn=ROLE, publish=True, versionDescription="first"
     )
     arn = created["stateMachineArn"]
-    # When it is updated with publish=True and then published explicitly
+    # When it is updated with publish=True, then updated again and published explicitly
     updated = client.update_state_machine(stateMachineArn=arn, definition=FAIL, publish=True)
+    client.update_state_machine(stateMachineArn=arn, definition=PASS)
     published = client.publish_state_machine_version(stateMachineArn=arn, description="third")
     # Then versions 1..3 exist, listed newest first, each describing its own definition
     assert created["stateMachineVersionArn"] == arn + ":1"
