@@ -271,7 +271,7 @@ class ConflictException(ClientError):
 
 
 class ResourceNotFound(ClientError):
-    """No resource (alias, machine or activity to tag) has that ARN."""
+    """No resource (alias, Map Run, or machine or activity to tag) has that ARN."""
 
     code = "ResourceNotFound"
 

@@ -20,7 +20,7 @@ from engine._clock import Clock, SystemClock
 from engine._errors import StatesError
 from engine._integrations.services import Services
 from engine._interpreter.activation import Activation, Effect, ThreadTable, activate, begin
-from engine._interpreter.decisions import RunTask, ScheduleStep, StartTimer
+from engine._interpreter.decisions import RecordMapRun, RunTask, ScheduleStep, StartTimer
 from engine._interpreter.events import (
     Event,
     StepDue,
@@ -31,6 +31,7 @@ from engine._interpreter.history import HistoryEvent
 from engine._interpreter.integration import ResourceKind, describe_resource
 from engine._interpreter.snapshot import Execution, ExecutionStatus, Thread
 from engine._interpreter.turn import Limits
+from engine._records import MapRunRecord, map_run_record
 from engine._resources import (
     AWAITING,
     DEFAULT_REGISTRY,
@@ -51,6 +52,7 @@ class LocalRun:
     threads: dict[str, Thread] = field(default_factory=dict)
     history: list[HistoryEvent] = field(default_factory=list)
     stopped_at: datetime | None = None
+    map_runs: dict[str, MapRunRecord] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -191,6 +193,9 @@ class LocalDriver:
             self._later(self.clock.now(), effect)
         elif isinstance(effect, StartTimer):
             self._later(effect.due, TimerFired(effect.thread_id, effect.seq, effect.kind))
+        elif isinstance(effect, RecordMapRun):
+            runs, arn = self.run_state.map_runs, effect.map_run_arn
+            runs[arn] = map_run_record(self.run_state.execution.arn, effect, runs.get(arn))
         # CancelTask, FinishExecution: inline handlers cannot be interrupted, and a late
         # result is stale by its seq.
 

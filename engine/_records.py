@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from engine._asl.model import StateMachine
 from engine._errors import ExecutionAlreadyExists, InvalidToken, ValidationException
+from engine._interpreter.decisions import RecordMapRun
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Execution, ExecutionStatus
 from engine._interpreter.turn import iso_timestamp
@@ -91,6 +92,42 @@ class ExecutionRecord:
     version_arn: str | None = None
     alias_arn: str | None = None
     history: list[HistoryEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MapRunRecord:
+    """A Distributed Map's Map Run as DescribeMapRun reports it."""
+
+    arn: str
+    execution_arn: str
+    thread_id: str
+    status: str
+    start_date: datetime
+    stop_date: datetime | None
+    max_concurrency: int
+    tolerated_failure_count: int
+    tolerated_failure_percentage: float
+    execution_counts: dict[str, int]
+    item_counts: dict[str, int]
+
+
+def map_run_record(
+    execution_arn: str, progress: RecordMapRun, previous: MapRunRecord | None
+) -> MapRunRecord:
+    """The record after ``progress`` (the first recorded start date stays)."""
+    return MapRunRecord(
+        arn=progress.map_run_arn,
+        execution_arn=execution_arn,
+        thread_id=progress.thread_id,
+        status=progress.status,
+        start_date=previous.start_date if previous is not None else progress.start_date,
+        stop_date=progress.stop_date,
+        max_concurrency=progress.max_concurrency,
+        tolerated_failure_count=progress.tolerated_failure_count,
+        tolerated_failure_percentage=progress.tolerated_failure_percentage,
+        execution_counts=progress.execution_counts,
+        item_counts=progress.item_counts,
+    )
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from engine._interpreter.activation import Activation, Effect, Inline, activate,
 from engine._interpreter.decisions import (
     CancelTask,
     FinishExecution,
+    RecordMapRun,
     RunTask,
     ScheduleStep,
     StartTimer,
@@ -34,6 +35,7 @@ from engine._interpreter.decisions import (
 from engine._interpreter.events import (
     AbortRequested,
     Event,
+    MapRunUpdated,
     StepDue,
     TaskFailed,
     TaskHeartbeat,
@@ -271,6 +273,10 @@ class Runtime:
         """StopExecution: abort the root thread (and, through it, every branch)."""
         self._deliver(execution_id, AbortRequested(ROOT_THREAD_ID, error, cause))
 
+    def update_map_run(self, execution_id: int, update: MapRunUpdated) -> None:
+        """UpdateMapRun: the Map's thread takes the new limits (and starts what they allow)."""
+        self._deliver(execution_id, update)
+
     def relay(self, limit: int = 500) -> int:
         """Republish committed messages that were never published or whose lease expired."""
         messages = self.store.due_outbox(self.clock.now(), limit)
@@ -364,6 +370,8 @@ class Runtime:
             children.task_cancelled(
                 session, effect.thread_id, effect.seq, now, lease, self.settings.steps_queue
             )
+        elif isinstance(effect, RecordMapRun):
+            session.put_map_run(effect)
         elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
             status_changed(session, effect.status, now, lease, self.settings.steps_queue)

@@ -24,6 +24,7 @@ from engine._api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
 from engine._api.events import EventOperations
 from engine._api.executions import ExecutionOperations
 from engine._api.machines import MachineOperations
+from engine._api.map_runs import MapRunOperations
 from engine._api.tags import TagOperations
 from engine._api.test_state import TestStateOperations
 from engine._clock import Clock
@@ -36,6 +37,7 @@ class Client(
     AliasOperations,
     TagOperations,
     ExecutionOperations,
+    MapRunOperations,
     EventOperations,
     ActivityOperations,
     TestStateOperations,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine import _errors as errors
-from engine._api.base import ClientBase, require, with_token
+from engine._api.base import ClientBase, backend_token, require, with_token
 from engine._records import AliasRecord, MachineRecord
 
 Json = Any
@@ -126,15 +126,19 @@ class AliasOperations(ClientBase):
         **_: Any,
     ) -> dict[str, Json]:
         """ListStateMachineAliases; a version ARN lists the aliases routing to that version."""
-        record, version = self._machine(require(stateMachineArn, "stateMachineArn"))
+        arn = require(stateMachineArn, "stateMachineArn")
+        record, version = self._machine(arn)
+        scope = ("ListStateMachineAliases", arn)
         if version is not None:
             routed = [a for a in self._aliases_of(record.arn) if _routes_to(a, version.arn)]
             items, token = routed, None
         else:
-            page = self.backend.aliases_page(record.arn, maxResults, nextToken)
+            page = self.backend.aliases_page(
+                record.arn, maxResults, backend_token(nextToken, scope)
+            )
             items, token = page.items, page.next_token
         aliases = [{"stateMachineAliasArn": a.arn, "creationDate": a.creation_date} for a in items]
-        return with_token({"stateMachineAliases": aliases}, token)
+        return with_token({"stateMachineAliases": aliases}, token, scope)
 
     # --- helpers ------------------------------------------------------------------------
 

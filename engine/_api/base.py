@@ -20,7 +20,7 @@ from engine._asl.parse import build_state_machine
 from engine._clock import Clock, SystemClock
 from engine._dataflow.nesting import loads_within_depth
 from engine._errors import DefinitionSyntaxError, Diagnostic
-from engine._interpreter.events import Event
+from engine._interpreter.events import Event, MapRunUpdated
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._interpreter.turn import Limits
@@ -29,6 +29,7 @@ from engine._records import (
     Compiled,
     ExecutionRecord,
     MachineRecord,
+    MapRunRecord,
     Page,
     VersionRecord,
     decode_token,
@@ -135,6 +136,18 @@ class Backend(Protocol):
         self, arn: str, *, limit: int = 0, reverse: bool = False, token: str | None = None
     ) -> Page[HistoryEvent]:
         """A page of the execution's history, oldest (or, ``reverse``, newest) first."""
+        ...
+
+    def map_run(self, arn: str) -> MapRunRecord | None:
+        """The Map Run ``arn``, or None."""
+        ...
+
+    def map_runs(self, execution_arn: str) -> list[MapRunRecord]:
+        """The Map Runs of an execution, newest first."""
+        ...
+
+    def update_map_run(self, run: MapRunRecord, update: MapRunUpdated) -> None:
+        """Deliver ``update`` to the running Map Run ``run`` (its Map's thread)."""
         ...
 
     def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:

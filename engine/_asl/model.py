@@ -239,6 +239,22 @@ class ParallelState(State):
 
 
 @dataclass(frozen=True)
+class ItemBatcher:
+    """``ItemBatcher``: how a Distributed Map groups its items into one child input each.
+
+    ``max_items`` / ``max_input_bytes`` are an integer or a JSONata expression string; the
+    ``*_path`` forms are JSONPath reference paths. ``None``: no such limit given.
+    """
+
+    max_items: Json = None
+    max_items_path: str | None = None
+    max_input_bytes: Json = None
+    max_input_bytes_path: str | None = None
+    batch_input: Json = None
+    has_batch_input: bool = False
+
+
+@dataclass(frozen=True)
 class MapState(State):
     """``Type: Map``: runs ``item_processor`` once per item of the input array."""
 
@@ -258,7 +274,7 @@ class MapState(State):
     tolerated_failure_percentage_path: str | None = None
     label: str | None = None
     item_reader: Json = None
-    item_batcher: Json = None
+    item_batcher: ItemBatcher | None = None
     result_writer: Json = None
     arguments: Json = None
     has_arguments: bool = False

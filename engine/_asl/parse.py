@@ -19,6 +19,7 @@ from engine._asl.model import (
     Comparison,
     Condition,
     FailState,
+    ItemBatcher,
     JitterStrategy,
     MapState,
     Not,
@@ -226,13 +227,25 @@ def _map(raw: Mapping[str, Any], language: QueryLanguage, common: dict[str, Any]
         tolerated_failure_percentage_path=raw.get("ToleratedFailurePercentagePath"),
         label=raw.get("Label"),
         item_reader=raw.get("ItemReader"),
-        item_batcher=raw.get("ItemBatcher"),
+        item_batcher=_item_batcher(raw.get("ItemBatcher")),
         result_writer=raw.get("ResultWriter"),
         **_optional(raw, "Arguments", "arguments"),
         **_optional(raw, "ResultSelector", "result_selector"),
         result_path=raw.get("ResultPath", "$"),
         retry=_retriers(raw),
         catch=_catchers(raw),
+    )
+
+
+def _item_batcher(raw: Mapping[str, Any] | None) -> ItemBatcher | None:
+    if raw is None:
+        return None
+    return ItemBatcher(
+        max_items=raw.get("MaxItemsPerBatch"),
+        max_items_path=raw.get("MaxItemsPerBatchPath"),
+        max_input_bytes=raw.get("MaxInputBytesPerBatch"),
+        max_input_bytes_path=raw.get("MaxInputBytesPerBatchPath"),
+        **_optional(raw, "BatchInput", "batch_input"),
     )
 
 

@@ -16,13 +16,14 @@ from engine._errors import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
-from engine._interpreter.events import Event
+from engine._interpreter.events import Event, MapRunUpdated
 from engine._interpreter.history import HistoryEvent
 from engine._records import (
     AliasRecord,
     Compiled,
     ExecutionRecord,
     MachineRecord,
+    MapRunRecord,
     Page,
     VersionRecord,
 )
@@ -172,6 +173,20 @@ class DurableBackend:
     ) -> Page[HistoryEvent]:
         """A page of an execution's history (keyset-paged in SQL)."""
         return self.store.history_page(arn, limit=limit, reverse=reverse, token=token)
+
+    def map_run(self, arn: str) -> MapRunRecord | None:
+        """The Map Run ``arn``, or None."""
+        return self.store.map_run(arn)
+
+    def map_runs(self, execution_arn: str) -> list[MapRunRecord]:
+        """The Map Runs of an execution, newest first."""
+        return self.store.map_runs(execution_arn)
+
+    def update_map_run(self, run: MapRunRecord, update: MapRunUpdated) -> None:
+        """Deliver ``update`` to the Map's thread in a step of its own."""
+        execution_id = self.store.execution_id(run.execution_arn)
+        if execution_id is not None:
+            self.runtime.update_map_run(execution_id, update)
 
     def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
         """Commit ExecutionStarted and publish the first step; returns at once.

@@ -17,6 +17,7 @@ from engine._errors import ExecutionDoesNotExist, TaskDoesNotExist, TaskTimedOut
 from engine._interpreter.events import (
     AbortRequested,
     Event,
+    MapRunUpdated,
 )
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import ROOT_THREAD_ID
@@ -27,6 +28,7 @@ from engine._records import (
     Compiled,
     ExecutionRecord,
     MachineRecord,
+    MapRunRecord,
     Page,
     VersionRecord,
     execution_header,
@@ -60,6 +62,7 @@ class LocalBackend:
         # Tokens of executions that ended: a callback for one is late (TaskTimedOut, as on
         # AWS), not for a task that never existed (TaskDoesNotExist).
         self._closed_tokens: set[str] = set()
+        self._map_runs: dict[str, MapRunRecord] = {}
 
     def save_machine(self, record: MachineRecord) -> None:
         """Insert or replace ``record``."""
@@ -200,6 +203,30 @@ class LocalBackend:
         events = self.history(arn)
         return page_in_memory(events[::-1] if reverse else events, limit, token)
 
+    def map_run(self, arn: str) -> MapRunRecord | None:
+        """The Map Run ``arn`` (its execution caught up first), or None."""
+        found = self._map_runs.get(arn)
+        if found is not None:
+            self.execution(found.execution_arn)
+        return self._map_runs.get(arn)
+
+    def map_runs(self, execution_arn: str) -> list[MapRunRecord]:
+        """The Map Runs of an execution, newest first."""
+        self.execution(execution_arn)
+        runs = [r for r in self._map_runs.values() if r.execution_arn == execution_arn]
+        return sorted(runs, key=lambda r: r.start_date, reverse=True)
+
+    def update_map_run(self, run: MapRunRecord, update: MapRunUpdated) -> None:
+        """Deliver ``update`` to the Map's thread, if its execution still runs."""
+        self.execution(run.execution_arn)  # a deadline that passed comes first
+        driver = self._drivers.get(run.execution_arn)
+        if driver is None:
+            return
+        state = driver.deliver(update)
+        self._finish(self._executions[run.execution_arn], state)
+        if state.finished:
+            self._retire(run.execution_arn)
+
     def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:
         """Run ``record`` to completion with the local executor.
 
@@ -268,6 +295,7 @@ class LocalBackend:
         record.output = execution.output
         record.error, record.cause = execution.error, execution.cause
         record.history = list(run.history)
+        self._map_runs.update(run.map_runs)
         if run.finished:
             record.stop_date = run.stopped_at
             self._purge_later(record.machine_arn)

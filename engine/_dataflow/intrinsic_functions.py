@@ -19,7 +19,7 @@ from typing import Final
 
 from engine._dataflow.jsonpath import compact_json
 from engine._dataflow.nesting import loads_within_depth
-from engine._dataflow.scope import Json, Scope
+from engine._dataflow.scope import Json, Rng, Scope
 
 _MAX_ENCODING_INPUT: Final = 10_000
 _MAX_RANGE_ITEMS: Final = 1_000
@@ -297,7 +297,12 @@ def _string_split(args: list[Json], scope: Scope) -> Json:
 def _uuid(args: list[Json], scope: Scope) -> Json:
     if scope.rng is None:
         raise ValueError("States.UUID needs a random source: the scope has no rng")
-    bits = scope.rng.getrandbits(128)
+    return random_uuid(scope.rng)
+
+
+def random_uuid(rng: Rng) -> str:
+    """A version-4 UUID drawn from ``rng`` (a seeded source gives the same one on replay)."""
+    bits = rng.getrandbits(128)
     bits = (bits & ~(0xF << 76)) | (0x4 << 76)  # version 4
     bits = (bits & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
     digits = f"{bits:032x}"

@@ -96,6 +96,27 @@ class FinishExecution:
     status: str
 
 
+@dataclass(frozen=True)
+class RecordMapRun:
+    """A Distributed Map's Map Run started or progressed: the shell records where it is.
+
+    The counts are AWS's ``MapRunExecutionCounts`` / ``MapRunItemCounts``; ``status`` is
+    RUNNING, SUCCEEDED or FAILED (an execution that ends around a RUNNING Map Run aborts
+    it: readers show ABORTED). The shell keeps the first ``start_date`` it recorded.
+    """
+
+    map_run_arn: str
+    thread_id: str
+    status: str
+    start_date: datetime
+    stop_date: datetime | None
+    max_concurrency: int
+    tolerated_failure_count: int
+    tolerated_failure_percentage: float
+    execution_counts: dict[str, int]
+    item_counts: dict[str, int]
+
+
 Decision = (
     ScheduleStep
     | RunTask
@@ -105,4 +126,5 @@ Decision = (
     | AbortChildren
     | CancelTask
     | FinishExecution
+    | RecordMapRun
 )

@@ -120,6 +120,17 @@ class AbortRequested:
     cause: str | None = None
 
 
+@dataclass(frozen=True)
+class MapRunUpdated:
+    """UpdateMapRun: the running Map Run ``map_run_arn`` takes new limits (None: unchanged)."""
+
+    thread_id: str
+    map_run_arn: str
+    max_concurrency: int | None = None
+    tolerated_failure_count: int | None = None
+    tolerated_failure_percentage: float | None = None
+
+
 Event = (
     StepDue
     | TaskStarted
@@ -131,4 +142,5 @@ Event = (
     | BranchesJoined
     | ThreadActivated
     | AbortRequested
+    | MapRunUpdated
 )

@@ -13,12 +13,19 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from engine._asl.model import AnyState, MapState, ParallelState, ProcessorMode
-from engine._dataflow import jsonata, paths, payload
+from engine._asl.model import AnyState, ItemBatcher, MapState, ParallelState, ProcessorMode
+from engine._dataflow import intrinsic_functions, jsonata, paths, payload
 from engine._errors import ErrorName, StatesRuntimeError
 from engine._interpreter import flow
-from engine._interpreter.decisions import AbortChildren, Deliver, JoinBranches, ScheduleStep
-from engine._interpreter.events import BranchEnded, ThreadActivated
+from engine._interpreter.batching import BatchLimits, group_into_batches
+from engine._interpreter.decisions import (
+    AbortChildren,
+    Deliver,
+    JoinBranches,
+    RecordMapRun,
+    ScheduleStep,
+)
+from engine._interpreter.events import BranchEnded, MapRunUpdated, ThreadActivated
 from engine._interpreter.lifecycle import (
     check_payload,
     emit,
@@ -84,15 +91,28 @@ def run_map(turn: Turn, thread: Thread, state: AnyState) -> None:
 def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Resolve items and limits, emit ``MapStateStarted`` and start the first iterations."""
     assert isinstance(state, MapState)
+    _refuse_unbuilt_fields(state)
     items = map_items(turn, thread, state)
     concurrency = max_concurrency(turn, thread, state)
     thread = emit(turn, thread, "MapStateStarted", {"length": len(items)})
     tolerated_count, tolerated_percentage = tolerance(turn, thread, state)
+    map_run_arn = None
     if state.processor_mode is ProcessorMode.DISTRIBUTED:
-        thread = emit(turn, thread, "MapRunStarted", {"mapRunArn": _map_run_arn(turn, thread)})
+        map_run_arn = _map_run_arn(turn, state)
+        thread = emit(turn, thread, "MapRunStarted", {"mapRunArn": map_run_arn})
     generation = _next_generation(thread)
     assert state.item_processor is not None
     distributed = state.processor_mode is ProcessorMode.DISTRIBUTED
+    inputs = [
+        check_payload(turn, state, item_input(turn, thread, state, index, item))
+        for index, item in enumerate(items)
+    ]
+    batched = state.item_batcher is not None
+    if state.item_batcher is not None:
+        inputs = [
+            check_payload(turn, state, batch)
+            for batch in _batches(turn, thread, state, state.item_batcher, inputs)
+        ]
     children = [
         replace(
             _child(
@@ -101,29 +121,32 @@ def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
                 index,
                 state.name,
                 state.item_processor.start_at,
-                check_payload(turn, state, item_input(turn, thread, state, index, item)),
+                child_input,
                 0,
             ),
             silent=thread.silent or distributed,
         )
-        for index, item in enumerate(items)
+        for index, child_input in enumerate(inputs)
     ]
     fan_out = FanOut(
-        total=len(items),
+        total=len(children),
         generation=generation,
         max_concurrency=concurrency,
         tolerated_failures=tolerated_count,
         tolerated_percentage=tolerated_percentage,
         started_event_id=thread.last_event_id,
+        map_run_arn=map_run_arn,
+        batch_sizes=tuple(len(batch["Items"]) for batch in inputs) if batched else (),
     )
     thread = turn.save(thread.bump(phase=Phase.BRANCHES, fan_out=fan_out))
     for child in children:
         turn.save(child)
-    if not items:
+    if not children:
         turn.decide(JoinBranches(thread.id, thread.seq))
         return
     for child in children[: _slots(fan_out)]:
         thread = _start_iteration(turn, thread, state, child.id, child.index or 0, child)
+    _record_map_run(turn, thread, "RUNNING")
 
 
 def _start_iteration(
@@ -217,6 +240,26 @@ def branch_ended(turn: Turn, thread: Thread, event: BranchEnded) -> None:
         _fail_fan_out(turn, thread, state, event, "ParallelStateFailed")
 
 
+def map_run_updated(turn: Turn, thread: Thread, event: MapRunUpdated) -> None:
+    """UpdateMapRun: new limits apply from now on; more slots start pending children."""
+    fan_out = thread.fan_out
+    if thread.phase is not Phase.BRANCHES or fan_out is None:
+        return
+    if fan_out.map_run_arn != event.map_run_arn:
+        return  # the Map Run ended (or was retried into a new one) meanwhile
+    if event.max_concurrency is not None:
+        fan_out = replace(fan_out, max_concurrency=event.max_concurrency)
+    if event.tolerated_failure_count is not None:
+        fan_out = replace(fan_out, tolerated_failures=event.tolerated_failure_count)
+    if event.tolerated_failure_percentage is not None:
+        fan_out = replace(fan_out, tolerated_percentage=event.tolerated_failure_percentage)
+    thread = turn.save(replace(thread, fan_out=fan_out))
+    state = turn.state(thread)
+    assert isinstance(state, MapState)
+    thread = _refill(turn, thread, state)
+    _record_map_run(turn, thread, "RUNNING")
+
+
 def _current(thread: Thread, event: BranchEnded) -> bool:
     assert thread.fan_out is not None
     return event.child_id == child_thread_id(thread, thread.fan_out.generation, event.index)
@@ -247,6 +290,7 @@ def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchE
             {"index": event.index, "name": state.name},
             previous=event.last_event_id,
         )
+    thread = _count_items(turn, thread, event)
     if event.succeeded:
         thread = _count_success(turn, thread)
     else:
@@ -256,10 +300,77 @@ def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchE
             _fail_fan_out(turn, thread, state, event, "MapStateFailed")
             return
         thread = _after_count(turn, thread)
-    _refill(turn, thread, state)
+    thread = _refill(turn, thread, state)
+    _record_map_run(turn, thread, "RUNNING")
 
 
-def _refill(turn: Turn, thread: Thread, state: MapState) -> None:
+def _count_items(turn: Turn, thread: Thread, event: BranchEnded) -> Thread:
+    """Add the ended child's items to the Map Run's succeeded or failed items."""
+    fan_out = _fan(thread)
+    items = fan_out.items_in(event.index)
+    if event.succeeded:
+        fan_out = replace(fan_out, succeeded_items=fan_out.succeeded_items + items)
+    else:
+        fan_out = replace(fan_out, failed_items=fan_out.failed_items + items)
+    return turn.save(replace(thread, fan_out=fan_out))
+
+
+def _record_map_run(turn: Turn, thread: Thread, status: str) -> None:
+    """Tell the shell where the Map Run of a Distributed Map is (no-op for other fan-outs)."""
+    fan_out = thread.fan_out
+    if fan_out is None or fan_out.map_run_arn is None:
+        return
+    running = fan_out.started - fan_out.finished
+    started_items = sum(fan_out.batch_sizes[: fan_out.started]) or fan_out.started
+    running_items = started_items - fan_out.succeeded_items - fan_out.failed_items
+    aborted, aborted_items = (running, running_items) if status == "FAILED" else (0, 0)
+    turn.decide(
+        RecordMapRun(
+            map_run_arn=fan_out.map_run_arn,
+            thread_id=thread.id,
+            status=status,
+            start_date=turn.now,
+            stop_date=None if status == "RUNNING" else turn.now,
+            max_concurrency=fan_out.max_concurrency,
+            tolerated_failure_count=fan_out.tolerated_failures or 0,
+            tolerated_failure_percentage=fan_out.tolerated_percentage or 0.0,
+            execution_counts=_counts(
+                fan_out.total,
+                fan_out.total - fan_out.started,
+                running - aborted,
+                fan_out.succeeded,
+                fan_out.failed,
+                aborted,
+            ),
+            item_counts=_counts(
+                fan_out.item_total,
+                fan_out.item_total - started_items,
+                running_items - aborted_items,
+                fan_out.succeeded_items,
+                fan_out.failed_items,
+                aborted_items,
+            ),
+        )
+    )
+
+
+def _counts(
+    total: int, pending: int, running: int, succeeded: int, failed: int, aborted: int
+) -> dict[str, int]:
+    """AWS's MapRunExecutionCounts / MapRunItemCounts (children never time out here)."""
+    return {
+        "pending": pending,
+        "running": running,
+        "succeeded": succeeded,
+        "failed": failed,
+        "timedOut": 0,
+        "aborted": aborted,
+        "total": total,
+        "resultsWritten": 0,
+    }
+
+
+def _refill(turn: Turn, thread: Thread, state: MapState) -> Thread:
     fan_out = thread.fan_out
     assert fan_out is not None
     for _ in range(_slots(fan_out)):
@@ -267,6 +378,7 @@ def _refill(turn: Turn, thread: Thread, state: MapState) -> None:
         index = thread.fan_out.started
         child_id = child_thread_id(thread, thread.fan_out.generation, index)
         thread = _start_iteration(turn, thread, state, child_id, index, None)
+    return thread
 
 
 def over_tolerance(fan_out: FanOut) -> bool:
@@ -290,6 +402,7 @@ def _fail_fan_out(
     if isinstance(state, MapState) and _tolerance_configured(thread):
         error = ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD
         cause = "The specified tolerated failure threshold was exceeded"
+    _record_map_run(turn, thread, "FAILED")
     thread = turn.save(replace(thread, phase=Phase.ENTER))
 
     def give_up(current: Thread) -> Thread:
@@ -313,6 +426,7 @@ def branches_joined(turn: Turn, thread: Thread, outputs: tuple[Json, ...]) -> No
     state = turn.state(thread)
     if isinstance(state, MapState):
         if state.processor_mode is ProcessorMode.DISTRIBUTED:
+            _record_map_run(turn, thread, "SUCCEEDED")
             thread = emit(turn, thread, "MapRunSucceeded")
         thread = emit(turn, thread, "MapStateSucceeded")
     else:
@@ -327,6 +441,25 @@ def branches_joined(turn: Turn, thread: Thread, outputs: tuple[Json, ...]) -> No
 
 
 # --- Map inputs and limits ---------------------------------------------------------------
+
+
+def _refuse_unbuilt_fields(state: MapState) -> None:
+    """ItemReader / ResultWriter are not built yet: fail loudly rather than ignore them.
+
+    AWS's own error names, so a Catch can handle them; raised before any child runs.
+    """
+    if state.item_reader is not None:
+        raise StatesRuntimeError(
+            ErrorName.ITEM_READER_FAILED,
+            f"Map state '{state.name}': ItemReader (reading items from S3) is not supported "
+            "by stepline yet; pass the items in the state input instead",
+        )
+    if state.result_writer is not None:
+        raise StatesRuntimeError(
+            ErrorName.RESULT_WRITER_FAILED,
+            f"Map state '{state.name}': ResultWriter (writing results to S3) is not "
+            "supported by stepline yet; remove it to get the results as the state output",
+        )
 
 
 def map_items(turn: Turn, thread: Thread, state: MapState) -> list[Json]:
@@ -364,6 +497,54 @@ def item_input(turn: Turn, thread: Thread, state: MapState, index: int, item: Js
         return flow.evaluate_jsonata(state.item_selector, scope, "ItemSelector")
     scope = turn.scope(thread, thread.effective, map_item=map_item)
     return payload.evaluate_payload(state.item_selector, scope, field="ItemSelector")
+
+
+def _batches(
+    turn: Turn, thread: Thread, state: MapState, batcher: ItemBatcher, inputs: list[Json]
+) -> list[Json]:
+    """The children's inputs once ``ItemBatcher`` grouped the (selected) items."""
+    batch_input = _batch_input(turn, thread, state, batcher)
+    limit = turn.limits.payload_bytes
+    max_bytes = _batch_limit(
+        turn, thread, batcher.max_input_bytes, batcher.max_input_bytes_path, "MaxInputBytesPerBatch"
+    )
+    limits = BatchLimits(
+        max_items=_batch_limit(
+            turn, thread, batcher.max_items, batcher.max_items_path, "MaxItemsPerBatch"
+        ),
+        max_input_bytes=limit if max_bytes is None else min(max_bytes, limit),
+    )
+    return group_into_batches(state.name, inputs, limits, batch_input, batcher.has_batch_input)
+
+
+def _batch_input(turn: Turn, thread: Thread, state: MapState, batcher: ItemBatcher) -> Json:
+    """``BatchInput`` evaluated once for the whole run, as every batch carries the same."""
+    if not batcher.has_batch_input:
+        return None
+    if flow.is_jsonata(state):
+        scope = flow.jsonata_scope(turn, thread)
+        return flow.evaluate_jsonata(batcher.batch_input, scope, "BatchInput")
+    scope = turn.scope(thread, thread.effective)
+    return payload.evaluate_payload(batcher.batch_input, scope, field="BatchInput")
+
+
+def _batch_limit(
+    turn: Turn, thread: Thread, value: Json, path: str | None, field: str
+) -> int | None:
+    """A positive batch limit from its literal, JSONata or ``*Path`` form (None: not given)."""
+    if path is not None:
+        scope = turn.scope(thread, thread.effective)
+        value = _integer(paths.read_path(path, scope, field=f"{field}Path"), f"{field}Path", path)
+        field = f"{field}Path"
+    else:
+        value = _literal_or_jsonata_int(turn, thread, value, field)
+    if value is None:
+        return None
+    if value <= 0:
+        raise StatesRuntimeError(
+            ErrorName.RUNTIME, f"{field} must be a positive integer, but was: {value}"
+        )
+    return int(value)
 
 
 def max_concurrency(turn: Turn, thread: Thread, state: MapState) -> int:
@@ -455,8 +636,10 @@ def _plain(value: Json) -> str:
     return value if isinstance(value, str) else flow.compact_json(value)
 
 
-def _map_run_arn(turn: Turn, thread: Thread) -> str:
+def _map_run_arn(turn: Turn, state: MapState) -> str:
+    """``arn:...:mapRun:MACHINE/LABEL:UUID``: the Label, else the state's name, as on AWS."""
     execution = turn.execution
     machine_part = execution.state_machine_arn.split(":")[-1]
     arn_prefix = ":".join(execution.arn.split(":")[:5])
-    return f"{arn_prefix}:mapRun:{machine_part}/{thread.state}:{thread.entered_event_id}"
+    label = state.label if state.label is not None else state.name
+    return f"{arn_prefix}:mapRun:{machine_part}/{label}:{intrinsic_functions.random_uuid(turn.rng)}"

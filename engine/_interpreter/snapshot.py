@@ -95,6 +95,9 @@ class FanOut:
         tolerated_failures: how many failures a Map tolerates (None: none).
         generation: bumps on every retry of the state, so children ids stay unique.
         ended: hex bitmap of the children already counted, so a duplicate end is ignored.
+        map_run_arn: the Map Run of a Distributed Map (None for inline Maps and Parallel).
+        batch_sizes: items in each child, when an ItemBatcher grouped them (else one each).
+        succeeded_items, failed_items: items in the children that succeeded / failed.
     """
 
     total: int
@@ -107,6 +110,19 @@ class FanOut:
     generation: int = 0
     started_event_id: int = 0
     ended: str = "0"
+    map_run_arn: str | None = None
+    batch_sizes: tuple[int, ...] = ()
+    succeeded_items: int = 0
+    failed_items: int = 0
+
+    def items_in(self, index: int) -> int:
+        """How many items child ``index`` processes."""
+        return self.batch_sizes[index] if self.batch_sizes else 1
+
+    @property
+    def item_total(self) -> int:
+        """Items over all children."""
+        return sum(self.batch_sizes) if self.batch_sizes else self.total
 
     def has_ended(self, index: int) -> bool:
         """Whether child ``index`` was already counted (duplicates are ignored)."""

@@ -42,6 +42,7 @@ from engine._interpreter.events import (
     BranchEnded,
     BranchesJoined,
     Event,
+    MapRunUpdated,
     StepDue,
     TaskFailed,
     TaskHeartbeat,
@@ -148,6 +149,8 @@ def _apply(turn: Turn, thread: Thread, event: Event) -> None:
         return
     elif isinstance(event, BranchEnded):
         fanout.branch_ended(turn, thread, event)
+    elif isinstance(event, MapRunUpdated):
+        fanout.map_run_updated(turn, thread, event)
     elif isinstance(event, TimerFired) and event.kind is TimerKind.EXECUTION_TIMEOUT:
         _time_out_execution(turn, thread)
     elif event.seq == thread.seq:

@@ -115,7 +115,12 @@ def _shallow(instance: Any) -> dict[str, Json]:
 def thread_to_json(thread: Thread) -> dict[str, Json]:
     """A thread as a JSON-ready dict of the current format."""
     data = _shallow(thread)
-    data["fan_out"] = _shallow(thread.fan_out) if thread.fan_out is not None else None
+    data["fan_out"] = None
+    if thread.fan_out is not None:
+        data["fan_out"] = {
+            **_shallow(thread.fan_out),
+            "batch_sizes": list(thread.fan_out.batch_sizes),
+        }
     data["scope"] = list(thread.scope)
     data["retry_counts"] = list(thread.retry_counts)
     data["variables"] = dict(thread.variables)
@@ -138,7 +143,9 @@ def thread_from_json(data: Mapping[str, Json]) -> Thread:
     _convert(values, "phase", Phase)
     fan_out = values.get("fan_out")
     if fan_out is not None:
-        values["fan_out"] = _build(FanOut, dict(fan_out), stored_version(data), "fan-out")
+        fan_out = dict(fan_out)
+        _convert(fan_out, "batch_sizes", tuple)
+        values["fan_out"] = _build(FanOut, fan_out, stored_version(data), "fan-out")
     return _build(Thread, values, stored_version(data), "thread")
 
 

@@ -27,10 +27,12 @@ from engine._records import (
     AliasRecord,
     ExecutionRecord,
     MachineRecord,
+    MapRunRecord,
     Page,
     VersionRecord,
     page_size,
 )
+from engine._store import map_runs
 from engine._store.checkpoint import header_with_input, thread_from_parts
 from engine._store.db import is_sqlite, writing
 from engine._store.rows import (
@@ -252,6 +254,16 @@ class Store:
         if row is None:
             return None
         return str(row["text"]), header_with_input(row["header"], row["input"]).role_arn
+
+    def map_run(self, arn: str) -> MapRunRecord | None:
+        """The Map Run ``arn``, or None."""
+        with self.engine.connect() as db:
+            return map_runs.map_run(db, arn)
+
+    def map_runs(self, execution_arn: str) -> list[MapRunRecord]:
+        """The Map Runs of an execution, newest first."""
+        with self.engine.connect() as db:
+            return map_runs.map_runs(db, execution_arn)
 
     def execution_id(self, arn: str) -> int | None:
         """The row id of the execution with ``arn``."""

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from engine._interpreter.decisions import RecordMapRun
 from engine._interpreter.snapshot import Execution, Thread
 from engine._interpreter.turn import StepResult
-from engine._records import ExecutionRecord, restart
+from engine._records import ExecutionRecord, MapRunRecord, map_run_record, restart
 from engine._store.checkpoint import (
     FORMAT_VERSION,
     execution_to_json,
@@ -24,6 +25,7 @@ from engine._store.checkpoint import (
 )
 from engine._store.db import pipelined
 from engine._store.kinds import MessageKind, TaskStatus
+from engine._store.map_runs import SAVE_MAP_RUN, map_run_row
 from engine._store.rows import (
     DEFINITIONS,
     EXECUTIONS,
@@ -239,6 +241,7 @@ class StepSession:
         self._consumed: list[dict[str, Any]] = []
         self._outbox: list[dict[str, Any]] = []
         self._writes: list[tuple[Any, dict[str, Any]]] = []  # tasks and timers, in order
+        self._map_runs: dict[str, MapRunRecord] = {}  # by ARN, written last by flush
         # What the buffered task writes change, so reads see them (ADR 0011).
         self._new_tasks: dict[tuple[str, int], TaskInvocation] = {}
         self._task_changes: dict[tuple[str, int], dict[str, Any]] = {}
@@ -483,6 +486,7 @@ class StepSession:
             self._history,
             self._writes,
             self._definitions,
+            self._map_runs,
         )
         if not any(buffered) and self._header_applied_at is None:
             return  # a read-only session: no round trip
@@ -490,7 +494,7 @@ class StepSession:
             self._send()
         self.stored_definitions.update(self._definitions)
         self._consumed, self._thread_writes, self._history, self._outbox = [], {}, [], []
-        self._writes, self._definitions = [], {}
+        self._writes, self._definitions, self._map_runs = [], {}, {}
         self._header_applied_at = None
 
     def _send(self) -> None:
@@ -511,6 +515,9 @@ class StepSession:
         # cancelled, a task inserted then claimed is claimed.
         for statement, parameters in _batches(self._writes):
             self.db.execute(statement, parameters)
+        if self._map_runs:
+            rows = [map_run_row(int(self.execution_id or 0), r) for r in self._map_runs.values()]
+            self.db.execute(SAVE_MAP_RUN[self.db.dialect.name], rows)
 
     def _write_header(self, header: Execution, now: datetime) -> None:
         stored_apart = "input" not in self._row["header"]
@@ -601,6 +608,13 @@ class StepSession:
         self._write(_TASK_STATUS, {**key, "p_status": TaskStatus(status).value})
         changes = {"status": TaskStatus(status)}
         self._task_changes.setdefault((thread_id, seq), {}).update(changes)
+
+    def put_map_run(self, progress: RecordMapRun) -> None:
+        """Record where a Map Run is (written by flush; the latest of a session wins)."""
+        previous = self._map_runs.get(progress.map_run_arn)
+        self._map_runs[progress.map_run_arn] = map_run_record(
+            self.execution_arn, progress, previous
+        )
 
     def cancel_timers(self) -> None:
         """Retire every unfired timer of an execution that ended (they could only be stale)."""

@@ -117,6 +117,25 @@ class ExecutionRow(SQLModel, table=True):
     input: Json = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class MapRunRow(SQLModel, table=True):
+    """A Distributed Map's Map Run: where it is, as the interpreter last recorded it."""
+
+    __tablename__ = "map_runs"
+    __table_args__ = (Index("ix_map_runs_execution", "execution_id", "start_date"),)
+
+    arn: str = Field(primary_key=True, max_length=700)
+    execution_id: int = Field(sa_column=Column(BigId, nullable=False))
+    thread_id: str = Field(max_length=512)
+    status: str = Field(max_length=16)
+    start_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    stop_date: datetime | None = Field(default=None, sa_column=_utc())
+    max_concurrency: int = Field(default=0)
+    tolerated_failure_count: int = Field(default=0)
+    tolerated_failure_percentage: float = Field(default=0.0)
+    execution_counts: Json = Field(sa_column=Column(JSON, nullable=False))
+    item_counts: Json = Field(sa_column=Column(JSON, nullable=False))
+
+
 class ThreadRow(SQLModel, table=True):
     """One thread's snapshot (root, Parallel branch or Map iteration)."""
 

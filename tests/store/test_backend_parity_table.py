@@ -158,6 +158,26 @@ SCENARIOS: dict[str, tuple[dict[str, Json], Json]] = {
         },
         [{"card": "1"}, {"card": "2"}],
     ),
+    "distributed-map-batched": (
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "MaxConcurrency": 2,
+                    "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"run.$": "$.run"}},
+                    "ItemsPath": "$.items",
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                        "StartAt": "E",
+                        "States": {"E": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            },
+        },
+        {"run": "r", "items": [1, 2, 3, 4, 5]},
+    ),
     "intrinsics-and-variables": (
         {
             "StartAt": "A",
@@ -187,7 +207,16 @@ SCENARIOS: dict[str, tuple[dict[str, Json], Json]] = {
 }
 
 
-CONCURRENT = {"map-max-concurrency"}
+# What a scenario must give, beyond both backends agreeing.
+EXPECTED_OUTPUTS: dict[str, Json] = {
+    "distributed-map-batched": [
+        {"BatchInput": {"run": "r"}, "Items": [1, 2]},
+        {"BatchInput": {"run": "r"}, "Items": [3, 4]},
+        {"BatchInput": {"run": "r"}, "Items": [5]},
+    ],
+}
+
+CONCURRENT = {"map-max-concurrency", "distributed-map-batched"}
 
 
 def _local() -> tuple[Client, Callable[[], None]]:
@@ -266,3 +295,5 @@ def test_the_local_and_the_durable_backend_give_the_same_execution(
     else:
         assert durable_history == local_history
     assert local_described["status"] != "RUNNING"
+    if name in EXPECTED_OUTPUTS:
+        assert json.loads(local_described["output"]) == EXPECTED_OUTPUTS[name]

@@ -1,0 +1,175 @@
+"""Distributed Map: the Map Run's ARN (Label), and tolerated failures counted per child."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from engine._interpreter.snapshot import ExecutionStatus
+from engine._resources import HandlerContext
+from tests.unit.interpreter.support import lambda_arn, one, registry, run
+
+Json = Any
+UUID = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+
+
+def _distributed(processor_state: dict[str, Json], **fields: Json) -> dict[str, Json]:
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "I",
+        "States": {"I": {**processor_state, "End": True}},
+    }
+    state = {"Type": "Map", "ItemProcessor": processor, "End": True, **fields}
+    return {"StartAt": "M", "States": {"M": state}}
+
+
+def _fails_on(bad: set[int]) -> Any:
+    """A handler failing when its input (an item, or a batch's items) holds a bad item."""
+
+    def handler(event: Json, context: HandlerContext) -> Json:
+        items = event["Items"] if isinstance(event, dict) else [event]
+        if bad.intersection(items):
+            raise ValueError(f"bad item in {items}")
+        return event
+
+    return handler
+
+
+TASK = {"Type": "Task", "Resource": lambda_arn("f")}
+
+
+def test_given_a_label_when_the_map_runs_then_the_map_run_arn_carries_it() -> None:
+    # Given a Distributed Map with Label "TestMap" (the conformance case map_state_label)
+    machine = _distributed({"Type": "Pass"}, Label="TestMap")
+    # When it runs
+    result = run(machine, ["Hello", "World"])
+    # Then the Map Run ARN is arn:...:mapRun:MACHINE/LABEL:UUID
+    arn = one(result.history, "MapRunStarted").details["mapRunArn"]
+    assert re.fullmatch(rf"arn:aws:states:us-east-1:111111111111:mapRun:m/TestMap:{UUID}", arn)
+    assert result.execution.output == ["Hello", "World"]
+
+
+def test_given_no_label_when_the_map_runs_then_the_state_name_stands_in() -> None:
+    # Given no Label
+    # When it runs
+    result = run(_distributed({"Type": "Pass"}), [1])
+    # Then the ARN names the state
+    arn = one(result.history, "MapRunStarted").details["mapRunArn"]
+    assert re.fullmatch(rf"arn:aws:states:us-east-1:111111111111:mapRun:m/M:{UUID}", arn)
+
+
+def test_given_the_same_seed_when_run_twice_then_the_map_run_arn_is_the_same() -> None:
+    # Given one machine and one seed
+    machine = _distributed({"Type": "Pass"})
+    # When it runs twice (a replay), and once with another seed
+    first, again = run(machine, [1], seed=7), run(machine, [1], seed=7)
+    other = run(machine, [1], seed=8)
+
+    # Then the ARN is a pure function of the seed
+    def arn(result: Any) -> str:
+        return str(one(result.history, "MapRunStarted").details["mapRunArn"])
+
+    assert arn(first) == arn(again) != arn(other)
+
+
+@pytest.mark.parametrize(
+    ("fields", "outcome"),
+    [
+        ({"ToleratedFailureCount": 1}, ExecutionStatus.SUCCEEDED),
+        ({"ToleratedFailureCount": 0}, ExecutionStatus.FAILED),
+        ({"ToleratedFailurePercentage": 50}, ExecutionStatus.SUCCEEDED),
+        ({"ToleratedFailurePercentage": 49}, ExecutionStatus.FAILED),
+        ({"ToleratedFailureCountPath": "$.n"}, ExecutionStatus.SUCCEEDED),
+        ({"ToleratedFailurePercentagePath": "$.p"}, ExecutionStatus.SUCCEEDED),
+    ],
+)
+def test_given_batches_when_one_fails_then_the_tolerance_counts_child_executions(
+    fields: dict[str, Json], outcome: ExecutionStatus
+) -> None:
+    # Given four items in two batches of two, one batch holding a failing item
+    machine = _distributed(TASK, ItemBatcher={"MaxItemsPerBatch": 2}, ItemsPath="$.items", **fields)
+    # When it runs
+    result = run(
+        machine, {"items": [1, 2, 3, 4], "n": 1, "p": 50}, handlers=registry(f=_fails_on({3}))
+    )
+    # Then one failed child of two is within a count of 1 or 50 %, beyond 0 or 49 %
+    assert result.execution.status is outcome
+    if outcome is ExecutionStatus.FAILED:
+        assert result.execution.error == "States.ExceedToleratedFailureThreshold"
+        assert result.execution.cause == "The specified tolerated failure threshold was exceeded"
+        assert [e.type for e in result.history][-3:] == [
+            "MapRunFailed",
+            "MapStateFailed",
+            "ExecutionFailed",
+        ]
+    else:
+        first, second = result.execution.output
+        assert first == {"Items": [1, 2]}
+        assert second["Error"] == "ValueError"
+
+
+def test_given_express_children_when_one_fails_within_tolerance_then_the_map_succeeds() -> None:
+    # Given EXPRESS child executions and a tolerance of one
+    machine = _distributed(TASK, ToleratedFailureCount=1)
+    machine["States"]["M"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "EXPRESS"
+    # When one item fails
+    result = run(machine, [1, 2, 3], handlers=registry(f=_fails_on({2})))
+    # Then the tolerance applies as for STANDARD children
+    assert result.execution.status is ExecutionStatus.SUCCEEDED
+    assert result.execution.output[1]["Error"] == "ValueError"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        (
+            "ItemReader",
+            {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Parameters": {"Bucket": "b", "Key": "items.json"},
+            },
+            "States.ItemReaderFailed",
+        ),
+        (
+            "ResultWriter",
+            {"Resource": "arn:aws:states:::s3:putObject"},
+            "States.ResultWriterFailed",
+        ),
+    ],
+)
+def test_given_an_unbuilt_s3_field_when_the_map_runs_then_it_fails_loudly_before_any_child(
+    field: str, value: Json, error: str
+) -> None:
+    # Given a Distributed Map with ItemReader or ResultWriter (not built yet)
+    calls: list[Json] = []
+
+    def record(event: Json, context: HandlerContext) -> Json:
+        calls.append(event)
+        return event
+
+    machine = _distributed(TASK, **{field: value})
+    # When it runs
+    result = run(machine, [1, 2], handlers=registry(f=record))
+    # Then it fails with AWS's error for that field, naming it, and no child ran
+    assert result.execution.status is ExecutionStatus.FAILED
+    assert result.execution.error == error
+    assert field in result.execution.cause
+    assert calls == []
+
+
+def test_given_an_unbuilt_s3_field_when_caught_then_the_catcher_runs() -> None:
+    # Given a Map with ResultWriter and a Catch on States.ResultWriterFailed
+    machine = _distributed(
+        {"Type": "Pass"},
+        ResultWriter={"Resource": "arn:aws:states:::s3:putObject"},
+        Catch=[{"ErrorEquals": ["States.ResultWriterFailed"], "Next": "Caught"}],
+    )
+    machine["States"]["Caught"] = {"Type": "Pass", "End": True}
+    # When it runs
+    result = run(machine, [1])
+    # Then the catcher takes over
+    assert result.execution.status is ExecutionStatus.SUCCEEDED
+    assert result.execution.output["Error"] == "States.ResultWriterFailed"
