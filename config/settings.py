@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,7 +16,11 @@ class Settings(BaseSettings):
     """stepline's configuration; each field is ``STEPLINE_<NAME>`` in the environment."""
 
     model_config = SettingsConfigDict(
-        env_prefix="STEPLINE_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="STEPLINE_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
     )
 
     home: Path = Field(default=Path(".stepline"), description="Folder of the embedded default.")
@@ -48,6 +52,11 @@ class Settings(BaseSettings):
     )
     aws_endpoint_url: str = Field(
         default="", description="Endpoint of every boto3 client (LocalStack, moto); AWS's if empty."
+    )
+    mock_config: str = Field(
+        default="",
+        validation_alias=AliasChoices("STEPLINE_MOCK_CONFIG", "SFN_MOCK_CONFIG"),
+        description="Step Functions Local's mock config file (also SFN_MOCK_CONFIG; ADR 0029).",
     )
     fold_states: int = Field(
         default=0, description="States one step may enter without a step task each (ADR 0010)."

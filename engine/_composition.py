@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from engine._api import Client
 from engine._clock import Clock, SystemClock
 from engine._errors import StoreNotMigrated, StoreUnreachable
+from engine._integrations.mocks import with_mocks
 from engine._interpreter.turn import Limits
 from engine._loading import import_handler_modules
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
@@ -60,6 +61,8 @@ def connect(
         StoreUnreachable: the store's database cannot be reached.
         StoreNotMigrated: the store's schema is not this code's (``stepline db upgrade``).
         HandlerModuleError: a handler module cannot be imported.
+        MockConfigError: the mock config file (``STEPLINE_MOCK_CONFIG``) is unreadable or
+            malformed.
     """
     from engine._backends.durable import DurableBackend
 
@@ -67,6 +70,8 @@ def connect(
     import_handler_modules(config.handler_modules)
     runtime = build_runtime(config, store=store, dispatcher=dispatcher, clock=clock)
     registry = handlers if handlers is not None else DEFAULT_REGISTRY
+    if config.mock_config:
+        registry = with_mocks(registry, config.mock_config)
     return Client(
         DurableBackend(runtime.store, runtime, registry),
         clock=runtime.clock,

@@ -18,6 +18,7 @@ from typing import Any
 from engine._asl.model import StateMachine
 from engine._clock import Clock, SystemClock
 from engine._errors import StatesError
+from engine._integrations.mocks import state_invocation
 from engine._integrations.services import Services
 from engine._interpreter.activation import Activation, Effect, ThreadTable, activate, begin
 from engine._interpreter.decisions import RecordMapRun, RunTask, ScheduleStep, StartTimer
@@ -85,9 +86,14 @@ class LocalExecutor:
         """Start ``execution`` and drive it until it ends (or nothing more can happen)."""
         return self.start(machine, execution).run_state
 
-    def start(self, machine: StateMachine, execution: Execution) -> LocalDriver:
-        """Start ``execution``; the driver keeps it for callbacks and StopExecution."""
-        driver = LocalDriver(self, machine, execution)
+    def start(
+        self, machine: StateMachine, execution: Execution, test_case: str | None = None
+    ) -> LocalDriver:
+        """Start ``execution``; the driver keeps it for callbacks and StopExecution.
+
+        ``test_case``: the mock config test case it runs (its Tasks may answer from mocks).
+        """
+        driver = LocalDriver(self, machine, execution, test_case)
         driver.run()
         return driver
 
@@ -99,8 +105,15 @@ class LocalDriver:
     effects (steps, tasks, timers) go on a timeline ordered by due time.
     """
 
-    def __init__(self, executor: LocalExecutor, machine: StateMachine, execution: Execution):
+    def __init__(
+        self,
+        executor: LocalExecutor,
+        machine: StateMachine,
+        execution: Execution,
+        test_case: str | None = None,
+    ):
         self.executor = executor
+        self.test_case = test_case
         self.clock = executor.clock
         self.machine = machine
         self.run_state = LocalRun(execution)
@@ -199,6 +212,12 @@ class LocalDriver:
         # CancelTask, FinishExecution: inline handlers cannot be interrupted, and a late
         # result is stale by its seq.
 
+    def _state_invocation(self, task: RunTask) -> int:
+        """In a test case, the call's number among its state's calls (its mock's key)."""
+        if self.test_case is None:
+            return 0
+        return state_invocation(self.run_state.history, task.thread_id, task.state_name)
+
     def _run_task(self, task: RunTask) -> None:
         if task.task_token and describe_resource(task.resource).kind is ResourceKind.ACTIVITY:
             # No call: the task waits for a worker's GetActivityTask, then its callback.
@@ -217,6 +236,8 @@ class LocalDriver:
             seq=task.seq,
             timeout_seconds=task.timeout_seconds,
             heartbeat_seconds=task.heartbeat_seconds,
+            test_case=self.test_case,
+            state_invocation=self._state_invocation(task),
         )
         try:
             outcome: Outcome | StatesError = self.executor.handlers.invoke(

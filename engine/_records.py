@@ -92,6 +92,7 @@ class ExecutionRecord:
     version_arn: str | None = None
     alias_arn: str | None = None
     history: list[HistoryEvent] = field(default_factory=list)
+    test_case: str | None = None  # the mock config test case it runs (``ARN#CASE``)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from engine._dataflow.nesting import (
     loads_within_depth,
 )
 from engine._errors import ErrorName, StatesError
+from engine._integrations.mocks import MockConfig, MockedOutcome
 from engine._interpreter.events import Event, TaskFailed, TaskSucceeded
 from engine._interpreter.integration import (
     Pattern,
@@ -120,6 +121,10 @@ class TaskCall:
             completes later (``.sync``) can report to it.
         timeout_seconds: the Task's TimeoutSeconds for this attempt, if any.
         heartbeat_seconds: the Task's HeartbeatSeconds, if any.
+        test_case: the mock config test case the execution runs (started with
+            ``stateMachineArn=ARN#CASE``), else None.
+        state_invocation: in a test case, how many times the execution called this state
+            before (retries, loops, Map iterations included): the key of its mocked response.
     """
 
     resource: str
@@ -133,6 +138,8 @@ class TaskCall:
     execution_id: int | None = None
     timeout_seconds: int | None = None
     heartbeat_seconds: int | None = None
+    test_case: str | None = None
+    state_invocation: int = 0
 
     @property
     def idempotency_key(self) -> str:
@@ -173,12 +180,17 @@ class HandlerNotFound(StatesError):
 
 @dataclass
 class HandlerRegistry:
-    """Handlers by function name; resolves Task resources to them."""
+    """Handlers by function name; resolves Task resources to them.
+
+    ``mocks``: Step Functions Local's mock config; a Task of an execution that runs one of
+    its test cases answers from it instead of calling its resource (see `invoke`).
+    """
 
     handlers: dict[str, Handler] = field(default_factory=dict)
     region: str = DEFAULT_REGION
     account: str = DEFAULT_ACCOUNT
     integrations: dict[tuple[str, str], Integration] = field(default_factory=dict)
+    mocks: MockConfig | None = None
 
     def register(self, name: str, handler: Handler) -> Handler:
         """Register ``handler`` under ``name`` (returns it, so it works as a decorator)."""
@@ -250,7 +262,12 @@ class HandlerRegistry:
 
         ``services``: what integrations call (the client, the runtime, Celery...).
         A ``.waitForTaskToken`` call always awaits its callback, whatever the call returned.
+        A state the execution's test case mocks is not called: its mocked response is the
+        outcome, ``.waitForTaskToken`` and ``.sync`` included (no callback, no job).
         """
+        mocked = self._mocked(call)
+        if mocked is not None:
+            return mocked.deliver()
         info = describe_resource(call.resource)
         if info.kind is ResourceKind.LAMBDA_FUNCTION:
             return self._invoke_function(call, call.resource, call.parameters, compact=False)
@@ -260,6 +277,15 @@ class HandlerRegistry:
             integration = self._integration(info.resource_type, base_action(info), call)
             result = integration(call, services)
         return AWAITING if info.pattern is Pattern.WAIT_FOR_TASK_TOKEN else result
+
+    def _mocked(self, call: TaskCall) -> MockedOutcome | None:
+        """The mocked outcome of ``call`` under its execution's test case, if it has one."""
+        if self.mocks is None or call.test_case is None:
+            return None
+        machine_name = call.execution_arn.split(":")[6]  # arn:aws:states:R:A:execution:NAME:..
+        return self.mocks.outcome(
+            machine_name, call.test_case, call.state_name, call.state_invocation
+        )
 
     def _integration(self, service: str, action: str, call: TaskCall) -> Integration:
         integration = self.integration_for(service, action)

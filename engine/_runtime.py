@@ -221,7 +221,7 @@ class Runtime:
             session.claim_task(thread_id, seq, now + self._lease())
             if task.status is TaskStatus.SCHEDULED:
                 self._run(session, TaskStarted(thread_id, seq, worker_name), now)
-            task = replace(task, execution_arn=session.execution_arn)
+            task = replace(task, execution_arn=session.execution_arn, test_case=session.test_case)
         self._publish(session.messages)
         return task
 

@@ -14,9 +14,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from engine._errors import StatesError
+from engine._integrations.mocks import state_invocation
 from engine._integrations.services import Services, durable_services
 from engine._resources import AWAITING, HandlerRegistry, Outcome, TaskCall, outcome_event
 from engine._runtime import Runtime
+from engine._store.rows import TaskInvocation
 
 Json = Any
 
@@ -51,6 +53,8 @@ def execute_task(
         thread_id=thread_id,
         seq=seq,
         execution_id=execution_id,
+        test_case=task.test_case,
+        state_invocation=_state_invocation(runtime, task, thread_id),
     )
     with lease_keeper(runtime).holding(execution_id, thread_id, seq):
         outcome = _invoke(handlers, call, services or _services_of(runtime, handlers))
@@ -60,6 +64,14 @@ def execute_task(
         runtime.task_submitted(execution_id, thread_id, seq)
         return
     runtime.finish_task(execution_id, thread_id, seq, outcome_event(thread_id, seq, outcome))
+
+
+def _state_invocation(runtime: Runtime, task: TaskInvocation, thread_id: str) -> int:
+    """In a test case, the call's number among its state's calls (read off the history)."""
+    if task.test_case is None:
+        return 0
+    history = runtime.store.history(task.execution_arn)
+    return state_invocation(history, thread_id, task.state_name)
 
 
 def _invoke(handlers: HandlerRegistry, call: TaskCall, services: Services) -> Outcome | StatesError:

@@ -12,6 +12,7 @@ from functools import cache
 
 from config.settings import Settings, load_settings
 from engine._composition import build_runtime
+from engine._integrations.mocks import with_mocks
 from engine._integrations.services import Services, durable_services
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 from engine._runtime import Runtime
@@ -65,10 +66,20 @@ def services() -> Services:
 def handlers() -> HandlerRegistry:
     """The registry handler tasks resolve resources in (the default one).
 
-    With ``STEPLINE_AWS_INTEGRATIONS`` on, it also serves real AWS through boto3 (ADR 0024).
+    With ``STEPLINE_AWS_INTEGRATIONS`` on, it also serves real AWS through boto3 (ADR 0024);
+    with ``STEPLINE_MOCK_CONFIG`` (or ``SFN_MOCK_CONFIG``) set, a test case's Tasks answer from
+    that file.
     """
     _register_aws()
-    return DEFAULT_REGISTRY
+    return _registry()
+
+
+@cache
+def _registry() -> HandlerRegistry:
+    """The default registry, answering from the mock config file when one is set (ADR 0029)."""
+    if not settings().mock_config:
+        return DEFAULT_REGISTRY
+    return with_mocks(DEFAULT_REGISTRY, settings().mock_config)
 
 
 @cache

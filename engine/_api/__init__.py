@@ -15,6 +15,7 @@ runs on Celery workers.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from engine import _errors as errors
@@ -28,8 +29,9 @@ from engine._api.map_runs import MapRunOperations
 from engine._api.tags import TagOperations
 from engine._api.test_state import TestStateOperations
 from engine._clock import Clock
+from engine._integrations.mocks import MockConfig, with_mocks
 from engine._interpreter.turn import Limits
-from engine._resources import HandlerRegistry
+from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 
 
 class Client(
@@ -88,6 +90,7 @@ class Client(
         limits: Limits | None = None,
         region: str = DEFAULT_REGION,
         account: str = DEFAULT_ACCOUNT,
+        mock_config: MockConfig | str | Path | None = None,
     ) -> Client:
         """An in-process client: executions run synchronously in memory, nothing is stored.
 
@@ -97,13 +100,20 @@ class Client(
             limits: AWS's service limits (default: AWS's values).
             region: the region in ARNs.
             account: the account in ARNs.
+            mock_config: Step Functions Local's mock config (parsed, or the path of its
+                file): ``stateMachineArn=ARN#CASE`` then runs test case CASE.
 
         Returns:
             A client on the local backend.
+
+        Raises:
+            MockConfigError: the mock config file is unreadable or malformed.
         """
         from engine._backends.local import LocalBackend
         from engine._integrations.services import Services
 
+        if mock_config is not None:
+            handlers = with_mocks(handlers or DEFAULT_REGISTRY, mock_config)
         backend = LocalBackend(handlers=handlers, clock=clock, limits=limits)
         client = cls(backend, clock=backend.clock, limits=limits, region=region, account=account)
         backend.executor.services = Services(client=client)

@@ -20,6 +20,7 @@ from engine._asl.parse import build_state_machine
 from engine._clock import Clock, SystemClock
 from engine._dataflow.nesting import loads_within_depth
 from engine._errors import DefinitionSyntaxError, Diagnostic
+from engine._integrations.mocks import split_test_case
 from engine._interpreter.events import Event, MapRunUpdated
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import ExecutionStatus
@@ -386,6 +387,24 @@ class ClientBase:
                 return str(route["stateMachineVersionArn"])
         return str(alias.routing[-1]["stateMachineVersionArn"])
 
+    def _test_case(self, arn: str) -> tuple[str, str | None]:
+        """(machine ARN, test case) of a StartExecution ARN; ``ARN#CASE`` runs a mock test case."""
+        return split_test_case(arn) if isinstance(arn, str) else (arn, None)
+
+    def _check_test_case(
+        self, record: MachineRecord, test_case: str | None, requested: str | None
+    ) -> None:
+        """Refuse a test case the mock config does not define for ``record`` (ADR 0029)."""
+        if test_case is None:
+            return
+        mocks = getattr(_handlers_of(self.backend), "mocks", None)
+        if mocks is None or not mocks.has_test_case(record.name, test_case):
+            where = f"in the mock config {mocks.source}" if mocks else "(no mock config loaded)"
+            raise errors.StateMachineDoesNotExist(
+                f"State Machine Does Not Exist: '{requested}': expected a test case of "
+                f"state machine '{record.name}' {where}, got '{test_case}'"
+            )
+
     def _execution(self, arn: str) -> ExecutionRecord:
         self._check_arn(arn, "execution", "express")
         if arn.split(":")[5] == "express":  # AWS keeps no Express executions to describe
@@ -453,6 +472,7 @@ class ClientBase:
         name: str,
         payload: Json,
         alias: AliasRecord | None = None,
+        test_case: str | None = None,
     ) -> ExecutionRecord:
         return ExecutionRecord(
             arn=arn,
@@ -464,6 +484,7 @@ class ClientBase:
             input=payload,
             version_arn=version.arn if version else None,
             alias_arn=alias.arn if alias else None,
+            test_case=test_case,
         )
 
     def _describe(self, record: ExecutionRecord) -> dict[str, Json]:

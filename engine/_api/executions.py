@@ -30,6 +30,22 @@ ERROR_LENGTH = 256
 CAUSE_LENGTH = 32768
 """The longest ``cause`` they take."""
 
+_SYNC_EXECUTION_MEMBERS = (
+    "executionArn",
+    "stateMachineArn",
+    "name",
+    "startDate",
+    "stopDate",
+    "status",
+    "error",
+    "cause",
+    "input",
+    "inputDetails",
+    "output",
+    "outputDetails",
+    "traceHeader",
+)
+
 
 class ExecutionOperations(ClientBase):
     """Execution operations of the boto3-shaped client."""
@@ -44,13 +60,16 @@ class ExecutionOperations(ClientBase):
         **_: Any,
     ) -> dict[str, Json]:
         """StartExecution (idempotent on ``name`` for a running execution with the same input)."""
-        arn = require(stateMachineArn, "stateMachineArn")
+        arn, test_case = self._test_case(require(stateMachineArn, "stateMachineArn"))
         record, version, alias = self._start_target(arn)
+        self._check_test_case(record, test_case, stateMachineArn)
         name = name or str(uuid.uuid4())
         self._check_name(name, "execution")
         payload = self._input(input)
         execution_arn = self._execution_arn(record, name)
-        execution = self._new_execution(record, version, execution_arn, name, payload, alias)
+        execution = self._new_execution(
+            record, version, execution_arn, name, payload, alias, test_case
+        )
         # The backend answers a name already taken (same input and running: that one).
         started = self.backend.start(execution, self._compiled(record, version), seed())
         return {"executionArn": started.arn, "startDate": started.start_date}
@@ -64,8 +83,9 @@ class ExecutionOperations(ClientBase):
         **_: Any,
     ) -> dict[str, Json]:
         """StartSyncExecution: runs an EXPRESS machine to completion in-process."""
-        arn = require(stateMachineArn, "stateMachineArn")
+        arn, test_case = self._test_case(require(stateMachineArn, "stateMachineArn"))
         record, version, alias = self._start_target(arn)
+        self._check_test_case(record, test_case, stateMachineArn)
         if record.type != "EXPRESS":
             raise errors.StateMachineTypeNotSupported(
                 "This operation is only supported by EXPRESS state machines"
@@ -74,16 +94,13 @@ class ExecutionOperations(ClientBase):
         self._check_name(name, "execution")
         payload = self._input(input)
         execution_arn = self._execution_arn(record, name)
-        execution = self._new_execution(record, version, execution_arn, name, payload, alias)
+        execution = self._new_execution(
+            record, version, execution_arn, name, payload, alias, test_case
+        )
         done = self.sync_backend.start(execution, self._compiled(record, version), seed())
-        response = self._describe(done)
-        for member in (
-            "stateMachineVersionArn",
-            "stateMachineAliasArn",
-            "redriveCount",
-            "redriveStatus",
-        ):
-            response.pop(member, None)  # not in StartSyncExecution's output shape
+        described = self._describe(done)
+        # StartSyncExecution's output has no version, alias or redrive members
+        response = {key: described[key] for key in _SYNC_EXECUTION_MEMBERS if key in described}
         response["billingDetails"] = {
             "billedMemoryUsedInMB": 64,
             "billedDurationInMilliseconds": 100,

@@ -241,7 +241,7 @@ class LocalBackend:
             return replace(restart(self.execution(record.arn) or existing, record))
         self._ran_with[record.arn] = (compiled.text, compiled.role_arn)
         header = execution_header(record, compiled.role_arn, seed)
-        driver = self.executor.start(compiled.machine, header)
+        driver = self.executor.start(compiled.machine, header, record.test_case)
         if not driver.run_state.finished:
             self._drivers[record.arn] = driver  # waiting for a callback (or a stop)
         return self._finish(record, driver.run_state)

@@ -166,6 +166,7 @@ class TaskInvocation:
     status: TaskStatus
     claimed_until: datetime | None = None
     execution_arn: str = ""  # filled in when the task is claimed (the handler's context)
+    test_case: str | None = None  # likewise: the execution's mock config test case
 
 
 # --- task claims ------------------------------------------------------------------------
@@ -478,6 +479,7 @@ def execution_record(row: Any) -> ExecutionRecord:
         cause=header.cause,
         version_arn=row["version_arn"],
         alias_arn=row["alias_arn"],
+        test_case=row.get("test_case"),
     )
 
 

@@ -293,6 +293,12 @@ class StepSession:
         return str(self._row["arn"])
 
     @property
+    def test_case(self) -> str | None:
+        """The mock config test case the execution runs, if any."""
+        found = self._row.get("test_case")
+        return str(found) if found is not None else None
+
+    @property
     def definition_hash(self) -> str:
         """The definition this execution runs."""
         return str(self._row["definition_hash"])
@@ -377,6 +383,7 @@ class StepSession:
             "definition_hash": digest,
             "header": header_without_input(header),
             "input": header.input,
+            "test_case": record.test_case,
         }
         inserted = self.db.execute(_INSERT_EXECUTION[self.db.dialect.name], values).first()
         if inserted is None:

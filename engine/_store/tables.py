@@ -115,6 +115,9 @@ class ExecutionRow(SQLModel, table=True):
     header: Json = Field(sa_column=Column(JSON, nullable=False))
     # Written once at start; kept out of ``header`` so a step does not rewrite it (ADR 0012).
     input: Json = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The mock config test case it runs (StartExecution with ``ARN#CASE``); its worker
+    # answers the Tasks the case lists from their mocked responses (ADR 0029).
+    test_case: str | None = Field(default=None, max_length=256)
 
 
 class MapRunRow(SQLModel, table=True):

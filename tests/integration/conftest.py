@@ -151,7 +151,15 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Fleet]:
+def fleet_settings() -> dict[str, str]:
+    """Extra ``STEPLINE_*`` settings of the fleet's processes and client (a module overrides it)."""
+    return {}
+
+
+@pytest.fixture
+def fleet(
+    postgres_url: str, redis_url: str, tmp_path: Path, fleet_settings: dict[str, str]
+) -> Iterator[Fleet]:
     """A migrated store, a Redis broker, and worker + beat processes with fast leases."""
     upgrade(postgres_url)
     env = {
@@ -164,6 +172,7 @@ def fleet(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Fleet]:
         "STEPLINE_LEASE_SECONDS": "6",
         "STEPLINE_RELAY_INTERVAL_SECONDS": "1",
         "STEPLINE_TEST_SIGNAL_URL": redis_url,
+        **fleet_settings,
     }
     from config.settings import Settings
     from engine import connect
@@ -173,6 +182,7 @@ def fleet(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Fleet]:
         database_url=postgres_url,
         broker_url=redis_url,
         lease_seconds=6,
+        **{name.removeprefix("STEPLINE_").lower(): value for name, value in fleet_settings.items()},
     )
     store = Store(make_engine(postgres_url))
     signals = redis.Redis.from_url(redis_url, socket_timeout=30)

@@ -148,3 +148,41 @@ def test_importing_engine_builds_no_celery_app_and_loads_no_sql_toolkit() -> Non
     )
     # Then none of the shell's libraries is loaded: engine.connect imports them when called
     assert done.stdout.strip() == "[]"
+
+
+MOCKED_PASS_TASK = {
+    "StartAt": "Call",
+    "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}
+    },
+}
+
+
+def test_given_a_mock_config_setting_when_connected_then_test_cases_start_and_a_bad_file_stops_it(
+    tmp_path: Path,
+) -> None:
+    # Given STEPLINE_MOCK_CONFIG naming a file with test case Happy of machine "mocked"
+    path = tmp_path / "MockConfigFile.json"
+    path.write_text(
+        json.dumps(
+            {
+                "StateMachines": {"mocked": {"TestCases": {"Happy": {"Call": "Sent"}}}},
+                "MockedResponses": {"Sent": {"0": {"Return": {"MessageId": "m"}}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    client = engine.connect(
+        embedded(tmp_path, mock_config=str(path)), dispatcher=InMemoryDispatcher()
+    )
+    arn = client.create_state_machine(
+        name="mocked", definition=json.dumps(MOCKED_PASS_TASK), roleArn=ROLE
+    )["stateMachineArn"]
+    # When the test case is started, and another client is given a file that is not JSON
+    started = client.start_execution(stateMachineArn=f"{arn}#Happy")
+    path.write_text("{", encoding="utf-8")
+    # Then the test case is known to the client; the bad file stops the second connect
+    assert ":execution:mocked:" in started["executionArn"]
+    assert "#" not in started["executionArn"]
+    with pytest.raises(ValueError, match=f"mock config {path}: expected JSON"):
+        engine.connect(embedded(tmp_path, mock_config=str(path)), dispatcher=InMemoryDispatcher())
