@@ -332,3 +332,12 @@ class StoreNotMigrated(StoreError):
         )
         self.revision = revision
         self.head = head
+
+
+class ExecutionNotRedrivable(ClientError):
+    """RedriveExecution refused: the execution did not end unsuccessfully, or is too old.
+
+    AWS's limits: 14 days since its end, a year since its start, a history almost full.
+    """
+
+    code = "ExecutionNotRedrivable"

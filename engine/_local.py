@@ -30,6 +30,7 @@ from engine._interpreter.events import (
 )
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.integration import ResourceKind, describe_resource
+from engine._interpreter.redrive import redrive
 from engine._interpreter.snapshot import Execution, ExecutionStatus, Thread
 from engine._interpreter.turn import Limits
 from engine._records import MapRunRecord, map_run_record
@@ -134,6 +135,14 @@ class LocalDriver:
     def deliver(self, event: Event) -> LocalRun:
         """Feed an outside event (a callback, a stop) and drive on until idle."""
         self._deliver(event)
+        return self._settle()
+
+    def redrive(self) -> LocalRun:
+        """RedriveExecution: restart the ended execution from its unsuccessful states."""
+        self.timeline.clear()  # what was due when it ended can only be stale
+        self.run_state.stopped_at = None
+        execution, now = self.run_state.execution, self.clock.now()
+        self._keep(redrive(self.machine, execution, self.table, now, self.executor.limits))
         return self._settle()
 
     def callback(self, token: str) -> tuple[str, int] | None:

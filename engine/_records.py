@@ -93,6 +93,11 @@ class ExecutionRecord:
     alias_arn: str | None = None
     history: list[HistoryEvent] = field(default_factory=list)
     test_case: str | None = None  # the mock config test case it runs (``ARN#CASE``)
+    redrive_count: int = 0
+    redrive_date: datetime | None = None
+    # The clientToken of the last redrive, which a repeated call may reuse (idempotency).
+    redrive_token: str | None = None
+    event_count: int = 0  # events in the history (AWS refuses a redrive near the limit)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from engine._interpreter.integration import (
     base_action,
     describe_resource,
 )
+from engine._interpreter.redrive import NotRedrivable, redrive
 from engine._interpreter.snapshot import ROOT_THREAD_ID
 from engine._interpreter.turn import Limits
 from engine._messaging.status import status_changed
@@ -276,6 +277,34 @@ class Runtime:
     def update_map_run(self, execution_id: int, update: MapRunUpdated) -> None:
         """UpdateMapRun: the Map's thread takes the new limits (and starts what they allow)."""
         self._deliver(execution_id, update)
+
+    def redrive(self, execution_id: int, client_token: str | None) -> bool:
+        """RedriveExecution: restart an ended execution from its unsuccessful states.
+
+        One transaction under the execution's lock: ``ExecutionRedriven``, the restarted
+        threads, their step messages and the redrive's count and date commit together.
+        Returns False when the execution is not (any more) in a redrivable end state.
+        """
+        now = self.clock.now()
+        with self.store.session(execution_id) as session:
+            if not session.load():
+                return False
+            try:
+                activation = redrive(
+                    self._machine(session),
+                    session.header,
+                    session,
+                    now,
+                    self.limits,
+                    self._inline(),
+                )
+            except NotRedrivable:
+                return False
+            session.record_redrive(now, client_token)
+            self._persist(session, activation, now)
+            status_changed(session, "RUNNING", now, now + self._lease(), self.settings.steps_queue)
+        self._publish(session.messages)
+        return True
 
     def relay(self, limit: int = 500) -> int:
         """Republish committed messages that were never published or whose lease expired."""

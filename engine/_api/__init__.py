@@ -59,6 +59,7 @@ class Client(
                 errors.ExecutionDoesNotExist,
                 errors.ExecutionAlreadyExists,
                 errors.ExecutionLimitExceeded,
+                errors.ExecutionNotRedrivable,
                 errors.InvalidArn,
                 errors.InvalidDefinitionRequest,
                 errors.InvalidExecutionInput,

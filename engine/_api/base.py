@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from engine import _errors as errors
+from engine._api.redrive import Redrivability, redrivability
 from engine._asl.definition import load_and_check
 from engine._asl.load import definition_size_bytes
 from engine._asl.parse import build_state_machine
@@ -123,10 +124,14 @@ class Backend(Protocol):
         version_arn: str | None = None,
         alias_arn: str | None = None,
         status: str | None = None,
+        redriven: bool | None = None,
         limit: int = 0,
         token: str | None = None,
     ) -> Page[ExecutionRecord]:
-        """A page of a machine's executions (of one version or alias, one status), newest first."""
+        """A page of a machine's executions, newest first, filtered.
+
+        Filters: one version or alias, one status, redriven (True) or never redriven (False).
+        """
         ...
 
     def history(self, arn: str) -> list[HistoryEvent]:
@@ -164,6 +169,13 @@ class Backend(Protocol):
 
     def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
         """Abort a running execution."""
+        ...
+
+    def redrive(self, arn: str, client_token: str | None) -> ExecutionRecord | None:
+        """Restart an ended execution from its unsuccessful states (RedriveExecution).
+
+        Returns None when it is no longer in a redrivable end state (another call won).
+        """
         ...
 
     def callback(self, token: str, event: Callable[[str, int], Event]) -> None:
@@ -497,8 +509,7 @@ class ClientBase:
             "startDate": record.start_date,
             "input": _text(record.input),
             "inputDetails": {"included": True},
-            "redriveCount": 0,
-            "redriveStatus": "NOT_REDRIVABLE",
+            **self._redrive_fields(record),
         }
         if record.version_arn:
             response["stateMachineVersionArn"] = record.version_arn
@@ -514,6 +525,28 @@ class ClientBase:
         if record.cause is not None:
             response["cause"] = record.cause
         return response
+
+    def _redrive_fields(self, record: ExecutionRecord) -> dict[str, Json]:
+        """``redriveCount``, ``redriveDate``, ``redriveStatus`` and ``redriveStatusReason``."""
+        verdict = self._redrivability(record)
+        fields: dict[str, Json] = {
+            "redriveCount": record.redrive_count,
+            "redriveStatus": verdict.status,
+        }
+        if record.redrive_date is not None:
+            fields["redriveDate"] = record.redrive_date
+        if verdict.reason is not None:
+            fields["redriveStatusReason"] = verdict.reason
+        return fields
+
+    def _redrivability(self, record: ExecutionRecord) -> Redrivability:
+        """Whether RedriveExecution would restart ``record`` now."""
+        return redrivability(
+            record,
+            self.clock.now(),
+            machine_exists=self.backend.machine(record.machine_arn) is not None,
+            history_limit=self.limits.history_events,
+        )
 
 
 def _handlers_of(backend: Backend) -> Any:
@@ -564,6 +597,9 @@ def list_item(record: ExecutionRecord) -> dict[str, Json]:
         item["stateMachineVersionArn"] = record.version_arn
     if record.alias_arn:
         item["stateMachineAliasArn"] = record.alias_arn
+    item["redriveCount"] = record.redrive_count
+    if record.redrive_date is not None:
+        item["redriveDate"] = record.redrive_date
     return item
 
 

@@ -19,6 +19,7 @@ from engine._api.base import (
     strip_data,
     with_token,
 )
+from engine._api.redrive import repeated
 from engine._dataflow.nesting import loads_within_depth
 from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
 from engine._interpreter.snapshot import ExecutionStatus
@@ -127,6 +128,43 @@ class ExecutionOperations(ClientBase):
             record = self.backend.stop(record.arn, error, cause)
         return {"stopDate": record.stop_date or self.clock.now()}
 
+    def redrive_execution(
+        self, *, executionArn: str | None = None, clientToken: str | None = None, **_: Any
+    ) -> dict[str, Json]:
+        """RedriveExecution: restart an unsuccessful execution from its unsuccessful states.
+
+        The same ``clientToken`` within 15 minutes of the redrive it made answers that
+        redrive again instead of refusing a running execution.
+
+        Raises:
+            ExecutionDoesNotExist: no execution has the ARN.
+            ExecutionNotRedrivable: it succeeded, runs, is EXPRESS or is past AWS's limits.
+        """
+        record = self._execution(require(executionArn, "executionArn"))
+        if repeated(record, clientToken, self.clock.now()):
+            return {"redriveDate": record.redrive_date}
+        verdict = self._redrivability(record)
+        if verdict.reason is not None:
+            raise errors.ExecutionNotRedrivable(verdict.reason)
+        redriven = self.backend.redrive(record.arn, clientToken)
+        if redriven is None or redriven.redrive_date is None:  # another call redrove it first
+            return self._redriven_meanwhile(record.arn, clientToken)
+        return {"redriveDate": redriven.redrive_date}
+
+    def _redriven_meanwhile(self, arn: str, client_token: str | None) -> dict[str, Json]:
+        """The answer when a concurrent call redrove the execution first.
+
+        Raises:
+            ExecutionNotRedrivable: that call used another clientToken (or none).
+        """
+        current = self._execution(arn)
+        if repeated(current, client_token, self.clock.now()):
+            return {"redriveDate": current.redrive_date}
+        raise errors.ExecutionNotRedrivable(
+            self._redrivability(current).reason
+            or f"Execution is {ExecutionStatus.RUNNING} and cannot be redriven"
+        )
+
     def get_execution_history(
         self,
         *,
@@ -163,7 +201,7 @@ class ExecutionOperations(ClientBase):
         redriveFilter: str | None = None,
         **_: Any,
     ) -> dict[str, Json]:
-        """ListExecutions, newest first, filtered by status."""
+        """ListExecutions, newest first, filtered by status and by being redriven or not."""
         arn = require(stateMachineArn, "stateMachineArn")
         record, version, alias = self._listed_target(arn)
         if record.type == "EXPRESS":
@@ -179,6 +217,7 @@ class ExecutionOperations(ClientBase):
             version_arn=version.arn if version else None,
             alias_arn=alias.arn if alias else None,
             status=statusFilter,
+            redriven=_redriven(redriveFilter),
             limit=maxResults,
             token=backend_token(nextToken, scope),
         )
@@ -238,3 +277,23 @@ class ExecutionOperations(ClientBase):
         """SendTaskHeartbeat: the task waiting on ``taskToken`` is alive."""
         self.backend.callback(require(taskToken, "taskToken"), TaskHeartbeat)
         return {}
+
+
+REDRIVE_FIELDS = ("redriveCount", "redriveDate", "redriveStatus", "redriveStatusReason")
+_REDRIVE_FILTERS = {"REDRIVEN": True, "NOT_REDRIVEN": False}
+
+
+def _redriven(redrive_filter: str | None) -> bool | None:
+    """ListExecutions' ``redriveFilter`` as the backends take it (None: no filter).
+
+    Raises:
+        ValidationException: not REDRIVEN or NOT_REDRIVEN.
+    """
+    if redrive_filter is None:
+        return None
+    if redrive_filter not in _REDRIVE_FILTERS:
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{redrive_filter}' at 'redriveFilter' failed "
+            f"to satisfy constraint: Member must satisfy enum value set: {sorted(_REDRIVE_FILTERS)}"
+        )
+    return _REDRIVE_FILTERS[redrive_filter]

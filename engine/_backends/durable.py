@@ -151,6 +151,7 @@ class DurableBackend:
         version_arn: str | None = None,
         alias_arn: str | None = None,
         status: str | None = None,
+        redriven: bool | None = None,
         limit: int = 0,
         token: str | None = None,
     ) -> Page[ExecutionRecord]:
@@ -160,6 +161,7 @@ class DurableBackend:
             version_arn=version_arn,
             alias_arn=alias_arn,
             status=status,
+            redriven=redriven,
             limit=limit,
             token=token,
         )
@@ -209,6 +211,16 @@ class DurableBackend:
         stored = self.store.execution(arn)
         assert stored is not None
         return stored
+
+    def redrive(self, arn: str, client_token: str | None) -> ExecutionRecord | None:
+        """Commit ``ExecutionRedriven`` and publish the restarted steps; returns at once.
+
+        Returns None when another call redrove (or the execution is no longer ended) first.
+        """
+        execution_id = self.store.execution_id(arn)
+        if execution_id is None or not self.runtime.redrive(execution_id, client_token):
+            return None
+        return self.store.execution(arn)
 
     def callback(self, token: str, event: Callable[[str, int], Event]) -> None:
         """Deliver the event ``event(thread, seq)`` builds to the task waiting on ``token``."""

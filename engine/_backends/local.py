@@ -20,6 +20,7 @@ from engine._interpreter.events import (
     MapRunUpdated,
 )
 from engine._interpreter.history import HistoryEvent
+from engine._interpreter.redrive import REDRIVABLE_STATUSES
 from engine._interpreter.snapshot import ROOT_THREAD_ID
 from engine._interpreter.turn import Limits
 from engine._local import LocalDriver, LocalExecutor, LocalRun
@@ -58,6 +59,7 @@ class LocalBackend:
         self._aliases: dict[str, AliasRecord] = {}
         self._tags: dict[str, dict[str, str]] = {}
         self._drivers: dict[str, LocalDriver] = {}
+        self._ended: dict[str, LocalDriver] = {}  # kept for RedriveExecution
         self._lock = threading.Lock()
         # Tokens of executions that ended: a callback for one is late (TaskTimedOut, as on
         # AWS), not for a task that never existed (TaskDoesNotExist).
@@ -176,6 +178,7 @@ class LocalBackend:
         version_arn: str | None = None,
         alias_arn: str | None = None,
         status: str | None = None,
+        redriven: bool | None = None,
         limit: int = 0,
         token: str | None = None,
     ) -> Page[ExecutionRecord]:
@@ -186,6 +189,7 @@ class LocalBackend:
             if (status is None or r.status == status)
             and (version_arn is None or r.version_arn == version_arn)
             and (alias_arn is None or r.alias_arn == alias_arn)
+            and (redriven is None or (r.redrive_count > 0) == redriven)
         ]
         return page_in_memory(runs, limit, token)
 
@@ -244,7 +248,29 @@ class LocalBackend:
         driver = self.executor.start(compiled.machine, header, record.test_case)
         if not driver.run_state.finished:
             self._drivers[record.arn] = driver  # waiting for a callback (or a stop)
+        else:
+            self._ended[record.arn] = driver
         return self._finish(record, driver.run_state)
+
+    def redrive(self, arn: str, client_token: str | None) -> ExecutionRecord | None:
+        """Restart an ended execution from its unsuccessful states; runs it like `start`.
+
+        Returns None when it is not an ended execution of this backend (another redrive
+        took it first).
+        """
+        with self._lock:
+            driver = self._ended.get(arn)
+            if driver is None or driver.run_state.execution.status not in REDRIVABLE_STATUSES:
+                return None
+            del self._ended[arn]
+        record = self._executions[arn]
+        record.redrive_date, record.redrive_token = self.clock.now(), client_token
+        run = driver.redrive()
+        if run.finished:
+            self._ended[arn] = driver
+        else:
+            self._drivers[arn] = driver
+        return self._finish(record, run)
 
     def stop(self, arn: str, error: str | None, cause: str | None) -> ExecutionRecord:
         """Abort an execution that waits for a callback (the others have ended already)."""
@@ -288,6 +314,7 @@ class LocalBackend:
         driver = self._drivers.pop(arn, None)
         if driver is not None:
             self._closed_tokens.update(driver.tokens)
+            self._ended[arn] = driver
 
     def _finish(self, record: ExecutionRecord, run: LocalRun) -> ExecutionRecord:
         execution = run.execution
@@ -296,8 +323,10 @@ class LocalBackend:
         record.error, record.cause = execution.error, execution.cause
         record.history = list(run.history)
         self._map_runs.update(run.map_runs)
+        record.event_count = execution.next_event_id - 1
+        record.redrive_count = execution.redrive_count
+        record.stop_date = run.stopped_at if run.finished else None
         if run.finished:
-            record.stop_date = run.stopped_at
             self._purge_later(record.machine_arn)
         return replace(record)
 

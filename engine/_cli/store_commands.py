@@ -182,4 +182,17 @@ def stop(seams: CliSeams, execution_arn: str, error: str | None, cause: str | No
     _broker_failed(seams, dispatcher, "the stop")
 
 
-COMMANDS = (create, start, describe, history, list_executions, stop)
+@click.command()
+@click.argument("execution_arn")
+@click.option("--client-token", default=None, help="Makes a repeated call idempotent (15 min).")
+@click.pass_obj
+def redrive(seams: CliSeams, execution_arn: str, client_token: str | None) -> None:
+    """Redrive an ended execution: it continues from its unsuccessful states."""
+    client, dispatcher = _publishing_client(seams)
+    token = {"clientToken": client_token} if client_token else {}
+    call(lambda: client.redrive_execution(executionArn=execution_arn, **token))
+    click.echo(f"redriven {execution_arn}")
+    _broker_failed(seams, dispatcher, "the redrive")
+
+
+COMMANDS = (create, start, describe, history, list_executions, stop, redrive)

@@ -160,6 +160,21 @@ def begin(
     return run.activation
 
 
+def continue_from(
+    machine: StateMachine,
+    result: StepResult,
+    threads: Threads,
+    now: datetime,
+    limits: Limits | None = None,
+    inline: Inline = NO_INLINE,
+) -> Activation:
+    """Resolve what a step taken outside :func:`activate` decided (e.g. a redrive)."""
+    run = _Run(machine, threads, now, limits or Limits(), inline, result.execution)
+    run.absorb(result, ROOT_THREAD_ID)
+    run.drain()
+    return run.activation
+
+
 def activate(
     machine: StateMachine,
     execution: Execution,

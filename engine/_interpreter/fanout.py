@@ -256,7 +256,7 @@ def map_run_updated(turn: Turn, thread: Thread, event: MapRunUpdated) -> None:
     thread = turn.save(replace(thread, fan_out=fan_out))
     state = turn.state(thread)
     assert isinstance(state, MapState)
-    thread = _refill(turn, thread, state)
+    thread = refill_slots(turn, thread, state)
     _record_map_run(turn, thread, "RUNNING")
 
 
@@ -300,7 +300,7 @@ def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchE
             _fail_fan_out(turn, thread, state, event, "MapStateFailed")
             return
         thread = _after_count(turn, thread)
-    thread = _refill(turn, thread, state)
+    thread = refill_slots(turn, thread, state)
     _record_map_run(turn, thread, "RUNNING")
 
 
@@ -370,7 +370,8 @@ def _counts(
     }
 
 
-def _refill(turn: Turn, thread: Thread, state: MapState) -> Thread:
+def refill_slots(turn: Turn, thread: Thread, state: MapState) -> Thread:
+    """Start the next iterations, in index order, while MaxConcurrency leaves slots free."""
     fan_out = thread.fan_out
     assert fan_out is not None
     for _ in range(_slots(fan_out)):

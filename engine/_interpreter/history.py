@@ -19,6 +19,7 @@ _DETAIL_KEYS = {
     "ExecutionFailed": "executionFailedEventDetails",
     "ExecutionAborted": "executionAbortedEventDetails",
     "ExecutionTimedOut": "executionTimedOutEventDetails",
+    "ExecutionRedriven": "executionRedrivenEventDetails",
     "TaskScheduled": "taskScheduledEventDetails",
     "TaskStarted": "taskStartedEventDetails",
     "TaskSubmitted": "taskSubmittedEventDetails",
@@ -44,6 +45,7 @@ _DETAIL_KEYS = {
     "MapIterationAborted": "mapIterationAbortedEventDetails",
     "MapRunStarted": "mapRunStartedEventDetails",
     "MapRunFailed": "mapRunFailedEventDetails",
+    "MapRunRedriven": "mapRunRedrivenEventDetails",
     "EvaluationFailed": "evaluationFailedEventDetails",
 }
 

@@ -291,10 +291,13 @@ class Store:
         version_arn: str | None = None,
         alias_arn: str | None = None,
         status: str | None = None,
+        redriven: bool | None = None,
         limit: int = 0,
         token: str | None = None,
     ) -> Page[ExecutionRecord]:
         """A page of a machine's executions, newest first, filtered in SQL.
+
+        ``redriven``: only executions redriven at least once (True) or never (False).
 
         Keyset paging on ``(start_date, id)``: a page costs the same however many
         executions are stored (index ``ix_executions_machine_start``).
@@ -307,6 +310,9 @@ class Store:
             query = query.where(EXECUTIONS.c.alias_arn == alias_arn)
         if status is not None:
             query = query.where(EXECUTIONS.c.status == status)
+        if redriven is not None:
+            count = EXECUTIONS.c.redrive_count
+            query = query.where(count > 0 if redriven else count == 0)
         if after is not None:
             started, row_id = parse_moment(after[0]), int(after[1])
             query = query.where(

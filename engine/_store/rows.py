@@ -480,6 +480,10 @@ def execution_record(row: Any) -> ExecutionRecord:
         version_arn=row["version_arn"],
         alias_arn=row["alias_arn"],
         test_case=row.get("test_case"),
+        redrive_count=row["redrive_count"],
+        redrive_date=utc(row["redrive_date"]),
+        redrive_token=row["redrive_token"],
+        event_count=header.next_event_id - 1,
     )
 
 

@@ -107,6 +107,16 @@ _SAVE_HEADER = (
     .values(header=_param("header"), status=_param("status"))
 )
 _SAVE_ENDED_HEADER = _SAVE_HEADER.values(stop_date=_param("stop_date"))
+_SAVE_REDRIVE = (
+    update(EXECUTIONS)
+    .where(EXECUTIONS.c.id == _param("execution_id"))
+    .values(
+        stop_date=None,
+        redrive_count=EXECUTIONS.c.redrive_count + 1,
+        redrive_date=_param("redrive_date"),
+        redrive_token=_param("redrive_token"),
+    )
+)
 _MESSAGE_KEY = and_(
     OUTBOX.c.execution_id == _param("execution_id"),
     OUTBOX.c.thread_id == _param("thread_id"),
@@ -622,6 +632,17 @@ class StepSession:
         self._map_runs[progress.map_run_arn] = map_run_record(
             self.execution_arn, progress, previous
         )
+
+    def record_redrive(self, now: datetime, client_token: str | None) -> None:
+        """The execution runs again (RedriveExecution): count it, date it, clear its end."""
+        values = {"p_redrive_date": now, "p_redrive_token": client_token}
+        self._write(_SAVE_REDRIVE, {"p_execution_id": self.execution_id, **values})
+
+    @property
+    def redrive_token(self) -> str | None:
+        """The clientToken of the execution's last redrive (None: never, or no token)."""
+        token = self._row.get("redrive_token")
+        return None if token is None else str(token)
 
     def cancel_timers(self) -> None:
         """Retire every unfired timer of an execution that ended (they could only be stale)."""

@@ -118,6 +118,10 @@ class ExecutionRow(SQLModel, table=True):
     # The mock config test case it runs (StartExecution with ``ARN#CASE``); its worker
     # answers the Tasks the case lists from their mocked responses (ADR 0029).
     test_case: str | None = Field(default=None, max_length=256)
+    # RedriveExecution: ListExecutions filters on the count, so it is a column of its own.
+    redrive_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    redrive_date: datetime | None = Field(default=None, sa_column=_utc())
+    redrive_token: str | None = Field(default=None, max_length=64)
 
 
 class MapRunRow(SQLModel, table=True):

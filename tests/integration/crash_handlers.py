@@ -37,3 +37,20 @@ def quick(event: Any, context: engine.HandlerContext) -> Any:
     _signal("quick")
     time.sleep(float(event.get("seconds", 0)))
     return event
+
+
+FIXED = "stepline:test:fixed"
+
+
+class NotFixedYet(Exception):
+    """What ``fails_until_fixed`` raises until a test sets the Redis key ``FIXED``."""
+
+
+@engine.handler("fails_until_fixed")
+def fails_until_fixed(event: Any, context: engine.HandlerContext) -> Any:
+    """Announce; fail until the test sets ``FIXED`` (a redrive test's broken dependency)."""
+    _signal("fails_until_fixed")
+    url = os.environ.get("STEPLINE_TEST_SIGNAL_URL")
+    if not url or not redis.Redis.from_url(url).exists(FIXED):
+        raise NotFixedYet("the dependency is still broken")
+    return {"fixed": event}

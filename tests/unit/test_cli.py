@@ -876,3 +876,23 @@ def test_given_an_express_machine_when_started_with_wait_then_invalid_arn_in_one
     assert_no_traceback(result)
     assert ":express:x:" in result.stdout
     assert one_line(result.stderr).startswith("InvalidArn: ")
+
+
+def test_redrive_of_a_stopped_execution_runs_it_again_from_its_state(tmp_path: Path) -> None:
+    # Given an execution in the embedded store that was stopped while the broker was down
+    settings = embedded(tmp_path, broker_url="redis://127.0.0.1:1/0")
+    assert durable(settings, "create", "m", write(tmp_path / "m.json", PASS)).exit_code == 0
+    arn = one_line(durable(settings, "start", "m").stdout)
+    assert durable(settings, "stop", arn).exit_code == 0
+    # When it is redriven
+    result = durable(settings, "redrive", arn, "--client-token", "cli-1")
+    # Then it runs again (its step waits for the broker), counted as one redrive
+    assert result.exit_code == 0, result.output
+    assert_no_traceback(result)
+    assert one_line(result.stdout) == f"redriven {arn}"
+    described = json.loads(durable(settings, "describe", arn).stdout)
+    assert (described["status"], described["redriveCount"]) == ("RUNNING", 1)
+    # And redriving it again while it runs is AWS's refusal, in one line
+    again = durable(settings, "redrive", arn)
+    assert again.exit_code == 1
+    assert one_line(again.stderr).startswith("ExecutionNotRedrivable: ")
