@@ -15,13 +15,15 @@ runs on Celery workers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any, ClassVar
 
 from engine import _errors as errors
 from engine._api.activities import ActivityDoesNotExist, ActivityOperations
 from engine._api.aliases import AliasOperations
 from engine._api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
+from engine._api.boto import PagingMixin, boto3_surface, exception_namespace
 from engine._api.events import EventOperations
 from engine._api.executions import ExecutionOperations
 from engine._api.machines import MachineOperations
@@ -34,6 +36,7 @@ from engine._interpreter.turn import Limits
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 
 
+@boto3_surface
 class Client(
     MachineOperations,
     AliasOperations,
@@ -43,44 +46,43 @@ class Client(
     EventOperations,
     ActivityOperations,
     TestStateOperations,
+    PagingMixin,
 ):
     """The boto3-shaped Step Functions client.
 
     Build it with `engine.connect` (durable: SQL store, Celery workers) or `Client.local`
-    (in-process, nothing stored).
+    (in-process, nothing stored). Its operations check their arguments, answer and refuse
+    exactly as boto3's ``stepfunctions`` client does (`engine._api.boto`).
     """
 
-    exceptions = SimpleNamespace(
-        **{
-            cls.code: cls
-            for cls in (
-                ActivityDoesNotExist,
-                errors.ConflictException,
-                errors.ExecutionDoesNotExist,
-                errors.ExecutionAlreadyExists,
-                errors.ExecutionLimitExceeded,
-                errors.ExecutionNotRedrivable,
-                errors.InvalidArn,
-                errors.InvalidDefinitionRequest,
-                errors.InvalidExecutionInput,
-                errors.InvalidName,
-                errors.InvalidToken,
-                errors.InvalidOutput,
-                errors.MissingRequiredParameter,
-                errors.ResourceNotFound,
-                errors.ServiceUnavailable,
-                errors.StateMachineAlreadyExists,
-                errors.StateMachineDoesNotExist,
-                errors.StateMachineDeleting,
-                errors.StateMachineTypeNotSupported,
-                errors.TaskDoesNotExist,
-                errors.TaskTimedOut,
-                errors.TooManyTags,
-                errors.ValidationException,
-            )
-        },
-        ClientError=errors.ClientError,
+    exceptions = exception_namespace(
+        (
+            ActivityDoesNotExist,
+            errors.ConflictException,
+            errors.ExecutionDoesNotExist,
+            errors.ExecutionAlreadyExists,
+            errors.ExecutionLimitExceeded,
+            errors.ExecutionNotRedrivable,
+            errors.InvalidArn,
+            errors.InvalidDefinitionRequest,
+            errors.InvalidExecutionInput,
+            errors.InvalidName,
+            errors.InvalidToken,
+            errors.InvalidOutput,
+            errors.MissingRequiredParameter,
+            errors.ResourceNotFound,
+            errors.ServiceUnavailable,
+            errors.StateMachineAlreadyExists,
+            errors.StateMachineDoesNotExist,
+            errors.StateMachineDeleting,
+            errors.StateMachineTypeNotSupported,
+            errors.TaskDoesNotExist,
+            errors.TaskTimedOut,
+            errors.TooManyTags,
+            errors.ValidationException,
+        )
     )
+    boto3_operations: ClassVar[dict[str, Callable[..., dict[str, Any]]]]
 
     @classmethod
     def local(
