@@ -24,6 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError as BotocoreClientError
 
 
 class ErrorName(StrEnum):
@@ -136,22 +139,49 @@ class StatesRuntimeError(StatesError):
         )
 
 
-class ClientError(SteplineError):
-    """An API call was refused, shaped like botocore's ``ClientError``.
+class ClientError(SteplineError, BotocoreClientError):
+    """An API call was refused: a botocore ``ClientError`` with AWS's error code.
 
-    ``code`` is the boto3 error code (``ExecutionDoesNotExist``, ``InvalidDefinition``
-    ...); ``response`` mirrors botocore's ``{"Error": {"Code", "Message"}}``.
+    ``code`` is AWS's error code (``ExecutionDoesNotExist``, ``InvalidDefinition`` ...);
+    ``response`` is botocore's ``{"Error": {"Code", "Message"}, "ResponseMetadata": ...}``,
+    so ``except botocore.exceptions.ClientError`` code written for boto3 catches it. The
+    client names the operation (`with_operation`) when the error leaves an API call.
     """
 
     code = "ClientError"
+    http_status = 400
 
-    def __init__(self, message: str):
-        super().__init__(f"An error occurred ({self.code}): {message}")
+    def __init__(self, message: str, operation_name: str = ""):
         self.message = message
         # object values: botocore puts numbers there too (ResponseMetadata.HTTPStatusCode)
-        self.response: dict[str, dict[str, object]] = {
-            "Error": {"Code": self.code, "Message": message}
+        response: dict[str, Any] = {
+            "Error": {"Code": self.code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": self.http_status},
         }
+        BotocoreClientError.__init__(self, response, operation_name)
+        if not operation_name:
+            self.args = (f"An error occurred ({self.code}): {message}",)
+
+    def with_operation(self, operation_name: str) -> ClientError:
+        """This error, worded as botocore words it for a call to ``operation_name``."""
+        self.operation_name = operation_name
+        self.args = (
+            f"An error occurred ({self.code}) when calling the {operation_name} "
+            f"operation: {self.message}",
+        )
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # botocore's pickles (response, operation_name); ours are rebuilt from the message.
+        return (_rebuild_client_error, (type(self), self.message, self.operation_name))
+
+
+def _rebuild_client_error(
+    cls: type[ClientError], message: str, operation_name: str
+) -> ClientError:
+    """Unpickle a `ClientError` (subclasses take only the message)."""
+    error = cls(message)
+    return error.with_operation(operation_name) if operation_name else error
 
 
 class ExecutionDoesNotExist(ClientError):
@@ -268,11 +298,8 @@ class ServiceUnavailable(ClientError):
     """
 
     code = "ServiceUnavailable"
+    http_status = 503
     retryable = True
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.response["ResponseMetadata"] = {"HTTPStatusCode": 503}
 
 
 class StoreError(SteplineError):

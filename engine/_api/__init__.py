@@ -15,11 +15,13 @@ runs on Celery workers.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from engine import _errors as errors
 from engine._api.activities import ActivityDoesNotExist, ActivityOperations
 from engine._api.base import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
+from engine._api.boto import PagingMixin, boto3_surface, exception_namespace
 from engine._api.events import EventOperations
 from engine._api.executions import ExecutionOperations
 from engine._api.machines import MachineOperations
@@ -28,40 +30,41 @@ from engine._interpreter.turn import Limits
 from engine._resources import HandlerRegistry
 
 
-class Client(MachineOperations, ExecutionOperations, EventOperations, ActivityOperations):
+@boto3_surface
+class Client(
+    MachineOperations, ExecutionOperations, EventOperations, ActivityOperations, PagingMixin
+):
     """The boto3-shaped Step Functions client.
 
     Build it with `engine.connect` (durable: SQL store, Celery workers) or `Client.local`
-    (in-process, nothing stored).
+    (in-process, nothing stored). Its operations check their arguments, answer and refuse
+    exactly as boto3's ``stepfunctions`` client does (`engine._api.boto`).
     """
 
-    exceptions = SimpleNamespace(
-        **{
-            cls.code: cls
-            for cls in (
-                ActivityDoesNotExist,
-                errors.ExecutionDoesNotExist,
-                errors.ExecutionAlreadyExists,
-                errors.ExecutionLimitExceeded,
-                errors.InvalidArn,
-                errors.InvalidDefinitionRequest,
-                errors.InvalidExecutionInput,
-                errors.InvalidName,
-                errors.InvalidToken,
-                errors.InvalidOutput,
-                errors.MissingRequiredParameter,
-                errors.ServiceUnavailable,
-                errors.StateMachineAlreadyExists,
-                errors.StateMachineDoesNotExist,
-                errors.StateMachineDeleting,
-                errors.StateMachineTypeNotSupported,
-                errors.TaskDoesNotExist,
-                errors.TaskTimedOut,
-                errors.ValidationException,
-            )
-        },
-        ClientError=errors.ClientError,
+    exceptions = exception_namespace(
+        (
+            ActivityDoesNotExist,
+            errors.ExecutionDoesNotExist,
+            errors.ExecutionAlreadyExists,
+            errors.ExecutionLimitExceeded,
+            errors.InvalidArn,
+            errors.InvalidDefinitionRequest,
+            errors.InvalidExecutionInput,
+            errors.InvalidName,
+            errors.InvalidToken,
+            errors.InvalidOutput,
+            errors.MissingRequiredParameter,
+            errors.ServiceUnavailable,
+            errors.StateMachineAlreadyExists,
+            errors.StateMachineDoesNotExist,
+            errors.StateMachineDeleting,
+            errors.StateMachineTypeNotSupported,
+            errors.TaskDoesNotExist,
+            errors.TaskTimedOut,
+            errors.ValidationException,
+        )
     )
+    boto3_operations: ClassVar[dict[str, Callable[..., dict[str, Any]]]]
 
     @classmethod
     def local(
