@@ -7,8 +7,9 @@ SCORE := ../shared/conformance/score.py
 # Floors: the conformance pass rates reached so far (they can only go up).
 MIN_LOCAL ?= 1.0
 MIN_CELERY ?= 1.0
+MIN_HTTP ?= 1.0
 
-.PHONY: install demo test lint types conformance conformance-celery check clean
+.PHONY: install demo test lint types conformance conformance-celery conformance-http check clean
 
 $(BIN)/stepline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,10 @@ conformance: install  ## the corpus through the local executor, scored with a fl
 conformance-celery: install  ## the corpus through a real Celery worker on Redis + PostgreSQL
 	$(BIN)/python -m tests.conformance.run --cases $(CASES) --out results-celery.jsonl --executor celery
 	$(BIN)/python $(SCORE) --cases $(CASES) --results results-celery.jsonl --min-pass $(MIN_CELERY)
+
+conformance-http: install  ## the corpus through boto3 -> `stepline serve` -> Celery on Redis + PostgreSQL
+	$(BIN)/python -m tests.conformance.run --cases $(CASES) --out results-http.jsonl --executor http
+	$(BIN)/python $(SCORE) --cases $(CASES) --results results-http.jsonl --min-pass $(MIN_HTTP)
 
 check: lint types test conformance conformance-celery  ## everything CI checks
 

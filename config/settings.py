@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     flower_basic_auth: str = Field(default="", description="user:password for Flower.")
     flower_port: int = 5555
+    access_keys: str = Field(
+        default="",
+        description="AKID:SECRET[,AKID2:SECRET2] `stepline serve` requires SigV4 signatures "
+        "from (unset: no authentication, as Step Functions Local).",
+    )
 
     @property
     def store_url(self) -> str:

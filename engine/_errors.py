@@ -139,7 +139,7 @@ class StatesRuntimeError(StatesError):
         )
 
 
-class ClientError(SteplineError, BotocoreClientError):
+class ClientError(SteplineError, BotocoreClientError):  # type: ignore[misc]  # botocore is untyped
     """An API call was refused: a botocore ``ClientError`` with AWS's error code.
 
     ``code`` is AWS's error code (``ExecutionDoesNotExist``, ``InvalidDefinition`` ...);
@@ -176,9 +176,7 @@ class ClientError(SteplineError, BotocoreClientError):
         return (_rebuild_client_error, (type(self), self.message, self.operation_name))
 
 
-def _rebuild_client_error(
-    cls: type[ClientError], message: str, operation_name: str
-) -> ClientError:
+def _rebuild_client_error(cls: type[ClientError], message: str, operation_name: str) -> ClientError:
     """Unpickle a `ClientError` (subclasses take only the message)."""
     error = cls(message)
     return error.with_operation(operation_name) if operation_name else error

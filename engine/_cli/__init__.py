@@ -25,7 +25,13 @@ from typing import Any
 import click
 
 from engine._api import Client
-from engine._cli import event_commands, messaging_commands, store_commands, task_commands
+from engine._cli import (
+    event_commands,
+    messaging_commands,
+    serve_command,
+    store_commands,
+    task_commands,
+)
 from engine._cli.common import (
     MACHINE_TYPES,
     CliSeams,
@@ -301,6 +307,7 @@ for _command in (
     *messaging_commands.COMMANDS,
     *event_commands.COMMANDS,
     *task_commands.COMMANDS,
+    *serve_command.COMMANDS,
 ):
     main.add_command(_command)
 

@@ -57,6 +57,11 @@ class CeleryCases:
     def __init__(self, client: Any) -> None:
         self._client = client
 
+    @property
+    def durable_client(self) -> Any:
+        """The durable client the worker serves (``--executor http`` puts a server on it)."""
+        return self._client
+
     def client(self, handlers: Any) -> Any:
         """The durable client; ``handlers`` become the registry of the worker and the client."""
         import engine

@@ -1,11 +1,13 @@
 """Run the conformance corpus through the public API and write score.py's results file.
 
     python -m tests.conformance.run --cases ../shared/conformance/cases \
-        --out results.jsonl [--executor local|celery] [--group base ...] [--case ID]
+        --out results.jsonl [--executor local|durable|celery|http] [--group base ...] [--case ID]
 
 Execution cases go through `engine.Client` (create_state_machine, start_execution or
 start_sync_execution, describe_execution, get_execution_history); validation cases
-through ``validate_state_machine_definition``. Cases whose ``meta`` marks them time
+through ``validate_state_machine_definition``. ``--executor http`` sends every call through
+boto3 to `stepline serve` in front of the Celery fleet (refusals read from
+``e.response["Error"]["Code"]``, as boto3 users read them). Cases whose ``meta`` marks them time
 dependent run with the clock frozen where the recording froze it.
 """
 
@@ -57,9 +59,9 @@ def frozen_moment(case: dict[str, Json]) -> datetime | None:
     return datetime.fromisoformat(match.group(1)) if match else None
 
 
-def run_validation(case: dict[str, Json]) -> dict[str, Json]:
-    """VALID / INVALID, as ValidateStateMachineDefinition says."""
-    client = Client()
+def run_validation(case: dict[str, Json], client: Any = None) -> dict[str, Json]:
+    """VALID / INVALID, as ValidateStateMachineDefinition says (on ``client``, or a local one)."""
+    client = client if client is not None else Client()
     text = case.get("definition_raw") or json.dumps(case["definition"])
     verdict = client.validate_state_machine_definition(
         definition=text, type=case.get("state_machine_type", "STANDARD")
@@ -161,10 +163,11 @@ def run_case(
     """One case's results line; an unexpected exception becomes status ERROR."""
     try:
         if group.startswith("validation"):
-            return run_validation(case)
+            over_http = celery.sfn if executor == "http" else None
+            return run_validation(case, over_http)
         return run_execution(case, executor, celery)
     except Exception as exc:  # the runner reports, it never stops on a case
-        note = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        note = _refusal(exc) or "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return {
             "id": case["id"],
             "status": "ERROR",
@@ -173,12 +176,22 @@ def run_case(
         }
 
 
+def _refusal(exc: Exception) -> str | None:
+    """``Code: message`` of a refusal boto3 raised (botocore's ``ClientError.response``)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict) or "Error" not in response:
+        return None
+    return f"{response['Error'].get('Code')}: {response['Error'].get('Message')}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--executor", choices=("local", "durable", "celery"), default="local")
+    parser.add_argument(
+        "--executor", choices=("local", "durable", "celery", "http"), default="local"
+    )
     parser.add_argument("--group", action="append", default=[])
     parser.add_argument("--case", action="append", default=[])
     args = parser.parse_args(argv)
@@ -191,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
             from tests.conformance.celery_executor import celery_environment
 
             celery = stack.enter_context(celery_environment())
+        elif args.executor == "http":
+            from tests.conformance.http_executor import http_environment
+
+            celery = stack.enter_context(http_environment())
         for group, case in load_cases(args.cases, args.group, args.case):
             result = run_case(group, case, args.executor, celery)
             counts[result["status"]] = counts.get(result["status"], 0) + 1

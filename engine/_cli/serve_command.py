@@ -1,0 +1,72 @@
+"""``stepline serve``: AWS Step Functions' HTTP API (JSON 1.0) in front of a `Client`.
+
+Point boto3, the AWS CLI or any SDK at it (``endpoint_url="http://127.0.0.1:8083"``). By
+default it serves the configured store and broker (`engine.connect`: workers advance the
+executions it starts); ``--local`` serves an in-process client (nothing stored, executions
+run inside the request), as Step Functions Local does. With ``STEPLINE_ACCESS_KEYS`` set
+every request must be SigV4-signed with one of those keys. ADR 0032.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from engine._api import Client
+from engine._cli.common import CliSeams, import_handler_modules, serving_registry
+from engine._composition import connect
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port", default=8083, show_default=True, type=int, help="Port (Step Functions Local's)."
+)
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Serve an in-process client: executions run in the request, nothing is stored.",
+)
+@click.option(
+    "--handlers",
+    "modules",
+    multiple=True,
+    metavar="MODULE",
+    help="A module registering handlers (with --local; STEPLINE_HANDLERS also counts). Repeatable.",
+)
+@click.pass_obj
+def serve(seams: CliSeams, host: str, port: int, local: bool, modules: tuple[str, ...]) -> None:
+    """Serve the Step Functions API (AWS JSON 1.0, SigV4) over HTTP.
+
+    \b
+        stepline serve                  # the configured store + Celery workers
+        stepline serve --local          # in-process, like Step Functions Local
+        aws stepfunctions list-state-machines --endpoint-url http://127.0.0.1:8083
+    """  # noqa: D301 -- click's \b keeps the example's lines unwrapped
+    from engine._wire import SigV4Verifier, WireProtocol, parse_access_keys
+    from engine._wire import serve as run_server
+
+    config = seams.config()
+    try:
+        keys = parse_access_keys(config.access_keys)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="STEPLINE_ACCESS_KEYS") from None
+    client: Any
+    if local:
+        import_handler_modules([*config.handler_modules, *modules])
+        client = Client.local(serving_registry(), clock=seams.clock)
+    else:
+        import_handler_modules(modules)
+        client = connect(config)
+    verifier = SigV4Verifier(keys) if keys else None
+    protocol = WireProtocol(client, verifier=verifier, one_at_a_time=local)
+    if not keys:
+        click.echo(
+            "stepline serve: STEPLINE_ACCESS_KEYS unset, requests are not authenticated", err=True
+        )
+    run_server(protocol, host=host, port=port)
+
+
+COMMANDS = (serve,)
+"""The commands this module adds to ``stepline``."""

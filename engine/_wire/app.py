@@ -1,0 +1,48 @@
+"""The ASGI app: Starlette in front of `WireProtocol`, and uvicorn to serve it.
+
+Starlette only carries bytes: every request (any path, any method) goes to the protocol
+handler, which answers as AWS would. Operations run in Starlette's thread pool, since the
+client blocks on its store.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engine._wire.protocol import WireProtocol
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8083  # Step Functions Local's
+
+
+def create_app(protocol: WireProtocol) -> Starlette:
+    """An ASGI app answering every request with ``protocol``."""
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        headers = [
+            (key.decode("latin-1"), value.decode("latin-1")) for key, value in request.headers.raw
+        ]
+        answer = await run_in_threadpool(
+            protocol.handle, request.method, str(request.url), headers, body
+        )
+        return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
+    return Starlette(
+        routes=[
+            Route("/", endpoint, methods=methods),
+            Route("/{path:path}", endpoint, methods=methods),
+        ]
+    )
+
+
+def serve(protocol: WireProtocol, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Serve ``protocol`` with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(protocol), host=host, port=port, log_level="info")
