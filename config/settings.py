@@ -48,10 +48,17 @@ class Settings(BaseSettings):
     )
     aws_integrations: bool = Field(
         default=False,
-        description="Serve AWS's optimized integrations and aws-sdk:* through boto3 (ADR 0024).",
+        description=(
+            "Serve AWS's optimized integrations, aws-sdk:* and the Distributed Map's "
+            "ItemReader/ResultWriter over S3 through boto3 (ADRs 0024, 0033)."
+        ),
     )
     aws_endpoint_url: str = Field(
-        default="", description="Endpoint of every boto3 client (LocalStack, moto); AWS's if empty."
+        default="",
+        description=(
+            "Endpoint of every boto3 client (LocalStack, moto; an S3-compatible store for a "
+            "Distributed Map's ItemReader/ResultWriter, ADR 0033); AWS's if empty."
+        ),
     )
     mock_config: str = Field(
         default="",

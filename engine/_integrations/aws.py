@@ -5,7 +5,8 @@
 
 - AWS's optimized integrations ``arn:aws:states:::SERVICE:ACTION`` for `OPTIMIZED`
   (``sqs:sendMessage``, ``sns:publish``, ``events:putEvents``, DynamoDB's item actions,
-  ``s3:getObject|putObject``). They override stepline's self-hosted SQS/SNS/EventBridge
+  ``s3:getObject|putObject``), and a Distributed Map's ItemReader / ResultWriter over S3
+  (`engine._integrations.s3_map`). They override stepline's self-hosted SQS/SNS/EventBridge
   built-ins (a registry's own integration wins). As on AWS: a JSON ``MessageBody``,
   ``Message`` or ``Detail`` is sent as its JSON text, ``putEvents`` adds the execution and
   state machine ARNs to each entry's ``Resources`` and fails with ``EventBridge.FailedEntry``
@@ -38,6 +39,7 @@ from engine._integrations.aws_names import (
     sdk_error_prefix,
     to_json,
 )
+from engine._integrations.s3_map import S3ObjectStore, register_s3_map_integrations
 from engine._interpreter.integration import describe_resource
 
 if TYPE_CHECKING:
@@ -100,6 +102,8 @@ def register_aws_integrations(registry: HandlerRegistry, clients: AwsClients) ->
         for action in actions:
             registry.register_integration(service, action, _optimized(clients, service, action))
     registry.register_integration(SDK, "*", _sdk(clients))
+    # A Distributed Map's ItemReader / ResultWriter read and write S3 through the same clients.
+    register_s3_map_integrations(registry, lambda: S3ObjectStore(clients.client("s3")))
 
 
 def _optimized(clients: AwsClients, service: str, action: str) -> Callable[..., Json]:
@@ -107,7 +111,7 @@ def _optimized(clients: AwsClients, service: str, action: str) -> Callable[..., 
         parameters = _prepare(service, action, call)
         client = clients.client(service)
         method = getattr(client, _method(client, action, call.resource))
-        response = _call(method, parameters, OPTIMIZED_PREFIXES[service])
+        response = call_service(method, parameters, OPTIMIZED_PREFIXES[service])
         result = _with_sdk_metadata(response)
         if service == "events" and result.get("FailedEntryCount"):
             cause = json.dumps(result["Entries"], separators=(",", ":"))
@@ -129,7 +133,7 @@ def _sdk(clients: AwsClients) -> Callable[..., Json]:
         client = clients.client(name)
         prefix = sdk_error_prefix(client.meta.service_model.service_id)
         method = getattr(client, _method(client, action, call.resource))
-        return to_json(_call(method, _parameters(call), prefix))
+        return to_json(call_service(method, _parameters(call), prefix))
 
     return integration
 
@@ -198,7 +202,7 @@ def _machine_arn(execution_arn: str) -> str:
     return f"{head}:stateMachine:{tail.split(':')[0]}"
 
 
-def _call(method: Callable[..., Any], parameters: dict[str, Json], prefix: str) -> Any:
+def call_service(method: Callable[..., Any], parameters: dict[str, Json], prefix: str) -> Any:
     """Call boto3; a service error becomes ``<prefix>.<Name>Exception``."""
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -8,10 +8,18 @@ integration for the same ``service:action`` wins. An integration whose services 
 
 from __future__ import annotations
 
-from engine._integrations import celery_tasks, events, http_adapter, nested, sns, sqs
+from engine._integrations import (
+    celery_tasks,
+    events,
+    http_adapter,
+    nested,
+    s3_map,
+    sns,
+    sqs,
+)
 from engine._resources import BUILTINS
 
-MODULES = (http_adapter, sqs, sns, celery_tasks, nested, events)
+MODULES = (http_adapter, sqs, sns, celery_tasks, nested, events, s3_map)
 """Every built-in integration module, in order."""
 
 for _module in MODULES:

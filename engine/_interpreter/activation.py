@@ -46,6 +46,8 @@ from engine._interpreter.snapshot import (
     ROOT_THREAD_ID,
     Execution,
     Thread,
+    ThreadStatus,
+    current_children,
     joined_results,
     state_of,
 )
@@ -202,8 +204,15 @@ def follow_ups(decision: Decision, threads: Threads) -> list[Event] | None:
     if isinstance(decision, JoinBranches):
         parent = threads.thread(decision.parent_id)
         assert parent is not None, f"join of unknown thread {decision.parent_id!r}"
-        results = joined_results(parent, threads.children(parent.id))
-        return [BranchesJoined(parent.id, decision.seq, results)]
+        children = current_children(parent, threads.children(parent.id))
+        results = joined_results(parent, children)
+        failed = tuple(c.index or 0 for c in children if c.status is ThreadStatus.FAILED)
+        inputs = (
+            tuple(c.map_item for c in children)
+            if any(c.map_item is not None for c in children)
+            else ()
+        )
+        return [BranchesJoined(parent.id, decision.seq, results, failed, inputs)]
     if isinstance(decision, AbortChildren):
         children = threads.children(decision.parent_id)
         return [AbortRequested(child.id) for child in children if not child.ended]

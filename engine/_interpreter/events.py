@@ -93,11 +93,17 @@ class BranchEnded:
 
 @dataclass(frozen=True)
 class BranchesJoined:
-    """Every child ended; ``outputs`` in index order (internal, gathered by the shell)."""
+    """Every child ended; ``outputs`` in index order (internal, gathered by the shell).
+
+    ``failed``: the indexes of the children that failed (their output is the error);
+    ``inputs``: each child's input when the Map kept it for a ResultWriter, else empty.
+    """
 
     thread_id: str
     seq: int
     outputs: tuple[Json, ...]
+    failed: tuple[int, ...] = ()
+    inputs: tuple[Json, ...] = ()
 
 
 @dataclass(frozen=True)

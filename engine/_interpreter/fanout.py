@@ -16,22 +16,29 @@ from typing import Any
 from engine._asl.model import AnyState, ItemBatcher, MapState, ParallelState, ProcessorMode
 from engine._dataflow import intrinsic_functions, jsonata, paths, payload
 from engine._errors import ErrorName, StatesRuntimeError
-from engine._interpreter import flow
+from engine._interpreter import flow, map_io
 from engine._interpreter.batching import BatchLimits, group_into_batches
 from engine._interpreter.decisions import (
     AbortChildren,
     Deliver,
     JoinBranches,
     RecordMapRun,
+    RunTask,
     ScheduleStep,
 )
-from engine._interpreter.events import BranchEnded, MapRunUpdated, ThreadActivated
+from engine._interpreter.events import (
+    BranchEnded,
+    BranchesJoined,
+    MapRunUpdated,
+    ThreadActivated,
+)
 from engine._interpreter.lifecycle import (
     check_payload,
     emit,
     exit_state,
     guarded,
     handle_error,
+    state_failed_event,
 )
 from engine._interpreter.snapshot import (
     FanOut,
@@ -89,10 +96,52 @@ def run_map(turn: Turn, thread: Thread, state: AnyState) -> None:
 
 
 def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
-    """Resolve items and limits, emit ``MapStateStarted`` and start the first iterations."""
+    """Read the items (or ask the shell to, for an ItemReader), then start the iterations."""
     assert isinstance(state, MapState)
-    _refuse_unbuilt_fields(state)
-    items = map_items(turn, thread, state)
+    _refuse_unsupported_combinations(state)
+    if state.item_reader is not None:
+        request = map_io.reader_request(turn, thread, state)
+        thread = turn.save(thread.bump(phase=Phase.READ))
+        turn.decide(
+            RunTask(thread.id, thread.seq, map_io.READ_ITEMS, request, state.name, thread.attempts)
+        )
+        return
+    _begin_map(turn, thread, state, map_items(turn, thread, state))
+
+
+def items_read(turn: Turn, thread: Thread, output: Json) -> None:
+    """The ItemReader's items arrived: start the Map over them."""
+    state = turn.state(thread)
+    assert isinstance(state, MapState)
+    thread = turn.save(thread.bump(phase=Phase.ENTER))
+
+    def begin() -> None:
+        items = map_io.read_items(state, output, map_io.max_items(turn, thread, state))
+        _begin_map(turn, thread, state, items)
+
+    guarded(turn, thread, state, begin, on_give_up=state_failed_event(turn, state))
+
+
+def map_io_failed(turn: Turn, thread: Thread, error: str, cause: str | None) -> None:
+    """The ItemReader or ResultWriter failed: ``States.ItemReaderFailed`` / ``…WriterFailed``."""
+    state = turn.state(thread)
+    assert isinstance(state, MapState)
+    if thread.phase is Phase.READ:
+        name, cause = ErrorName.ITEM_READER_FAILED, map_io.reader_cause(error, cause)
+        give_up = state_failed_event(turn, state)
+    else:
+        name, cause = ErrorName.RESULT_WRITER_FAILED, map_io.writer_cause(error, cause)
+        _record_map_run(turn, thread, "FAILED")
+
+        def give_up(current: Thread) -> Thread:  # the Map Run had started: it fails too
+            return emit(turn, emit(turn, current, "MapRunFailed"), "MapStateFailed")
+
+    thread = turn.save(thread.bump(phase=Phase.ENTER))
+    handle_error(turn, thread, state, name, cause, on_give_up=give_up)
+
+
+def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -> None:
+    """Emit ``MapStateStarted`` and start the first iterations over ``items``."""
     concurrency = max_concurrency(turn, thread, state)
     thread = emit(turn, thread, "MapStateStarted", {"length": len(items)})
     tolerated_count, tolerated_percentage = tolerance(turn, thread, state)
@@ -108,6 +157,8 @@ def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
         for index, item in enumerate(items)
     ]
     batched = state.item_batcher is not None
+    writer = map_io.writer_config(state)
+    keep_inputs = writer is not None  # the NONE form of an entry records the child's input
     if state.item_batcher is not None:
         inputs = [
             check_payload(turn, state, batch)
@@ -125,6 +176,7 @@ def start_map(turn: Turn, thread: Thread, state: AnyState) -> None:
                 0,
             ),
             silent=thread.silent or distributed,
+            map_item=child_input if keep_inputs else None,
         )
         for index, child_input in enumerate(inputs)
     ]
@@ -422,9 +474,51 @@ def _tolerance_configured(thread: Thread) -> bool:
     )
 
 
-def branches_joined(turn: Turn, thread: Thread, outputs: tuple[Json, ...]) -> None:
-    """Every child ended: ``*StateSucceeded``, then the state's result processing."""
+def branches_joined(turn: Turn, thread: Thread, event: BranchesJoined) -> None:
+    """Every child ended: write the results if asked, then ``*StateSucceeded`` and output."""
     state = turn.state(thread)
+    writer = map_io.writer_config(state) if isinstance(state, MapState) else None
+    if writer is None or not isinstance(state, MapState):
+        _succeed_fan_out(turn, thread, state, list(event.outputs))
+        return
+    children = _child_results(event)
+    arn = _fan(thread).map_run_arn or ""
+    entries = map_io.result_entries(turn, thread, arn, children, writer.transformation)
+    if not writer.writes:
+        _succeed_fan_out(turn, thread, state, entries)
+        return
+    statuses = map_io.entry_statuses(children, writer.transformation)
+
+    def write() -> None:
+        request = map_io.writer_request(turn, thread, state, writer, arn, entries, statuses)
+        current = turn.save(thread.bump(phase=Phase.WRITE))
+        turn.decide(
+            RunTask(
+                current.id, current.seq, map_io.WRITE_RESULTS, request, state.name, current.attempts
+            )
+        )
+
+    guarded(turn, thread, state, write, on_give_up=state_failed_event(turn, state))
+
+
+def results_written(turn: Turn, thread: Thread, output: Json) -> None:
+    """The ResultWriter wrote the Map Run's files: the Map's result points at the manifest."""
+    state = turn.state(thread)
+    arn = _fan(thread).map_run_arn or ""
+    _succeed_fan_out(turn, thread, state, map_io.written_output(arn, output))
+
+
+def _child_results(event: BranchesJoined) -> list[map_io.ChildResult]:
+    failed = set(event.failed)
+    inputs = event.inputs or (None,) * len(event.outputs)
+    return [
+        map_io.ChildResult(index, index not in failed, inputs[index], output)
+        for index, output in enumerate(event.outputs)
+    ]
+
+
+def _succeed_fan_out(turn: Turn, thread: Thread, state: AnyState, result: Json) -> None:
+    """``*StateSucceeded`` (and ``MapRunSucceeded``), then the state's result processing."""
     if isinstance(state, MapState):
         if state.processor_mode is ProcessorMode.DISTRIBUTED:
             _record_map_run(turn, thread, "SUCCEEDED")
@@ -435,7 +529,7 @@ def branches_joined(turn: Turn, thread: Thread, outputs: tuple[Json, ...]) -> No
     thread = turn.save(thread.bump(phase=Phase.ENTER))
 
     def finish() -> None:
-        outcome = flow.result_outcome(turn, thread, state, list(outputs))
+        outcome = flow.result_outcome(turn, thread, state, result)
         exit_state(turn, thread, state, outcome, state.next)
 
     guarded(turn, thread, state, finish)
@@ -444,22 +538,20 @@ def branches_joined(turn: Turn, thread: Thread, outputs: tuple[Json, ...]) -> No
 # --- Map inputs and limits ---------------------------------------------------------------
 
 
-def _refuse_unbuilt_fields(state: MapState) -> None:
-    """ItemReader / ResultWriter are not built yet: fail loudly rather than ignore them.
-
-    AWS's own error names, so a Catch can handle them; raised before any child runs.
-    """
-    if state.item_reader is not None:
+def _refuse_unsupported_combinations(state: MapState) -> None:
+    """Fail loudly, before any child runs, on what would otherwise be silently ignored."""
+    if state.item_reader is not None and (state.has_items or state.items_path not in (None, "$")):
         raise StatesRuntimeError(
             ErrorName.ITEM_READER_FAILED,
-            f"Map state '{state.name}': ItemReader (reading items from S3) is not supported "
-            "by stepline yet; pass the items in the state input instead",
+            f"Map state '{state.name}': ItemsPath/Items cannot select items from an "
+            "ItemReader's items in stepline; map over the items as read, and use ItemSelector",
         )
-    if state.result_writer is not None:
+    if state.result_writer is not None and state.processor_mode is not ProcessorMode.DISTRIBUTED:
         raise StatesRuntimeError(
             ErrorName.RESULT_WRITER_FAILED,
-            f"Map state '{state.name}': ResultWriter (writing results to S3) is not "
-            "supported by stepline yet; remove it to get the results as the state output",
+            f"Map state '{state.name}': a ResultWriter needs a Distributed Map "
+            "(ItemProcessor.ProcessorConfig.Mode DISTRIBUTED): an inline Map has no Map Run "
+            "whose results it could write",
         )
 
 

@@ -46,6 +46,8 @@ class Phase(StrEnum):
     WAIT = "WAIT"  # a Wait state's timer is pending
     RETRY = "RETRY"  # a retry backoff timer is pending
     BRANCHES = "BRANCHES"  # Parallel branches / Map iterations run
+    READ = "READ"  # a Distributed Map's ItemReader runs; waiting for the items
+    WRITE = "WRITE"  # a Distributed Map's ResultWriter runs; waiting for the manifest
     DONE = "DONE"  # the thread has ended
 
 
@@ -159,7 +161,8 @@ class Thread:
         retry_counts: attempts used per retrier of the current state.
         variables: the variables this thread sees (its own scope; copied from the parent
             at creation, so a branch's assignments never leak out).
-        map_item: ``{"Index": i, "Value": v}`` for Map iterations.
+        map_item: a Distributed Map child's input, kept only when its Map writes results
+            (ResultWriter with a Resource), which record each child's input.
         effective: the current state's data kept between events (e.g. the effective
             input of a Wait, the resolved parameters of a Task).
         fan_out: progress of the children when ``phase`` is BRANCHES.
@@ -243,10 +246,14 @@ def joined_results(parent: Thread, children: Iterable[Thread]) -> tuple[Json, ..
     ``children`` may include earlier generations (a retried Parallel/Map); only the current
     one counts.
     """
+    return tuple(branch_result(child) for child in current_children(parent, children))
+
+
+def current_children(parent: Thread, children: Iterable[Thread]) -> list[Thread]:
+    """``parent``'s children of its current fan-out (not earlier generations), by index."""
     generation = parent.fan_out.generation if parent.fan_out else 0
     prefix = children_prefix(parent, generation)
-    current = sorted((t for t in children if t.id.startswith(prefix)), key=lambda t: t.index or 0)
-    return tuple(branch_result(child) for child in current)
+    return sorted((t for t in children if t.id.startswith(prefix)), key=lambda t: t.index or 0)
 
 
 def branch_result(child: Thread) -> Json:

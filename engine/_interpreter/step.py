@@ -83,6 +83,7 @@ _RETRIES: dict[type, Body] = {
     ParallelState: fanout.start_parallel,
     MapState: fanout.start_map,
 }
+_WAITING_ON_A_TASK = (Phase.TASK, Phase.READ, Phase.WRITE)
 ALWAYS = -1
 """``seq`` of timers that no state change invalidates (the execution timeout)."""
 
@@ -162,9 +163,11 @@ def _apply_current(turn: Turn, thread: Thread, event: Event) -> None:
     if isinstance(event, StepDue) and phase is Phase.ENTER:
         enter(turn, thread, _BODIES[type(turn.state(thread))])
     elif isinstance(event, BranchesJoined) and phase is Phase.BRANCHES:
-        fanout.branches_joined(turn, thread, event.outputs)
+        fanout.branches_joined(turn, thread, event)
     elif isinstance(event, TimerFired):
         _timer_fired(turn, thread, event.kind)
+    elif phase in (Phase.READ, Phase.WRITE):
+        _map_io_ended(turn, thread, event)
     elif phase is not Phase.TASK:
         return
     elif isinstance(event, TaskStarted):
@@ -175,6 +178,16 @@ def _apply_current(turn: Turn, thread: Thread, event: Event) -> None:
         task.task_succeeded(turn, thread, event.output)
     elif isinstance(event, TaskFailed):
         task.task_failed(turn, thread, event.error, event.cause)
+
+
+def _map_io_ended(turn: Turn, thread: Thread, event: Event) -> None:
+    """The ItemReader's items or the ResultWriter's manifest arrived (or failed)."""
+    if isinstance(event, TaskSucceeded) and thread.phase is Phase.READ:
+        fanout.items_read(turn, thread, event.output)
+    elif isinstance(event, TaskSucceeded):
+        fanout.results_written(turn, thread, event.output)
+    elif isinstance(event, TaskFailed):
+        fanout.map_io_failed(turn, thread, event.error, event.cause)
 
 
 def _timer_fired(turn: Turn, thread: Thread, kind: TimerKind) -> None:
@@ -202,7 +215,7 @@ def abort(turn: Turn, thread: Thread, error: str | None, cause: str | None) -> N
         thread = _emit_aborted(turn, thread)
     if thread.phase is Phase.BRANCHES:
         turn.decide(AbortChildren(thread.id))
-    if thread.phase is Phase.TASK:
+    if thread.phase in _WAITING_ON_A_TASK:
         turn.decide(CancelTask(thread.id, thread.seq))
     thread = turn.save(thread.bump(status=ThreadStatus.ABORTED, phase=Phase.DONE))
     if thread.parent_id is None:
@@ -257,7 +270,7 @@ def _enforce_history_limit(turn: Turn) -> None:
 def _time_out_execution(turn: Turn, root: Thread) -> None:
     if root.phase is Phase.BRANCHES:
         turn.decide(AbortChildren(root.id))
-    if root.phase is Phase.TASK:
+    if root.phase in _WAITING_ON_A_TASK:
         turn.decide(CancelTask(root.id, root.seq))
     root = turn.save(root.bump(status=ThreadStatus.ABORTED, phase=Phase.DONE))
     emit(turn, root, "ExecutionTimedOut", {"error": ErrorName.TIMEOUT})

@@ -69,3 +69,45 @@ def test_a_worker_in_the_aws_mode_calls_dynamodb_and_sqs(aws_mode: str, fleet: F
     received = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
     assert json.loads(received[0]["Body"]) == {"id": "o-9"}
     assert received[0]["MessageId"] == output["sent"]["MessageId"]
+
+
+def test_a_distributed_map_reads_a_csv_from_s3_and_writes_its_results(
+    aws_mode: str, fleet: Fleet
+) -> None:
+    # Given a CSV in moto's S3, and a Distributed Map reading it, calling a Pass per row
+    # (two rows a batch) and writing its results back to the bucket
+    s3 = boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url=aws_mode)
+    s3.create_bucket(Bucket="fleet-maps")
+    s3.put_object(Bucket="fleet-maps", Key="in/orders.csv", Body=b"id,total\na,1\nb,2\nc,3\n")
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Count",
+        "States": {
+            "Count": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "States.ArrayLength($.Items)"},
+                "End": True,
+            }
+        },
+    }
+    states = {
+        "Map": {"Type": "Map", "ItemProcessor": processor, "End": True,
+                "ItemBatcher": {"MaxItemsPerBatch": 2},
+                "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                               "ReaderConfig": {"InputType": "CSV"},
+                               "Parameters": {"Bucket": "fleet-maps", "Key": "in/orders.csv"}},
+                "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                 "Parameters": {"Bucket": "fleet-maps", "Prefix": "out"}}},
+    }  # fmt: skip
+    machine = fleet.create("s3-map", {"StartAt": "Map", "States": states})
+    # When it runs on the fleet
+    arn = fleet.start_execution(machine, {}, "s3-map")
+    described = fleet.await_status(arn, timeout=120)
+    # Then its output names the manifest, whose SUCCEEDED file holds both batches' outputs
+    assert described["status"] == "SUCCEEDED", described
+    details = json.loads(described["output"])["ResultWriterDetails"]
+    manifest = json.loads(s3.get_object(Bucket="fleet-maps", Key=details["Key"])["Body"].read())
+    (results_file,) = manifest["ResultFiles"]["SUCCEEDED"]
+    results = s3.get_object(Bucket="fleet-maps", Key=results_file["Key"])["Body"].read()
+    assert [json.loads(entry["Output"]) for entry in json.loads(results)] == [{"n": 2}, {"n": 1}]
+    assert details["Key"].startswith("out/")

@@ -140,6 +140,21 @@ def check_result_writer(state: StateContext, path: str, value: Json) -> None:
     _check_io_config(state, path, value, "ResultWriter", {"WriterConfig"}, resource_required=False)
     if isinstance(value, dict) and not {"Resource", "WriterConfig"} & value.keys():
         state.report.error(path, "ResultWriter needs a 'Resource' or a 'WriterConfig'")
+    if isinstance(value, dict) and "WriterConfig" in value:
+        _check_writer_config(state, child(path, "WriterConfig"), value["WriterConfig"])
+
+
+def _check_writer_config(state: StateContext, path: str, config: Json) -> None:
+    """``WriterConfig``: how a ResultWriter shapes the children's results (ADR 0033)."""
+    report = state.report
+    if not expect_object(report, path, config):
+        return
+    choices = {"Transformation": ("NONE", "COMPACT", "FLATTEN"), "OutputType": ("JSON", "JSONL")}
+    for field, item in config.items():
+        if field in choices:
+            expect_choice(report, child(path, field), item, choices[field])
+        else:
+            report.error(child(path, field), f"Field '{field}' is not supported in WriterConfig")
 
 
 def _check_io_config(
@@ -175,6 +190,9 @@ def _check_io_config(
 
 def _check_reader_config(state: StateContext, path: str, config: dict[str, Json]) -> None:
     report = state.report
+    known = {"InputType", "CSVHeaderLocation", "CSVDelimiter", "CSVHeaders"}
+    for field in config.keys() - known - {"MaxItems", "MaxItemsPath"}:
+        report.error(child(path, field), f"Field '{field}' is not supported in ReaderConfig")
     choices = {
         "InputType": ("CSV", "JSON", "JSONL", "MANIFEST", "PARQUET"),
         "CSVHeaderLocation": ("FIRST_ROW", "GIVEN"),

@@ -755,6 +755,30 @@ DISTRIBUTED = {**PROCESSOR, "ProcessorConfig": {"Mode": "DISTRIBUTED", "Executio
             "/ResultWriter",
             "needs a 'Resource' or a 'WriterConfig'",
         ),
+        (
+            {
+                "ItemProcessor": DISTRIBUTED,
+                "ResultWriter": {"WriterConfig": {"Transformation": "X"}},
+            },
+            "/ResultWriter/WriterConfig/Transformation",
+            "one of 'NONE', 'COMPACT', 'FLATTEN'",
+        ),
+        (
+            {"ItemProcessor": DISTRIBUTED, "ResultWriter": {"WriterConfig": {"Format": "CSV"}}},
+            "/ResultWriter/WriterConfig/Format",
+            "Field 'Format' is not supported in WriterConfig",
+        ),
+        (
+            {
+                "ItemProcessor": DISTRIBUTED,
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON", "ItemsPointer": "/items"},
+                },
+            },
+            "/ItemReader/ReaderConfig/ItemsPointer",
+            "Field 'ItemsPointer' is not supported in ReaderConfig",
+        ),
     ],
 )
 def test_map_fields_are_checked(fields, path, expected):

@@ -121,50 +121,34 @@ def test_given_express_children_when_one_fails_within_tolerance_then_the_map_suc
     assert result.execution.output[1]["Error"] == "ValueError"
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "error"),
-    [
-        (
-            "ItemReader",
-            {
-                "Resource": "arn:aws:states:::s3:getObject",
-                "ReaderConfig": {"InputType": "JSON"},
-                "Parameters": {"Bucket": "b", "Key": "items.json"},
-            },
-            "States.ItemReaderFailed",
-        ),
-        (
-            "ResultWriter",
-            {"Resource": "arn:aws:states:::s3:putObject"},
-            "States.ResultWriterFailed",
-        ),
-    ],
-)
-def test_given_an_unbuilt_s3_field_when_the_map_runs_then_it_fails_loudly_before_any_child(
-    field: str, value: Json, error: str
-) -> None:
-    # Given a Distributed Map with ItemReader or ResultWriter (not built yet)
+def test_given_no_s3_access_when_a_map_reads_items_then_it_fails_before_any_child() -> None:
+    # Given a Distributed Map with an ItemReader, on a registry without the AWS mode
     calls: list[Json] = []
 
     def record(event: Json, context: HandlerContext) -> Json:
         calls.append(event)
         return event
 
-    machine = _distributed(TASK, **{field: value})
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket": "b", "Key": "items.json"},
+    }
+    machine = _distributed(TASK, ItemReader=reader)
     # When it runs
     result = run(machine, [1, 2], handlers=registry(f=record))
-    # Then it fails with AWS's error for that field, naming it, and no child ran
+    # Then it fails with States.ItemReaderFailed saying what to set, and no child ran
     assert result.execution.status is ExecutionStatus.FAILED
-    assert result.execution.error == error
-    assert field in result.execution.cause
+    assert result.execution.error == "States.ItemReaderFailed"
+    assert "STEPLINE_AWS_INTEGRATIONS" in result.execution.cause
     assert calls == []
 
 
-def test_given_an_unbuilt_s3_field_when_caught_then_the_catcher_runs() -> None:
-    # Given a Map with ResultWriter and a Catch on States.ResultWriterFailed
+def test_given_no_s3_access_when_a_result_writer_is_caught_then_the_catcher_runs() -> None:
+    # Given a Map with ResultWriter and a Catch on States.ResultWriterFailed (no AWS mode)
     machine = _distributed(
         {"Type": "Pass"},
-        ResultWriter={"Resource": "arn:aws:states:::s3:putObject"},
+        ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}},
         Catch=[{"ErrorEquals": ["States.ResultWriterFailed"], "Next": "Caught"}],
     )
     machine["States"]["Caught"] = {"Type": "Pass", "End": True}
@@ -173,3 +157,4 @@ def test_given_an_unbuilt_s3_field_when_caught_then_the_catcher_runs() -> None:
     # Then the catcher takes over
     assert result.execution.status is ExecutionStatus.SUCCEEDED
     assert result.execution.output["Error"] == "States.ResultWriterFailed"
+    assert "ResultWriter needs S3" in result.execution.output["Cause"]
