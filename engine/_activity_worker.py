@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from engine._api.boto import given
 from engine._errors import ClientError
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class ActivityWorker:
     def run_once(self) -> bool:
         """Poll once (up to the client's poll time); run the task taken. False: none came."""
         task = self.client.get_activity_task(
-            activityArn=self.activity_arn, workerName=self.worker_name
+            **given(activityArn=self.activity_arn, workerName=self.worker_name)
         )
         token = task.get("taskToken")
         if not token:

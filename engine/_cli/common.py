@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine._api import Client
+from engine._api.boto import given
 from engine._clock import Clock, SystemClock
 from engine._composition import read_settings
 from engine._errors import ClientError
@@ -162,9 +163,11 @@ def execute(
         arn = machine["stateMachineArn"]
         if machine_type == "EXPRESS":
             return client.start_sync_execution(
-                stateMachineArn=arn, input=execution_input, name=name
+                **given(stateMachineArn=arn, input=execution_input, name=name)
             )
-        started = client.start_execution(stateMachineArn=arn, input=execution_input, name=name)
+        started = client.start_execution(
+            **given(stateMachineArn=arn, input=execution_input, name=name)
+        )
         return wait(client, started["executionArn"])
     except ClientError as exc:  # e.g. an invalid --name or an input over the size limit
         raise click.UsageError(f"{exc.code}: {exc.message}") from None
@@ -191,7 +194,7 @@ def all_events(client: Client, execution_arn: str) -> list[dict[str, Json]]:
     events: list[dict[str, Json]] = []
     token: str | None = None
     while True:
-        page = client.get_execution_history(executionArn=execution_arn, nextToken=token)
+        page = client.get_execution_history(**given(executionArn=execution_arn, nextToken=token))
         events.extend(page["events"])
         token = page.get("nextToken")
         if token is None:
@@ -241,7 +244,7 @@ def standard_machines(client: Client) -> list[str]:
     arns: list[str] = []
     token: str | None = None
     while True:
-        page = client.list_state_machines(nextToken=token)
+        page = client.list_state_machines(**given(nextToken=token))
         arns += [m["stateMachineArn"] for m in page["stateMachines"] if m["type"] == "STANDARD"]
         token = page.get("nextToken")
         if token is None:
@@ -253,7 +256,9 @@ def all_executions(client: Client, arn: str, status: str | None) -> list[dict[st
     items: list[dict[str, Json]] = []
     token: str | None = None
     while True:
-        page = client.list_executions(stateMachineArn=arn, statusFilter=status, nextToken=token)
+        page = client.list_executions(
+            **given(stateMachineArn=arn, statusFilter=status, nextToken=token)
+        )
         items.extend(page["executions"])
         token = page.get("nextToken")
         if token is None:

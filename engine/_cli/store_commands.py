@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from engine._api import Client
+from engine._api.boto import given
 from engine._cli.common import (
     MACHINE_TYPES,
     CliSeams,
@@ -83,7 +84,9 @@ def start(seams: CliSeams, machine: str, input_text: str, name: str | None, wait
     client, dispatcher = _publishing_client(seams)
     arn = machine_arn(client, machine)
     started = call(
-        lambda: client.start_execution(stateMachineArn=arn, input=execution_input, name=name)
+        lambda: client.start_execution(
+            **given(stateMachineArn=arn, input=execution_input, name=name)
+        )
     )
     click.echo(started["executionArn"])
     if not _broker_failed(seams, dispatcher, "the execution") and wait:
@@ -177,7 +180,9 @@ def list_executions(seams: CliSeams, machine: str | None, status: str | None) ->
 def stop(seams: CliSeams, execution_arn: str, error: str | None, cause: str | None) -> None:
     """Stop a running execution: it ends ABORTED."""
     client, dispatcher = _publishing_client(seams)
-    call(lambda: client.stop_execution(executionArn=execution_arn, error=error, cause=cause))
+    call(
+        lambda: client.stop_execution(**given(executionArn=execution_arn, error=error, cause=cause))
+    )
     click.echo(f"stopped {execution_arn}")
     _broker_failed(seams, dispatcher, "the stop")
 
@@ -189,8 +194,11 @@ def stop(seams: CliSeams, execution_arn: str, error: str | None, cause: str | No
 def redrive(seams: CliSeams, execution_arn: str, client_token: str | None) -> None:
     """Redrive an ended execution: it continues from its unsuccessful states."""
     client, dispatcher = _publishing_client(seams)
-    token = {"clientToken": client_token} if client_token else {}
-    call(lambda: client.redrive_execution(executionArn=execution_arn, **token))
+    call(
+        lambda: client.redrive_execution(
+            **given(executionArn=execution_arn, clientToken=client_token or None)
+        )
+    )
     click.echo(f"redriven {execution_arn}")
     _broker_failed(seams, dispatcher, "the redrive")
 

@@ -21,6 +21,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from engine._api.boto import given
 from engine._errors import ClientError, ErrorName, StatesError
 from engine._integrations.services import Services
 from engine._interpreter.integration import Pattern, describe_resource
@@ -111,7 +112,7 @@ def child_execution_arn(machine_arn: str, name: str) -> str:
 def _start(services: Services, machine_arn: str, text: str, name: str) -> dict[str, Json]:
     try:
         started: dict[str, Json] = services.client.start_execution(
-            stateMachineArn=machine_arn, input=text, name=name
+            **given(stateMachineArn=machine_arn, input=text, name=name)
         )
     except ClientError as error:
         raise service_error(error) from error

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from engine._api.boto import given
 from engine._dataflow.jsonpath import select
 from engine._errors import ExecutionAlreadyExists
 from engine._messaging.events import TargetSender
@@ -103,4 +104,4 @@ def start_once(client: Client, machine_arn: str, name: str, payload: str) -> Non
     """Start ``name`` unless a delivery before this one did (an ended run of that name)."""
     # ExecutionAlreadyExists: this delivery already happened (its name's run has ended).
     with contextlib.suppress(ExecutionAlreadyExists):
-        client.start_execution(stateMachineArn=machine_arn, name=name, input=payload)
+        client.start_execution(**given(stateMachineArn=machine_arn, name=name, input=payload))

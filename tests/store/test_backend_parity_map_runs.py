@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import botocore.session
 import pytest
-from botocore.validate import ParamValidator
+from botocore.exceptions import ParamValidationError
 
 from engine import _errors as errors
+from tests.shapes import assert_shape, body
 from tests.store.test_backend_parity import FIRST_ROLE, HANDLERS, Harness
 from tests.store.test_backend_parity import harness as harness  # the fixture, re-exported
 
 Json = Any
-MODEL = botocore.session.get_session().get_service_model("stepfunctions")
 ARN = (
     r"arn:aws:states:us-east-1:111111111111:mapRun:runs/Batches:"
     r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -29,13 +28,6 @@ def _checks_bad_batches(event: Json, context: Any) -> Json:
 
 
 HANDLERS.register("check_batch", _checks_bad_batches)
-
-
-def assert_shape(operation: str, response: dict[str, Json]) -> None:
-    """``response`` is what botocore's model says ``operation`` returns."""
-    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    report = ParamValidator().validate(body, MODEL.operation_model(operation).output_shape)
-    assert not report.has_errors(), report.generate_report()
 
 
 def _machine(tolerated: int) -> str:
@@ -155,7 +147,7 @@ def test_given_an_execution_without_map_runs_then_the_list_is_empty(harness: Har
     # When its Map Runs are listed
     listed = client.list_map_runs(executionArn=execution_arn)
     # Then there are none
-    assert listed == {"mapRuns": []}
+    assert body(listed) == {"mapRuns": []}
 
 
 def test_given_unknown_arns_then_aws_errors_are_raised(harness: Harness) -> None:
@@ -256,15 +248,19 @@ def test_given_a_running_map_run_when_its_execution_is_stopped_then_it_reads_abo
 
 
 @pytest.mark.parametrize(
-    "fields",
-    [{"maxConcurrency": -1}, {"toleratedFailureCount": -1}, {"toleratedFailurePercentage": 101}],
+    ("fields", "refusal"),
+    [
+        ({"maxConcurrency": -1}, ParamValidationError),  # boto3 refuses it before sending
+        ({"toleratedFailureCount": -1}, ParamValidationError),
+        ({"toleratedFailurePercentage": 101}, errors.ValidationException),  # AWS refuses it
+    ],
 )
 def test_given_out_of_range_limits_when_updating_then_validation_fails(
-    harness: Harness, fields: dict[str, Json]
+    harness: Harness, fields: dict[str, Json], refusal: type[Exception]
 ) -> None:
     # Given a running Map Run
     map_run_arn = _running_map_run(harness)
     # When an out-of-range limit is asked for
-    # Then AWS's ValidationException comes back
-    with pytest.raises(errors.ValidationException):
+    # Then boto3's or AWS's refusal comes back, naming the field
+    with pytest.raises(refusal, match=next(iter(fields))):
         harness.client.update_map_run(mapRunArn=map_run_arn, **fields)

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import pytest
-from botocore.validate import ParamValidator
 
 from engine import _errors as errors
 from engine._api import Client
@@ -27,11 +25,11 @@ from engine._store.db import make_engine
 from engine._store.migrate import upgrade
 from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
+from tests.shapes import assert_shape
 from tests.unit.interpreter.support import T0
 
 Json = Any
 ROLE = "arn:aws:iam::111111111111:role/mocked"
-MODEL = botocore.session.get_session().get_service_model("stepfunctions")
 MOCKS = parse_mock_config(
     {
         "StateMachines": {
@@ -134,13 +132,6 @@ NESTING = {
         "Recovered": {"Type": "Pass", "End": True},
     },
 }
-
-
-def assert_shape(operation: str, response: dict[str, Json]) -> None:
-    """``response`` is what botocore's model says ``operation`` returns."""
-    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    report = ParamValidator().validate(body, MODEL.operation_model(operation).output_shape)
-    assert not report.has_errors(), report.generate_report()
 
 
 @dataclass

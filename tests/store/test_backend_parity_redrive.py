@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-import botocore.session
 import pytest
-from botocore.validate import ParamValidator
 
 from engine import _errors as errors
 from engine._store.db import make_engine
 from engine._store.migrate import upgrade
 from engine._store.repository import Store
+from tests.shapes import assert_shape
 from tests.store.test_backend_parity import (
     BACKENDS,
     HANDLERS,
@@ -32,7 +31,6 @@ from tests.store.test_backend_parity import (
 )
 
 Json = Any
-MODEL = botocore.session.get_session().get_service_model("stepfunctions")
 ROLE = "arn:aws:iam::111111111111:role/redrive"
 FN = "arn:aws:lambda:us-east-1:111111111111:function:"
 FAILURES: Counter[str] = Counter()  # failures each handler still has to raise
@@ -81,13 +79,6 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
 def _fresh_counters() -> None:
     FAILURES.clear()
     CALLS.clear()
-
-
-def assert_shape(operation: str, response: dict[str, Json]) -> None:
-    """``response`` validates against botocore's output shape of ``operation``."""
-    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    report = ParamValidator().validate(body, MODEL.operation_model(operation).output_shape)
-    assert not report.has_errors(), report.generate_report()
 
 
 def _machine(h: Harness, name: str, states: dict[str, Json], start_at: str) -> str:

@@ -26,6 +26,7 @@ from engine._store.db import make_engine
 from engine._store.migrate import upgrade
 from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
+from tests.shapes import body
 from tests.unit.interpreter.support import T0
 
 Json = Any
@@ -261,7 +262,7 @@ def _run(client: Client, settle: Callable[[], None], name: str) -> tuple[Json, J
     settle()
     described = client.describe_execution(executionArn=started["executionArn"])
     history = client.get_execution_history(executionArn=started["executionArn"])["events"]
-    return _comparable(described), _comparable(history)
+    return _comparable(body(described)), _comparable(history)
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,7 @@ import json
 import re
 from typing import Any
 
-import botocore.session
 import pytest
-from botocore.validate import ParamValidator
 
 from engine._api import Client
 from engine._backends.durable import DurableBackend
@@ -23,10 +21,10 @@ from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
 from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
+from tests.shapes import assert_shape, body
 from tests.unit.interpreter.support import T0
 
 Json = Any
-MODEL = botocore.session.get_session().get_service_model("stepfunctions")
 TASK = {
     "Type": "Task",
     "Resource": "arn:aws:lambda:us-east-1:111111111111:function:add",
@@ -62,12 +60,7 @@ def _clients(store: Store) -> dict[str, Client]:
 
 def _without_request_ids(response: dict[str, Json]) -> str:
     """The response as text, each Lambda envelope's fresh ``requestId`` blanked."""
-    return re.sub(r"requestId[^,]*,", "requestId,", json.dumps(response, sort_keys=True))
-
-
-def _assert_shape(response: dict[str, Json]) -> None:
-    report = ParamValidator().validate(response, MODEL.operation_model("TestState").output_shape)
-    assert not report.has_errors(), report.generate_report()
+    return re.sub(r"requestId[^,]*,", "requestId,", json.dumps(body(response), sort_keys=True))
 
 
 @pytest.mark.parametrize(
@@ -84,7 +77,7 @@ def test_given_a_real_handler_when_tested_on_each_backend_then_the_answers_agree
         response = client.test_state(
             definition=json.dumps(TASK), input=json.dumps(value), inspectionLevel="DEBUG"
         )
-        _assert_shape(response)
+        assert_shape("TestState", response)
         answers[name] = response
     # Then both called the handler and classified its outcome alike
     assert _without_request_ids(answers["local"]) == _without_request_ids(answers["durable"])
@@ -112,9 +105,9 @@ def test_given_a_durable_client_when_an_sqs_task_is_tested_then_the_message_is_o
         "End": True,
     }
     # When a SendMessage Task is tested twice without a mock
-    for body in ("first", "second"):
-        response = client.test_state(definition=json.dumps(state), input=json.dumps({"body": body}))
-        _assert_shape(response)
+    for text in ("first", "second"):
+        response = client.test_state(definition=json.dumps(state), input=json.dumps({"body": text}))
+        assert_shape("TestState", response)
         assert response["status"] == "SUCCEEDED", response
     # Then both messages were sent through the store's queue, as an execution sends them
     received = queues.receive_messages(store.engine, "work", 10, 30, clock=FakeClock(T0))

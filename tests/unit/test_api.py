@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ParamValidationError
 
 from engine import _errors as errors
 from engine._api import Client
 from engine._backends.local import LocalBackend
 from engine._clock import FakeClock
+from tests.shapes import body
 from tests.unit.interpreter.support import ROLE, T0, registry
 
 Json = Any
@@ -56,9 +58,12 @@ def _machine(client: Client, definition: str = PASS, name: str = "m", **extra: J
 
 
 def _code(call: Callable[[], Json]) -> str:
-    """The boto3 error code ``call`` raises."""
-    with pytest.raises(errors.ClientError) as caught:
+    """The error code ``call`` raises: AWS's, or ``ParamValidationError`` when boto3 itself
+    refuses the request before sending it (a missing required member, a wrong type)."""
+    with pytest.raises((ParamValidationError, errors.ClientError)) as caught:
         call()
+    if isinstance(caught.value, ParamValidationError):
+        return "ParamValidationError"
     assert caught.value.response["Error"]["Code"] == caught.value.code
     return caught.value.code
 
@@ -71,7 +76,7 @@ def test_create_state_machine_returns_the_arn_and_creation_date(client: Client) 
     # When a machine is created
     response = client.create_state_machine(name="orders", definition=PASS, roleArn=ROLE)
     # Then the ARN follows AWS's format and the date is the clock's
-    assert response == {
+    assert body(response) == {
         "stateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:orders",
         "creationDate": T0,
     }
@@ -95,8 +100,8 @@ def test_create_is_idempotent_for_the_same_definition_and_refuses_another(client
         ({"definition": '{"StartAt": "Nope", "States": {}}'}, "InvalidDefinition"),
         ({"definition": "{not json"}, "InvalidDefinition"),
         ({"type": "BATCH"}, "ValidationException"),
-        ({"roleArn": None}, "MissingRequiredParameter"),
-        ({"definition": None}, "MissingRequiredParameter"),
+        ({"roleArn": None}, "ParamValidationError"),
+        ({"definition": None}, "ParamValidationError"),
     ],
 )
 def test_create_state_machine_errors(client: Client, fields: dict[str, Json], code: str) -> None:
@@ -266,8 +271,8 @@ def test_delete_state_machine_keeps_its_executions_readable(client: Client) -> N
     arn = _machine(client)
     run = client.start_execution(stateMachineArn=arn)
     # When the machine is deleted (twice: deleting a missing machine succeeds)
-    assert client.delete_state_machine(stateMachineArn=arn) == {}
-    assert client.delete_state_machine(stateMachineArn=arn) == {}
+    assert body(client.delete_state_machine(stateMachineArn=arn)) == {}
+    assert body(client.delete_state_machine(stateMachineArn=arn)) == {}
     # Then it is gone but its execution can still be described
     assert (
         _code(lambda: client.describe_state_machine(stateMachineArn=arn))
@@ -283,7 +288,7 @@ def test_validate_state_machine_definition(client: Client) -> None:
     ok = client.validate_state_machine_definition(definition=PASS)
     bad = client.validate_state_machine_definition(definition='{"StartAt": "X", "States": {}}')
     # Then OK has no diagnostics and FAIL lists ERROR diagnostics with a location
-    assert ok == {"result": "OK", "diagnostics": [], "truncated": False}
+    assert body(ok) == {"result": "OK", "diagnostics": [], "truncated": False}
     assert bad["result"] == "FAIL"
     assert bad["diagnostics"]
     assert {d["severity"] for d in bad["diagnostics"]} == {"ERROR"}
@@ -299,7 +304,7 @@ def test_start_and_describe_a_succeeded_execution(client: Client) -> None:
     # When an execution starts with a name and input
     run = client.start_execution(stateMachineArn=arn, name="one", input='{"a": 1}')
     # Then it ran to completion and describes as AWS does
-    assert run == {
+    assert body(run) == {
         "executionArn": "arn:aws:states:us-east-1:111111111111:execution:m:one",
         "startDate": T0,
     }
@@ -340,7 +345,7 @@ def test_an_execution_without_name_or_input_gets_a_uuid_and_an_empty_object(clie
         ({"name": "bad name"}, "InvalidName"),
         ({"name": "a/b"}, "InvalidName"),
         ({"input": "{bad"}, "InvalidExecutionInput"),
-        ({"input": 42}, "InvalidExecutionInput"),
+        ({"input": 42}, "ParamValidationError"),
         ({"input": json.dumps("x" * (256 * 1024))}, "InvalidExecutionInput"),
         ({"stateMachineArn": MISSING_MACHINE}, "StateMachineDoesNotExist"),
         (
@@ -348,7 +353,7 @@ def test_an_execution_without_name_or_input_gets_a_uuid_and_an_empty_object(clie
             "StateMachineDoesNotExist",
         ),
         ({"stateMachineArn": "not-an-arn"}, "InvalidArn"),
-        ({"stateMachineArn": None}, "MissingRequiredParameter"),
+        ({"stateMachineArn": None}, "ParamValidationError"),
     ],
 )
 def test_start_execution_errors(client: Client, fields: dict[str, Json], code: str) -> None:
@@ -381,7 +386,7 @@ def test_starting_a_running_execution_again_is_idempotent_for_the_same_input(
     # When it is started again with the same input, then with another input
     again = client.start_execution(stateMachineArn=arn, name="cb", input='{"a": 1}')
     # Then the first call returns the same execution and the second is refused
-    assert again == first
+    assert body(again) == body(first)
     assert (
         _code(lambda: client.start_execution(stateMachineArn=arn, name="cb", input='{"a": 2}'))
         == "ExecutionAlreadyExists"
@@ -394,7 +399,7 @@ def test_starting_a_running_execution_again_is_idempotent_for_the_same_input(
         (MISSING_EXECUTION, "ExecutionDoesNotExist"),
         ("bad", "InvalidArn"),
         (MISSING_MACHINE, "InvalidArn"),
-        (None, "MissingRequiredParameter"),
+        (None, "ParamValidationError"),
     ],
 )
 def test_describe_execution_errors(client: Client, arn: str | None, code: str) -> None:
@@ -512,7 +517,7 @@ def test_send_task_success_completes_the_waiting_task(
     arn = _machine(callback_client, _callback_machine())
     run = callback_client.start_execution(stateMachineArn=arn)
     # When the token's task is completed with an output
-    assert callback_client.send_task_success(taskToken=tokens[0], output='{"ok": true}') == {}
+    assert body(callback_client.send_task_success(taskToken=tokens[0], output='{"ok": true}')) == {}
     # Then the execution succeeds with it
     described = callback_client.describe_execution(executionArn=run["executionArn"])
     assert described["status"] == "SUCCEEDED"
@@ -545,7 +550,7 @@ def test_send_task_heartbeat_keeps_the_task_waiting(
     arn = _machine(callback_client, _callback_machine())
     run = callback_client.start_execution(stateMachineArn=arn)
     # When a heartbeat is sent
-    assert callback_client.send_task_heartbeat(taskToken=tokens[0]) == {}
+    assert body(callback_client.send_task_heartbeat(taskToken=tokens[0])) == {}
     # Then it still runs
     assert (
         callback_client.describe_execution(executionArn=run["executionArn"])["status"] == "RUNNING"
@@ -571,9 +576,7 @@ def test_callback_errors(callback_client: Client, tokens: list[str]) -> None:
     assert (
         _code(lambda: callback_client.send_task_heartbeat(taskToken="nope")) == "TaskDoesNotExist"
     )
-    assert (
-        _code(lambda: callback_client.send_task_success(output="{}")) == "MissingRequiredParameter"
-    )
+    assert _code(lambda: callback_client.send_task_success(output="{}")) == "ParamValidationError"
 
 
 def test_a_used_token_is_no_longer_accepted(callback_client: Client, tokens: list[str]) -> None:
@@ -729,7 +732,7 @@ def test_history_errors(client: Client) -> None:
     assert _code(lambda: client.get_execution_history(executionArn="bad")) == "InvalidArn"
     assert (
         _code(lambda: client.get_execution_history(executionArn=arn, maxResults=-1))
-        == "ValidationException"
+        == "ParamValidationError"
     )
 
 
@@ -793,4 +796,4 @@ def test_client_exceptions_are_reachable_by_code() -> None:
         assert error.code == name
         assert issubclass(error, Client.exceptions.ClientError)
     raised = Client.exceptions.InvalidArn("msg")
-    assert raised.response == {"Error": {"Code": "InvalidArn", "Message": "msg"}}
+    assert raised.response["Error"] == {"Code": "InvalidArn", "Message": "msg"}

@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import botocore.session
 import httpx
 import pytest
-from botocore.validate import ParamValidator
 
 from engine import _errors as errors
 from engine._api import Client
@@ -20,19 +18,11 @@ from engine._clock import FakeClock
 from engine._errors import StatesError
 from engine._integrations.services import Services
 from engine._resources import HandlerRegistry
+from tests.shapes import assert_shape, body
 from tests.unit.interpreter.support import T0
 
 Json = Any
-MODEL = botocore.session.get_session().get_service_model("stepfunctions")
 LAMBDA = "arn:aws:lambda:us-east-1:111111111111:function:"
-
-
-def assert_shape(response: dict[str, Json]) -> None:
-    """The response validates against botocore's TestState output shape."""
-    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    output_shape = MODEL.operation_model("TestState").output_shape
-    report = ParamValidator().validate(body, output_shape)
-    assert not report.has_errors(), report.generate_report()
 
 
 def client(registry: HandlerRegistry | None = None) -> Client:
@@ -49,8 +39,8 @@ def run(state: dict[str, Json], value: Json = None, **request: Json) -> dict[str
         input=json.dumps(value if value is not None else {}),
         **request,
     )
-    assert_shape(response)
-    return response
+    assert_shape("TestState", response)
+    return body(response)
 
 
 def inspected(response: dict[str, Json]) -> dict[str, Json]:
@@ -88,7 +78,7 @@ def test_given_a_jsonpath_pass_when_tested_at_debug_then_each_stage_is_shown() -
 
 def test_given_no_inspection_level_when_tested_then_info_shows_no_inspection_data() -> None:
     response = run({"Type": "Pass", "End": True}, {"a": 1})
-    assert response == {"status": "SUCCEEDED", "output": '{"a":1}'}
+    assert body(response) == {"status": "SUCCEEDED", "output": '{"a":1}'}
 
 
 def test_given_an_unknown_inspection_level_when_tested_then_validation_names_it() -> None:
@@ -114,8 +104,8 @@ def test_given_a_machine_and_a_state_name_when_tested_then_that_state_runs() -> 
         },
     }
     response = client().test_state(definition=json.dumps(machine), stateName="B", input="{}")
-    assert_shape(response)
-    assert response == {"status": "SUCCEEDED", "output": "7", "nextState": "C"}
+    assert_shape("TestState", response)
+    assert body(response) == {"status": "SUCCEEDED", "output": "7", "nextState": "C"}
 
 
 def test_given_an_invalid_state_when_tested_then_invalid_definition_lists_the_problem() -> None:
@@ -147,7 +137,7 @@ def test_given_a_choice_without_default_when_nothing_matches_then_it_fails() -> 
 
 def test_given_a_wait_when_tested_then_it_succeeds_at_once_with_its_next() -> None:
     response = run({"Type": "Wait", "Seconds": 3600, "Next": "After"}, {"a": 1})
-    assert response == {"status": "SUCCEEDED", "output": '{"a":1}', "nextState": "After"}
+    assert body(response) == {"status": "SUCCEEDED", "output": '{"a":1}', "nextState": "After"}
 
 
 def test_given_succeed_and_fail_states_when_tested_then_they_end_as_they_say() -> None:
@@ -217,7 +207,7 @@ def test_given_retries_used_up_when_a_catcher_matches_then_the_error_is_caught()
 
 def test_given_no_retrier_or_catcher_when_the_task_fails_then_it_failed() -> None:
     response = run(failing_task(), mock=ERROR_MOCK)
-    assert response == {"status": "FAILED", "error": "Boom", "cause": "it broke"}
+    assert body(response) == {"status": "FAILED", "error": "Boom", "cause": "it broke"}
 
 
 def test_given_no_mock_when_a_task_runs_then_the_registered_handler_is_called() -> None:
@@ -337,7 +327,7 @@ def test_given_an_http_task_when_tested_at_trace_then_request_and_response_are_s
     response = tested.test_state(
         definition=json.dumps(state), inspectionLevel="TRACE", revealSecrets=True
     )
-    assert_shape(response)
+    assert_shape("TestState", response)
     # Then the request sent and the response got are shown beside the data flow
     assert json.loads(response["output"]) == {"body": {"echo": {"n": 1}}}
     data = response["inspectionData"]

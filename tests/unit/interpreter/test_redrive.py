@@ -9,19 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import botocore.session
 import pytest
-from botocore.validate import ParamValidator
 
 from engine._interpreter.activation import ThreadTable
 from engine._interpreter.decisions import RunTask, ScheduleStep
 from engine._interpreter.events import AbortRequested, TimerKind
 from engine._interpreter.redrive import NotRedrivable, redrive
 from engine._interpreter.snapshot import ROOT_THREAD_ID, ExecutionStatus, ThreadStatus
+from tests.shapes import assert_fits
 from tests.unit.interpreter.support import PureDriver, lambda_arn, of_type, one, types
 
 Json = Any
-MODEL = botocore.session.get_session().get_service_model("stepfunctions")
 RETRY_ONCE = [{"ErrorEquals": ["Boom"], "MaxAttempts": 1, "IntervalSeconds": 1}]
 
 
@@ -346,6 +344,4 @@ def _assert_history_shape(event: dict[str, Json]) -> None:
         **event,
         "timestamp": datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")),
     }
-    shape = MODEL.shape_for("HistoryEvent")
-    report = ParamValidator().validate(event, shape)
-    assert not report.has_errors(), report.generate_report()
+    assert_fits("HistoryEvent", event)
