@@ -19,6 +19,7 @@ from engine._api.base import (
     strip_data,
     with_token,
 )
+from engine._api.boto import operation_model
 from engine._api.redrive import repeated
 from engine._dataflow.nesting import loads_within_depth
 from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
@@ -30,22 +31,6 @@ ERROR_LENGTH = 256
 """The longest ``error`` StopExecution and SendTaskFailure take (botocore's model)."""
 CAUSE_LENGTH = 32768
 """The longest ``cause`` they take."""
-
-_SYNC_EXECUTION_MEMBERS = (
-    "executionArn",
-    "stateMachineArn",
-    "name",
-    "startDate",
-    "stopDate",
-    "status",
-    "error",
-    "cause",
-    "input",
-    "inputDetails",
-    "output",
-    "outputDetails",
-    "traceHeader",
-)
 
 
 class ExecutionOperations(ClientBase):
@@ -101,7 +86,8 @@ class ExecutionOperations(ClientBase):
         done = self.sync_backend.start(execution, self._compiled(record, version), seed())
         described = self._describe(done)
         # StartSyncExecution's output has no version, alias or redrive members
-        response = {key: described[key] for key in _SYNC_EXECUTION_MEMBERS if key in described}
+        members = operation_model("StartSyncExecution").output_shape.members
+        response = {key: value for key, value in described.items() if key in members}
         response["billingDetails"] = {
             "billedMemoryUsedInMB": 64,
             "billedDurationInMilliseconds": 100,
