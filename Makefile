@@ -46,7 +46,7 @@ conformance-http: install  ## the corpus through boto3 -> `stepline serve` -> Ce
 	$(BIN)/python -m tests.conformance.run --cases $(CASES) --out results-http.jsonl --executor http
 	$(BIN)/python $(SCORE) --cases $(CASES) --results results-http.jsonl --min-pass $(MIN_HTTP)
 
-check: lint types test conformance conformance-celery  ## everything CI checks
+check: lint types test conformance conformance-celery conformance-http  ## everything CI checks
 
 clean:
 	rm -rf $(VENV) .stepline results-*.jsonl .pytest_cache .mypy_cache .ruff_cache
