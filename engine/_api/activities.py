@@ -83,7 +83,8 @@ class ActivityOperations(ClientBase):
     ) -> dict[str, Json]:
         """GetActivityTask: wait up to `activity_poll_seconds` for a task of the activity.
 
-        Returns ``{"taskToken", "input"}``, or an empty ``taskToken`` when none came.
+        Returns ``{"taskToken", "input"}``, or no members when none came (AWS answers a null
+        ``taskToken``, which botocore drops).
 
         Raises:
             ActivityDoesNotExist: no activity has that ARN.
@@ -96,7 +97,7 @@ class ActivityOperations(ClientBase):
                 return {"taskToken": task.token, "input": input_text(task.input)}
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return {"taskToken": ""}
+                return {}
             time.sleep(min(POLL_INTERVAL_SECONDS, remaining))
 
     def _activity(self, arn: str) -> Activity:

@@ -138,7 +138,11 @@ def exception_namespace(known: Iterable[type[ClientError]]) -> SimpleNamespace:
     for shape in service_model().error_shapes:
         if shape.name not in classes:
             classes[shape.name] = _declared_error(shape.name, shape.documentation)
-    return SimpleNamespace(**classes, ClientError=ClientError)
+    def from_code(code: str) -> type[ClientError]:
+        """The class of error ``code`` (``ClientError`` for a code the model does not know)."""
+        return classes.get(code, ClientError)
+
+    return SimpleNamespace(**classes, ClientError=ClientError, from_code=from_code)
 
 
 def _declared_error(name: str, documentation: str) -> type[ClientError]:

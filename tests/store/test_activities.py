@@ -22,6 +22,7 @@ from engine._store.db import make_engine
 from engine._store.migrate import upgrade
 from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
+from tests.shapes import assert_shape
 from tests.unit.interpreter.support import T0
 
 Json = Any
@@ -112,11 +113,14 @@ def test_a_worker_takes_the_task_and_its_answer_ends_the_execution(durable: Dura
     assert events[3]["activityStartedEventDetails"] == {"workerName": "w1"}
 
 
-def test_no_waiting_task_gives_an_empty_token(durable: Durable) -> None:
+def test_no_waiting_task_gives_no_token(durable: Durable) -> None:
     # Given an activity with no task
     activity = durable.client.create_activity(name="idle")["activityArn"]
-    # When a worker polls, Then the token is empty
-    assert durable.client.get_activity_task(activityArn=activity)["taskToken"] == ""
+    # When a worker polls
+    answer = durable.client.get_activity_task(activityArn=activity)
+    # Then there is no token, as boto3 reads AWS's null one
+    assert "taskToken" not in answer
+    assert_shape("GetActivityTask", answer)
 
 
 def test_a_missing_heartbeat_times_the_activity_out(durable: Durable) -> None:
