@@ -9,7 +9,6 @@ SigV4-signed, AWS's error bodies) exactly as an SDK's would.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -70,9 +69,5 @@ class HttpCases:
         return self._sfn
 
     def wait(self, client: Any, execution_arn: str) -> None:
-        """Block until the execution ends, asking the server as an SDK user would."""
-        deadline = time.monotonic() + CASE_TIMEOUT_SECONDS
-        while client.describe_execution(executionArn=execution_arn)["status"] == "RUNNING":
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{execution_arn} still RUNNING after {CASE_TIMEOUT_SECONDS}s")
-            time.sleep(0.01)
+        """Block until the execution ends, asking the server (``client`` is boto3's)."""
+        self._cases.wait(client, execution_arn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,12 +107,9 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture(params=BACKENDS)
-def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    """Each backend in turn: local, then durable on SQLite and on PostgreSQL."""
-    if request.param == "local":
-        yield local_harness()
-        return
+@contextmanager
+def migrated_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The store of ``request.param`` (``sqlite`` or ``postgres``), migrated to the head."""
     url = (
         f"sqlite:///{tmp_path / 'store.db'}"
         if request.param == "sqlite"
@@ -120,9 +118,19 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
     upgrade(url)
     engine = make_engine(url)
     try:
-        yield durable_harness(Store(engine))
+        yield Store(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    """Each backend in turn: local, then durable on SQLite and on PostgreSQL."""
+    if request.param == "local":
+        yield local_harness()
+        return
+    with migrated_store(request, tmp_path) as store:
+        yield durable_harness(store)
 
 
 def test_a_version_execution_runs_as_the_versions_role(harness: Harness) -> None:

@@ -9,50 +9,25 @@ local backend and on the durable one (SQLite and PostgreSQL).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from engine import _errors as errors
-from engine._store.db import make_engine
-from engine._store.migrate import upgrade
-from engine._store.repository import Store
 from tests.shapes import assert_shape, body
 from tests.store.test_backend_parity import (
-    BACKENDS,
     FIRST_ROLE,
     SECOND_ROLE,
     WAITING_YAML,
     Harness,
-    durable_harness,
-    local_harness,
 )
+from tests.store.test_backend_parity import harness as harness  # the fixture, re-exported
 
 Json = Any
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 SUCCEED = json.dumps({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}})
 FAIL = json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}})
-
-
-@pytest.fixture(params=BACKENDS)
-def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    """Each backend in turn: local, then durable on SQLite and on PostgreSQL."""
-    if request.param == "local":
-        yield local_harness()
-        return
-    url = (
-        f"sqlite:///{tmp_path / 'store.db'}"
-        if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield durable_harness(Store(engine))
-    finally:
-        engine.dispose()
 
 
 def code_of(call: Callable[[], Json]) -> str:

@@ -21,11 +21,9 @@ from engine._clock import FakeClock
 from engine._integrations.mocks import parse_mock_config, with_mocks
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
-from engine._store.db import make_engine
-from engine._store.migrate import upgrade
-from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 from tests.shapes import assert_shape
+from tests.store.test_backend_parity import migrated_store
 from tests.unit.interpreter.support import T0
 
 Json = Any
@@ -183,20 +181,11 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
     if request.param == "local":
         yield Harness(Client.local(handlers, clock=clock), calls)
         return
-    url = (
-        f"sqlite:///{tmp_path / 'store.db'}"
-        if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        store, dispatcher = Store(engine), InMemoryDispatcher()
+    with migrated_store(request, tmp_path) as store:
+        dispatcher = InMemoryDispatcher()
         runtime = Runtime(store, dispatcher, clock)
         client = Client(DurableBackend(store, runtime, handlers), clock=clock)
         yield Harness(client, calls, lambda: dispatcher.join(runtime, handlers, clock))
-    finally:
-        engine.dispose()
 
 
 def _machine(harness: Harness, definition: dict[str, Json], name: str = "Orders") -> str:

@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 
 from engine import _errors as errors
-from engine._store.db import make_engine
-from engine._store.migrate import upgrade
-from engine._store.repository import Store
 from tests.shapes import assert_shape
 from tests.store.test_backend_parity import (
-    BACKENDS,
     HANDLERS,
     Harness,
-    durable_harness,
-    local_harness,
 )
+from tests.store.test_backend_parity import harness as harness  # the fixture, re-exported
 
 Json = Any
 ROLE = "arn:aws:iam::111111111111:role/redrive"
@@ -54,25 +47,6 @@ def _flaky(name: str) -> Any:
 
 for _name in ("redrive_prepare", "redrive_charge", "redrive_a", "redrive_b", "redrive_item"):
     HANDLERS.register(_name, _flaky(_name))
-
-
-@pytest.fixture(params=BACKENDS)
-def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    """Each backend in turn: local, then durable on SQLite and on PostgreSQL."""
-    if request.param == "local":
-        yield local_harness()
-        return
-    url = (
-        f"sqlite:///{tmp_path / 'store.db'}"
-        if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield durable_harness(Store(engine))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,23 @@ TASK_MACHINE = (
     '"Resource": "arn:aws:lambda:us-east-1:111111111111:function:double", "End": true}}}'
 )
 ROLE = "arn:aws:iam::111111111111:role/wire-tests"
+# A Task that waits for its callback; `double` gets the token in its payload.
+CALLBACK = json.dumps(
+    {
+        "StartAt": "Hold",
+        "States": {
+            "Hold": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": "double",
+                    "Payload": {"n": 1, "token.$": "$$.Task.Token"},
+                },
+                "End": True,
+            }
+        },
+    }
+)
 
 
 def local_client() -> Client:

@@ -18,28 +18,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from engine._wire import WireProtocol, create_app
-from tests.unit.wire.conftest import ROLE, boto3_client, local_client
+from tests.unit.wire.conftest import CALLBACK, ROLE, boto3_client, local_client
 from tests.wire_server import serving
 
 Json = Any
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 OTHER = json.dumps({"StartAt": "Q", "States": {"Q": {"Type": "Pass", "End": True}}})
-CALLBACK = json.dumps(
-    {
-        "StartAt": "Hold",
-        "States": {
-            "Hold": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {
-                    "FunctionName": "double",
-                    "Payload": {"n": 1, "token.$": "$$.Task.Token"},
-                },
-                "End": True,
-            }
-        },
-    }
-)
 PREFIX = "arn:aws:states:us-east-1:111111111111"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

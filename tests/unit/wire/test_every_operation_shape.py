@@ -18,7 +18,7 @@ from engine._api import Client
 from engine._api.boto import operation_names, service_model
 from engine._wire import WireProtocol, create_app
 from tests.shapes import assert_shape
-from tests.unit.wire.conftest import ROLE, boto3_client, local_client
+from tests.unit.wire.conftest import CALLBACK, ROLE, boto3_client, local_client
 from tests.wire_server import serving
 
 Json = Any
@@ -39,22 +39,6 @@ MAP = json.dumps(
                             "End": True,
                         }
                     },
-                },
-                "End": True,
-            }
-        },
-    }
-)
-CALLBACK = json.dumps(
-    {
-        "StartAt": "Hold",
-        "States": {
-            "Hold": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {
-                    "FunctionName": "double",
-                    "Payload": {"n": 1, "token.$": "$$.Task.Token"},
                 },
                 "End": True,
             }
