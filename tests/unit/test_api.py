@@ -797,3 +797,68 @@ def test_client_exceptions_are_reachable_by_code() -> None:
         assert issubclass(error, Client.exceptions.ClientError)
     raised = Client.exceptions.InvalidArn("msg")
     assert raised.response["Error"] == {"Code": "InvalidArn", "Message": "msg"}
+
+
+def test_code_written_for_boto3_catches_stepline_errors_as_boto3s(client: Client) -> None:
+    # Given boto3's own stepfunctions client, for its list of exception names
+    import boto3
+    from botocore.exceptions import ClientError as BotocoreClientError
+
+    boto3_names = {
+        name
+        for name in dir(boto3.client("stepfunctions", region_name="us-east-1").exceptions)
+        if not name.startswith("_")
+    }
+    # When stepline's client refuses a call
+    with pytest.raises(BotocoreClientError) as caught:
+        client.describe_execution(executionArn=MISSING_EXECUTION)
+    # Then botocore's ClientError catches it, worded as botocore words it, and every name of
+    # boto3's client.exceptions is on stepline's, from_code included
+    assert caught.value.response["Error"]["Code"] == "ExecutionDoesNotExist"
+    assert str(caught.value).startswith(
+        "An error occurred (ExecutionDoesNotExist) when calling the DescribeExecution operation"
+    )
+    assert boto3_names <= set(vars(Client.exceptions))
+    assert client.exceptions.from_code("ExecutionDoesNotExist") is type(caught.value)
+    assert client.exceptions.from_code("NoSuchCode") is client.exceptions.ClientError
+
+
+@pytest.mark.parametrize(
+    ("call", "refusal"),
+    [
+        (lambda c: c.start_execution(stateMachineArn=MISSING_MACHINE, Input="{}"), "Unknown"),
+        (lambda c: c.create_state_machine(name="m", definition=PASS, roleArn=ROLE, publish="false"),
+         "Invalid type for parameter publish"),
+        (lambda c: c.list_executions(stateMachineArn=MISSING_MACHINE, maxResults="10"),
+         "Invalid type for parameter maxResults"),
+        (lambda c: c.describe_execution(), "Missing required parameter"),
+    ],
+)  # fmt: skip
+def test_a_request_boto3_refuses_is_refused_before_it_runs(
+    client: Client, call: Callable[[Client], Json], refusal: str
+) -> None:
+    # Given a client, When a call has an unknown keyword, a mistyped or a missing member
+    # Then botocore's ParamValidationError names it, as boto3 raises it before sending
+    with pytest.raises(ParamValidationError, match=refusal):
+        call(client)
+
+
+def test_positional_arguments_are_refused_as_boto3_refuses_them(client: Client) -> None:
+    # Given a client, When an operation is called with a positional argument
+    # Then it is boto3's TypeError
+    with pytest.raises(TypeError, match="only accepts keyword arguments"):
+        client.describe_execution(MISSING_EXECUTION)  # type: ignore[misc]
+
+
+def test_botocore_paginator_pages_executions(client: Client) -> None:
+    # Given three executions of a machine
+    arn = _machine(client)
+    for name in ("a", "b", "c"):
+        client.start_execution(stateMachineArn=arn, name=name)
+    # When boto3's paginator walks them two by two
+    paginator = client.get_paginator("list_executions")
+    pages = list(paginator.paginate(stateMachineArn=arn, PaginationConfig={"PageSize": 2}))
+    # Then two pages hold the three, newest first, and non-paging operations say so
+    assert [len(p["executions"]) for p in pages] == [2, 1]
+    assert client.can_paginate("list_executions")
+    assert not client.can_paginate("describe_execution")
