@@ -138,6 +138,7 @@ def exception_namespace(known: Iterable[type[ClientError]]) -> SimpleNamespace:
     for shape in service_model().error_shapes:
         if shape.name not in classes:
             classes[shape.name] = _declared_error(shape.name, shape.documentation)
+
     def from_code(code: str) -> type[ClientError]:
         """The class of error ``code`` (``ClientError`` for a code the model does not know)."""
         return classes.get(code, ClientError)
