@@ -21,7 +21,13 @@ from engine._errors import StatesError
 from engine._integrations.mocks import state_invocation
 from engine._integrations.services import Services
 from engine._interpreter.activation import Activation, Effect, ThreadTable, activate, begin
-from engine._interpreter.decisions import RecordMapRun, RunTask, ScheduleStep, StartTimer
+from engine._interpreter.decisions import (
+    RecordChildExecution,
+    RecordMapRun,
+    RunTask,
+    ScheduleStep,
+    StartTimer,
+)
 from engine._interpreter.events import (
     Event,
     StepDue,
@@ -33,7 +39,12 @@ from engine._interpreter.integration import ResourceKind, describe_resource
 from engine._interpreter.redrive import redrive
 from engine._interpreter.snapshot import Execution, ExecutionStatus, Thread
 from engine._interpreter.turn import Limits
-from engine._records import MapRunRecord, map_run_record
+from engine._records import (
+    ChildExecutionRecord,
+    MapRunRecord,
+    child_execution_record,
+    map_run_record,
+)
 from engine._resources import (
     AWAITING,
     DEFAULT_REGISTRY,
@@ -55,6 +66,7 @@ class LocalRun:
     history: list[HistoryEvent] = field(default_factory=list)
     stopped_at: datetime | None = None
     map_runs: dict[str, MapRunRecord] = field(default_factory=dict)
+    children: dict[str, ChildExecutionRecord] = field(default_factory=dict)  # by ARN
 
     @property
     def finished(self) -> bool:
@@ -218,6 +230,9 @@ class LocalDriver:
         elif isinstance(effect, RecordMapRun):
             runs, arn = self.run_state.map_runs, effect.map_run_arn
             runs[arn] = map_run_record(self.run_state.execution.arn, effect, runs.get(arn))
+        elif isinstance(effect, RecordChildExecution):
+            kids, parent = self.run_state.children, self.run_state.execution.arn
+            kids[effect.arn] = child_execution_record(parent, effect, kids.get(effect.arn))
         # CancelTask, FinishExecution: inline handlers cannot be interrupted, and a late
         # result is stale by its seq.
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from engine._asl.model import StateMachine
 from engine._errors import ExecutionAlreadyExists, InvalidToken, ValidationException
-from engine._interpreter.decisions import RecordMapRun
+from engine._interpreter.decisions import RecordChildExecution, RecordMapRun
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Execution, ExecutionStatus
 from engine._interpreter.turn import iso_timestamp
@@ -133,6 +133,68 @@ def map_run_record(
         tolerated_failure_percentage=progress.tolerated_failure_percentage,
         execution_counts=progress.execution_counts,
         item_counts=progress.item_counts,
+    )
+
+
+@dataclass(frozen=True)
+class ChildExecutionRecord:
+    """A Distributed Map's child execution, as the interpreter last recorded it (ADR 0034).
+
+    ``status`` is RUNNING, SUCCEEDED or FAILED as recorded; readers show a RUNNING child
+    of a Map Run that is no longer running as ABORTED.
+    """
+
+    arn: str
+    map_run_arn: str
+    execution_arn: str  # the parent execution
+    index: int
+    status: str
+    start_date: datetime
+    input: Json
+    item_count: int = 1
+    stop_date: datetime | None = None
+    output: Json = None
+    error: str | None = None
+    cause: str | None = None
+    redrive_count: int = 0
+    redrive_date: datetime | None = None
+
+
+def child_execution_record(
+    execution_arn: str, change: RecordChildExecution, previous: ChildExecutionRecord | None
+) -> ChildExecutionRecord:
+    """The child execution after ``change``: its start (input, date) stays; a redrive counts."""
+    if previous is None:
+        previous = ChildExecutionRecord(
+            arn=change.arn,
+            map_run_arn=change.map_run_arn,
+            execution_arn=execution_arn,
+            index=change.index,
+            status=change.status,
+            start_date=change.at,
+            input=change.input,
+            item_count=change.item_count,
+        )
+    if change.status == "RUNNING":
+        if not change.redriven:
+            return previous
+        return replace(
+            previous,
+            status="RUNNING",
+            stop_date=None,
+            output=None,
+            error=None,
+            cause=None,
+            redrive_count=previous.redrive_count + 1,
+            redrive_date=change.at,
+        )
+    return replace(
+        previous,
+        status=change.status,
+        stop_date=change.at,
+        output=change.output,
+        error=change.error,
+        cause=change.cause,
     )
 
 

@@ -117,6 +117,40 @@ class RecordMapRun:
     item_counts: dict[str, int]
 
 
+@dataclass(frozen=True)
+class RecordChildExecution:
+    """A Distributed Map's child execution started, ended or was redriven (ADR 0034).
+
+    Children are threads of the parent, not scheduled executions of their own; the shell
+    keeps this projection so ListExecutions(mapRunArn), DescribeExecution and
+    GetExecutionHistory answer for them as AWS does.
+
+    Attributes:
+        map_run_arn: the Map Run the child belongs to.
+        arn: the child's execution ARN (``…:execution:MACHINE/LABEL:NAME``).
+        index: the child's index in the Map Run (item, or batch, number).
+        status: RUNNING (started, or restarted by a redrive), SUCCEEDED or FAILED.
+        at: when it started (RUNNING) or ended.
+        item_count: the items it processes (its batch's size, else 1).
+        input: its input (with RUNNING).
+        output: its output (SUCCEEDED).
+        error, cause: why it failed (FAILED).
+        redriven: RUNNING again because its execution was redriven.
+    """
+
+    map_run_arn: str
+    arn: str
+    index: int
+    status: str
+    at: datetime
+    item_count: int = 1
+    input: Json = None
+    output: Json = None
+    error: str | None = None
+    cause: str | None = None
+    redriven: bool = False
+
+
 Decision = (
     ScheduleStep
     | RunTask
@@ -127,4 +161,5 @@ Decision = (
     | CancelTask
     | FinishExecution
     | RecordMapRun
+    | RecordChildExecution
 )

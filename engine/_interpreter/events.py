@@ -110,11 +110,14 @@ class BranchesJoined:
 class ThreadActivated:
     """A PENDING Map iteration got a MaxConcurrency slot (internal).
 
-    ``previous_event_id`` is the parent's ``MapIterationStarted`` event.
+    ``previous_event_id`` is the parent's ``MapIterationStarted`` event. A Distributed
+    Map's child also gets its Map Run and item count, to record its child execution.
     """
 
     thread_id: str
     previous_event_id: int = 0
+    map_run_arn: str | None = None
+    item_count: int = 1
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from engine._interpreter.decisions import (
     AbortChildren,
     Deliver,
     JoinBranches,
+    RecordChildExecution,
     RecordMapRun,
     RunTask,
     ScheduleStep,
@@ -131,7 +132,7 @@ def map_io_failed(turn: Turn, thread: Thread, error: str, cause: str | None) -> 
         give_up = state_failed_event(turn, state)
     else:
         name, cause = ErrorName.RESULT_WRITER_FAILED, map_io.writer_cause(error, cause)
-        _record_map_run(turn, thread, "FAILED")
+        record_map_run(turn, thread, "FAILED")
 
         def give_up(current: Thread) -> Thread:  # the Map Run had started: it fails too
             return emit(turn, emit(turn, current, "MapRunFailed"), "MapStateFailed")
@@ -198,7 +199,7 @@ def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -
         return
     for child in children[: _slots(fan_out)]:
         thread = _start_iteration(turn, thread, state, child.id, child.index or 0, child)
-    _record_map_run(turn, thread, "RUNNING")
+    record_map_run(turn, thread, "RUNNING")
 
 
 def _start_iteration(
@@ -211,23 +212,57 @@ def _start_iteration(
         previous = parent.last_event_id
     fan_out = _fan(parent)
     parent = turn.save(replace(parent, fan_out=replace(fan_out, started=fan_out.started + 1)))
+    map_run_arn = recorded_map_run(state, fan_out)
     if child is not None:
-        _activate(turn, replace(child, last_event_id=previous))
+        child = _activate(turn, replace(child, last_event_id=previous))
+        if map_run_arn is not None:
+            record_child_started(turn, map_run_arn, child, fan_out.items_in(index))
     else:
-        turn.decide(Deliver(ThreadActivated(child_id, previous)))
+        activated = ThreadActivated(child_id, previous, map_run_arn, fan_out.items_in(index))
+        turn.decide(Deliver(activated))
     return parent
 
 
-def activate_pending(turn: Turn, thread: Thread, previous_event_id: int) -> None:
+def activate_pending(turn: Turn, thread: Thread, event: ThreadActivated) -> None:
     """A PENDING iteration got its slot: it starts running."""
     if thread.status is not ThreadStatus.PENDING:
         return
-    _activate(turn, replace(thread, last_event_id=previous_event_id))
+    thread = _activate(turn, replace(thread, last_event_id=event.previous_event_id))
+    if event.map_run_arn is not None:
+        record_child_started(turn, event.map_run_arn, thread, event.item_count)
 
 
-def _activate(turn: Turn, child: Thread) -> None:
+def recorded_map_run(state: MapState, fan_out: FanOut) -> str | None:
+    """The Map Run whose children are recorded as executions: a Distributed Map's, STANDARD.
+
+    EXPRESS children are not kept, as AWS keeps no Express executions (ADR 0027).
+    """
+    return fan_out.map_run_arn if state.execution_type != "EXPRESS" else None
+
+
+def record_child_started(
+    turn: Turn, map_run_arn: str, child: Thread, item_count: int, *, redriven: bool = False
+) -> None:
+    """A Distributed Map's child runs (again, ``redriven``): its child execution is RUNNING."""
+    index = child.index or 0
+    turn.decide(
+        RecordChildExecution(
+            map_run_arn=map_run_arn,
+            arn=map_io.child_execution_arn(map_run_arn, index),
+            index=index,
+            status="RUNNING",
+            at=turn.now,
+            item_count=item_count,
+            input=child.input,
+            redriven=redriven,
+        )
+    )
+
+
+def _activate(turn: Turn, child: Thread) -> Thread:
     child = turn.save(child.bump(status=ThreadStatus.RUNNING))
     turn.decide(ScheduleStep(child.id, child.seq, child.state))
+    return child
 
 
 def _child(
@@ -309,7 +344,7 @@ def map_run_updated(turn: Turn, thread: Thread, event: MapRunUpdated) -> None:
     state = turn.state(thread)
     assert isinstance(state, MapState)
     thread = refill_slots(turn, thread, state)
-    _record_map_run(turn, thread, "RUNNING")
+    record_map_run(turn, thread, "RUNNING")
 
 
 def _current(thread: Thread, event: BranchEnded) -> bool:
@@ -343,6 +378,7 @@ def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchE
             previous=event.last_event_id,
         )
     thread = _count_items(turn, thread, event)
+    _record_child_ended(turn, thread, state, event)
     if event.succeeded:
         thread = _count_success(turn, thread)
     else:
@@ -353,7 +389,28 @@ def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchE
             return
         thread = _after_count(turn, thread)
     thread = refill_slots(turn, thread, state)
-    _record_map_run(turn, thread, "RUNNING")
+    record_map_run(turn, thread, "RUNNING")
+
+
+def _record_child_ended(turn: Turn, thread: Thread, state: MapState, event: BranchEnded) -> None:
+    """A Distributed Map's child ended: its child execution SUCCEEDED or FAILED."""
+    fan_out = _fan(thread)
+    map_run_arn = recorded_map_run(state, fan_out)
+    if map_run_arn is None:
+        return
+    turn.decide(
+        RecordChildExecution(
+            map_run_arn=map_run_arn,
+            arn=map_io.child_execution_arn(map_run_arn, event.index),
+            index=event.index,
+            status="SUCCEEDED" if event.succeeded else "FAILED",
+            at=turn.now,
+            item_count=fan_out.items_in(event.index),
+            output=event.output if event.succeeded else None,
+            error=None if event.succeeded else event.error,
+            cause=None if event.succeeded else event.cause,
+        )
+    )
 
 
 def _count_items(turn: Turn, thread: Thread, event: BranchEnded) -> Thread:
@@ -367,7 +424,7 @@ def _count_items(turn: Turn, thread: Thread, event: BranchEnded) -> Thread:
     return turn.save(replace(thread, fan_out=fan_out))
 
 
-def _record_map_run(turn: Turn, thread: Thread, status: str) -> None:
+def record_map_run(turn: Turn, thread: Thread, status: str) -> None:
     """Tell the shell where the Map Run of a Distributed Map is (no-op for other fan-outs)."""
     fan_out = thread.fan_out
     if fan_out is None or fan_out.map_run_arn is None:
@@ -455,7 +512,7 @@ def _fail_fan_out(
     if isinstance(state, MapState) and _tolerance_configured(thread):
         error = ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD
         cause = "The specified tolerated failure threshold was exceeded"
-    _record_map_run(turn, thread, "FAILED")
+    record_map_run(turn, thread, "FAILED")
     thread = turn.save(replace(thread, phase=Phase.ENTER))
 
     def give_up(current: Thread) -> Thread:
@@ -521,7 +578,7 @@ def _succeed_fan_out(turn: Turn, thread: Thread, state: AnyState, result: Json) 
     """``*StateSucceeded`` (and ``MapRunSucceeded``), then the state's result processing."""
     if isinstance(state, MapState):
         if state.processor_mode is ProcessorMode.DISTRIBUTED:
-            _record_map_run(turn, thread, "SUCCEEDED")
+            record_map_run(turn, thread, "SUCCEEDED")
             thread = emit(turn, thread, "MapRunSucceeded")
         thread = emit(turn, thread, "MapStateSucceeded")
     else:

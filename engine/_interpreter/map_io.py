@@ -184,14 +184,15 @@ def result_entries(
 def _metadata(turn: Turn, thread: Thread, map_run_arn: str, child: ChildResult) -> Json:
     """AWS's per-child record (a DescribeExecution of the child execution).
 
-    Children are threads here, not executions (ADR 0030), so their names are derived from
-    the Map Run and the index, and both dates are the Map state's entry and the join.
+    Children are threads here (ADR 0030), so their names are derived from the Map Run and
+    the index (the ARN ListExecutions(mapRunArn) lists, ADR 0034), and both dates are the
+    Map state's entry and the join.
     """
     head, _, tail = map_run_arn.partition(":mapRun:")
     machine_label = tail.rsplit(":", 1)[0]
     name = _child_name(map_run_arn, child.index)
     entry: dict[str, Json] = {
-        "ExecutionArn": f"{head}:execution:{machine_label}:{name}",
+        "ExecutionArn": child_execution_arn(map_run_arn, child.index),
         "Input": flow.compact_json(child.input),
         "InputDetails": {"Included": True},
         "Name": name,
@@ -212,6 +213,13 @@ def _metadata(turn: Turn, thread: Thread, map_run_arn: str, child: ChildResult) 
         if failure.get("Cause") is not None:
             entry["Cause"] = failure["Cause"]
     return entry
+
+
+def child_execution_arn(map_run_arn: str, index: int) -> str:
+    """The ARN of child ``index`` of a Map Run: ``…:execution:MACHINE/LABEL:NAME``, as AWS's."""
+    head, _, tail = map_run_arn.partition(":mapRun:")
+    machine_label = tail.rsplit(":", 1)[0]
+    return f"{head}:execution:{machine_label}:{_child_name(map_run_arn, index)}"
 
 
 def _child_name(map_run_arn: str, index: int) -> str:

@@ -23,7 +23,12 @@ from engine._asl.model import MapState, ParallelState, ProcessorMode, StateMachi
 from engine._interpreter.activation import Activation, Inline, Threads, continue_from
 from engine._interpreter.decisions import JoinBranches, ScheduleStep, StartTimer
 from engine._interpreter.events import TimerKind
-from engine._interpreter.fanout import refill_slots
+from engine._interpreter.fanout import (
+    record_child_started,
+    record_map_run,
+    recorded_map_run,
+    refill_slots,
+)
 from engine._interpreter.seeded import step_rng
 from engine._interpreter.snapshot import (
     ROOT_THREAD_ID,
@@ -173,6 +178,7 @@ def _restart_fan_out(
         parent = _restart_child(turn, threads, parent, state, child)
     if isinstance(state, MapState):
         parent = refill_slots(turn, parent, state)
+        record_map_run(turn, parent, "RUNNING")
     if len(kept) == fan_out.total:
         turn.decide(JoinBranches(parent.id, parent.seq))
 
@@ -202,6 +208,11 @@ def _restart_child(
         parent = turn.save(turn.emit(parent, "MapIterationStarted", details))
         previous = parent.last_event_id
     _restart(turn, threads, child, previous)
+    assert parent.fan_out is not None
+    map_run_arn = recorded_map_run(state, parent.fan_out) if isinstance(state, MapState) else None
+    if map_run_arn is not None:  # its child execution is redriven too
+        items = parent.fan_out.items_in(index)
+        record_child_started(turn, map_run_arn, child, items, redriven=True)
     return parent
 
 

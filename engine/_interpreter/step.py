@@ -145,7 +145,7 @@ def _apply(turn: Turn, thread: Thread, event: Event) -> None:
     if isinstance(event, AbortRequested):
         abort(turn, thread, event.error, event.cause)
     elif isinstance(event, ThreadActivated):
-        fanout.activate_pending(turn, thread, event.previous_event_id)
+        fanout.activate_pending(turn, thread, event)
     elif thread.status is not ThreadStatus.RUNNING:
         return
     elif isinstance(event, BranchEnded):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from engine._interpreter.map_io import child_execution_arn
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._resources import HandlerContext
 from tests.unit.interpreter.support import lambda_arn, one, registry, run
@@ -158,3 +159,55 @@ def test_given_no_s3_access_when_a_result_writer_is_caught_then_the_catcher_runs
     assert result.execution.status is ExecutionStatus.SUCCEEDED
     assert result.execution.output["Error"] == "States.ResultWriterFailed"
     assert "ResultWriter needs S3" in result.execution.output["Cause"]
+
+
+def test_given_a_distributed_map_when_it_runs_then_each_child_is_recorded_as_an_execution() -> None:
+    # Given a Distributed Map over three items, one at a time, whose second item fails
+    machine = _distributed(TASK, Label="Kids", MaxConcurrency=1, ToleratedFailureCount=1)
+    # When it runs
+    result = run(machine, [1, 2, 3], handlers=registry(f=_fails_on({2})))
+    # Then every child is an execution of the Map Run, named after it, with its end recorded
+    map_run_arn = one(result.history, "MapRunStarted").details["mapRunArn"]
+    children = sorted(result.children.values(), key=lambda c: c.index)
+    assert [c.arn for c in children] == [child_execution_arn(map_run_arn, i) for i in range(3)]
+    assert all(
+        re.fullmatch(r"arn:aws:states:us-east-1:111111111111:execution:m/Kids:[0-9a-f-]{36}", c.arn)
+        for c in children
+    )
+    assert [c.status for c in children] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+    assert [c.input for c in children] == [1, 2, 3]
+    assert [c.output for c in children] == [1, None, 3]
+    assert children[1].error == "ValueError"
+    assert all(c.map_run_arn == map_run_arn and c.item_count == 1 for c in children)
+    assert all(c.execution_arn == result.execution.arn for c in children)
+    assert all(c.stop_date is not None and c.stop_date >= c.start_date for c in children)
+
+
+def test_given_an_inline_map_when_it_runs_then_no_child_execution_is_recorded() -> None:
+    # Given an inline Map
+    machine = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                "End": True,
+            }
+        },
+    }
+    # When it runs
+    result = run(machine, [1, 2])
+    # Then its iterations are not executions (AWS: only Distributed Map children are)
+    assert result.execution.output == [1, 2]
+    assert result.children == {}
+
+
+def test_given_express_children_when_the_map_runs_then_they_are_not_recorded() -> None:
+    # Given EXPRESS child executions, a refill slot among them
+    machine = _distributed(TASK, MaxConcurrency=1)
+    machine["States"]["M"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "EXPRESS"
+    # When the Map runs
+    result = run(machine, [1, 2], handlers=registry(f=_fails_on(set())))
+    # Then no child execution is kept (AWS keeps no Express executions to list)
+    assert result.execution.output == [1, 2]
+    assert result.children == {}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine._interpreter.activation import ThreadTable
-from engine._interpreter.decisions import RunTask, ScheduleStep
+from engine._interpreter.decisions import RecordChildExecution, RecordMapRun, RunTask, ScheduleStep
 from engine._interpreter.events import AbortRequested, TimerKind
 from engine._interpreter.redrive import NotRedrivable, redrive
 from engine._interpreter.snapshot import ROOT_THREAD_ID, ExecutionStatus, ThreadStatus
@@ -337,6 +337,40 @@ def test_given_a_distributed_map_when_redriven_then_map_run_redriven_has_botocor
     assert map_run["mapRunRedrivenEventDetails"]["redriveCount"] == 1
     for event in (map_run, one(driver.history, "ExecutionRedriven").to_aws()):
         _assert_history_shape(event)
+
+
+def test_given_a_distributed_map_when_redriven_then_only_its_failed_child_is_redriven() -> None:
+    # Given a Distributed Map whose second child failed (the first succeeded)
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Work",
+        "States": {"Work": _task("work", End=True)},
+    }
+    each = {"Type": "Map", "ItemProcessor": processor, "End": True}
+    driver = PureDriver({"StartAt": "Each", "States": {"Each": each}}, execution_input=[1, 2])
+    driver.start()
+    driver.settle()
+    first, second = driver.take_task(), driver.take_task()
+    driver.succeed(first, "one")
+    driver.fail(second, "Boom")
+    driver.settle()
+    recorded = len(driver.decisions)
+    # When the execution is redriven and the child then succeeds
+    _redrive(driver)
+    _succeed_task(driver, "two")
+    # Then the failed child alone runs again as a redriven child execution, and succeeds;
+    # the Map Run reads RUNNING again from the redrive on
+    after = driver.decisions[recorded:]
+    children = [d for d in after if isinstance(d, RecordChildExecution)]
+    assert [(c.index, c.status, c.redriven) for c in children] == [
+        (1, "RUNNING", True),
+        (1, "SUCCEEDED", False),
+    ]
+    assert children[0].input == 2
+    assert children[1].output == "two"
+    runs = [d.status for d in after if isinstance(d, RecordMapRun)]
+    assert runs[0] == "RUNNING"
+    assert runs[-1] == "SUCCEEDED"
 
 
 def _assert_history_shape(event: dict[str, Json]) -> None:
