@@ -27,6 +27,7 @@ from engine._interpreter.activation import Activation, Effect, Inline, activate,
 from engine._interpreter.decisions import (
     CancelTask,
     FinishExecution,
+    RecordChildExecution,
     RecordMapRun,
     RunTask,
     ScheduleStep,
@@ -401,6 +402,8 @@ class Runtime:
             )
         elif isinstance(effect, RecordMapRun):
             session.put_map_run(effect)
+        elif isinstance(effect, RecordChildExecution):
+            session.put_child_execution(effect)
         elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
             status_changed(session, effect.status, now, lease, self.settings.steps_queue)

@@ -1,19 +1,20 @@
 """The ``map_runs`` table: each Distributed Map's Map Run, as the interpreter last saw it.
 
 A step that moves a Map Run (it started, a child ended, it succeeded or failed) writes its
-row in the step's transaction; ListMapRuns and DescribeMapRun read it.
+row in the step's transaction; ListMapRuns and DescribeMapRun read it. Its children's
+``map_run_executions`` rows are written the same way (ADR 0034).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine._records import MapRunRecord
+from engine._records import ChildExecutionRecord, MapRunRecord
 from engine._store.rows import EXECUTIONS
-from engine._store.tables import MapRunRow
+from engine._store.tables import MapRunExecutionRow, MapRunRow
 
 MAP_RUNS = MapRunRow.__table__  # type: ignore[attr-defined]
 _PROGRESS = (
@@ -90,3 +91,98 @@ def map_runs(db: Connection, execution_arn: str) -> list[MapRunRecord]:
     query = _query().where(EXECUTIONS.c.arn == execution_arn)
     query = query.order_by(MAP_RUNS.c.start_date.desc(), MAP_RUNS.c.arn)
     return [_record(row) for row in db.execute(query).mappings()]
+
+
+# --- child executions (ADR 0034) -----------------------------------------------------------
+
+CHILDREN = MapRunExecutionRow.__table__  # type: ignore[attr-defined]
+_CHILD_COLUMNS = (
+    "arn",
+    "map_run_arn",
+    "execution_id",
+    "child_index",
+    "status",
+    "start_date",
+    "stop_date",
+    "item_count",
+    "input",
+    "output",
+    "error",
+    "cause",
+    "redrive_count",
+    "redrive_date",
+)
+_CHILD_ENDING = ("status", "stop_date", "output", "error", "cause")
+
+
+def _save_child(insert_into: Any) -> Any:
+    """INSERT a child execution, or move the one with its ARN on.
+
+    Its start (input, date, index) stays; ``redrive_count`` is what this step adds to it.
+    """
+    statement = insert_into(CHILDREN).values({name: bindparam(name) for name in _CHILD_COLUMNS})
+    moved = {name: getattr(statement.excluded, name) for name in _CHILD_ENDING}
+    moved["redrive_count"] = CHILDREN.c.redrive_count + statement.excluded.redrive_count
+    moved["redrive_date"] = func.coalesce(statement.excluded.redrive_date, CHILDREN.c.redrive_date)
+    return statement.on_conflict_do_update(index_elements=["arn"], set_=moved)
+
+
+SAVE_CHILD = {"postgresql": _save_child(postgresql.insert), "sqlite": _save_child(sqlite.insert)}
+
+
+def child_row(execution_id: int, record: ChildExecutionRecord, redrives: int) -> dict[str, Any]:
+    """The parameters of :data:`SAVE_CHILD`: ``record``, with ``redrives`` new redrives."""
+    return {
+        "arn": record.arn,
+        "map_run_arn": record.map_run_arn,
+        "execution_id": execution_id,
+        "child_index": record.index,
+        "status": record.status,
+        "start_date": record.start_date,
+        "stop_date": record.stop_date,
+        "item_count": record.item_count,
+        "input": record.input,
+        "output": record.output,
+        "error": record.error,
+        "cause": record.cause,
+        "redrive_count": redrives,
+        "redrive_date": record.redrive_date,
+    }
+
+
+def _child(row: Any) -> ChildExecutionRecord:
+    return ChildExecutionRecord(
+        arn=row["arn"],
+        map_run_arn=row["map_run_arn"],
+        execution_arn=row["execution_arn"],
+        index=row["child_index"],
+        status=row["status"],
+        start_date=row["start_date"],
+        input=row["input"],
+        item_count=row["item_count"],
+        stop_date=row["stop_date"],
+        output=row["output"],
+        error=row["error"],
+        cause=row["cause"],
+        redrive_count=row["redrive_count"],
+        redrive_date=row["redrive_date"],
+    )
+
+
+def _children_query() -> Any:
+    return select(CHILDREN, EXECUTIONS.c.arn.label("execution_arn")).join(
+        EXECUTIONS, EXECUTIONS.c.id == CHILDREN.c.execution_id
+    )
+
+
+def child_execution(db: Connection, arn: str) -> ChildExecutionRecord | None:
+    """The child execution ``arn``, or None."""
+    row = db.execute(_children_query().where(CHILDREN.c.arn == arn)).mappings().first()
+    return _child(row) if row is not None else None
+
+
+def child_executions(db: Connection, map_run_arn: str) -> list[ChildExecutionRecord]:
+    """Every child execution of a Map Run, in index order."""
+    query = _children_query().where(CHILDREN.c.map_run_arn == map_run_arn)
+    query = query.order_by(CHILDREN.c.child_index)
+    return [_child(row) for row in db.execute(query).mappings()]

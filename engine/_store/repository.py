@@ -25,6 +25,7 @@ from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Thread, ThreadStatus
 from engine._records import (
     AliasRecord,
+    ChildExecutionRecord,
     ExecutionRecord,
     MachineRecord,
     MapRunRecord,
@@ -264,6 +265,16 @@ class Store:
         """The Map Runs of an execution, newest first."""
         with self.engine.connect() as db:
             return map_runs.map_runs(db, execution_arn)
+
+    def child_execution(self, arn: str) -> ChildExecutionRecord | None:
+        """The Distributed Map child execution ``arn``, or None."""
+        with self.engine.connect() as db:
+            return map_runs.child_execution(db, arn)
+
+    def child_executions(self, map_run_arn: str) -> list[ChildExecutionRecord]:
+        """Every child execution of a Map Run, in index order."""
+        with self.engine.connect() as db:
+            return map_runs.child_executions(db, map_run_arn)
 
     def execution_id(self, arn: str) -> int | None:
         """The row id of the execution with ``arn``."""

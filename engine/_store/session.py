@@ -9,10 +9,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine._interpreter.decisions import RecordMapRun
+from engine._interpreter.decisions import RecordChildExecution, RecordMapRun
 from engine._interpreter.snapshot import Execution, Thread
 from engine._interpreter.turn import StepResult
-from engine._records import ExecutionRecord, MapRunRecord, map_run_record, restart
+from engine._records import (
+    ChildExecutionRecord,
+    ExecutionRecord,
+    MapRunRecord,
+    child_execution_record,
+    map_run_record,
+    restart,
+)
 from engine._store.checkpoint import (
     FORMAT_VERSION,
     execution_to_json,
@@ -25,7 +32,7 @@ from engine._store.checkpoint import (
 )
 from engine._store.db import pipelined
 from engine._store.kinds import MessageKind, TaskStatus
-from engine._store.map_runs import SAVE_MAP_RUN, map_run_row
+from engine._store.map_runs import SAVE_CHILD, SAVE_MAP_RUN, child_row, map_run_row
 from engine._store.rows import (
     DEFINITIONS,
     EXECUTIONS,
@@ -252,6 +259,8 @@ class StepSession:
         self._outbox: list[dict[str, Any]] = []
         self._writes: list[tuple[Any, dict[str, Any]]] = []  # tasks and timers, in order
         self._map_runs: dict[str, MapRunRecord] = {}  # by ARN, written last by flush
+        # Child executions by ARN, as this session moved them (redrive_count: its redrives).
+        self._children: dict[str, ChildExecutionRecord] = {}
         # What the buffered task writes change, so reads see them (ADR 0011).
         self._new_tasks: dict[tuple[str, int], TaskInvocation] = {}
         self._task_changes: dict[tuple[str, int], dict[str, Any]] = {}
@@ -504,6 +513,7 @@ class StepSession:
             self._writes,
             self._definitions,
             self._map_runs,
+            self._children,
         )
         if not any(buffered) and self._header_applied_at is None:
             return  # a read-only session: no round trip
@@ -511,7 +521,7 @@ class StepSession:
             self._send()
         self.stored_definitions.update(self._definitions)
         self._consumed, self._thread_writes, self._history, self._outbox = [], {}, [], []
-        self._writes, self._definitions, self._map_runs = [], {}, {}
+        self._writes, self._definitions, self._map_runs, self._children = [], {}, {}, {}
         self._header_applied_at = None
 
     def _send(self) -> None:
@@ -535,6 +545,10 @@ class StepSession:
         if self._map_runs:
             rows = [map_run_row(int(self.execution_id or 0), r) for r in self._map_runs.values()]
             self.db.execute(SAVE_MAP_RUN[self.db.dialect.name], rows)
+        if self._children:
+            execution_id = int(self.execution_id or 0)
+            kids = [child_row(execution_id, c, c.redrive_count) for c in self._children.values()]
+            self.db.execute(SAVE_CHILD[self.db.dialect.name], kids)
 
     def _write_header(self, header: Execution, now: datetime) -> None:
         stored_apart = "input" not in self._row["header"]
@@ -632,6 +646,11 @@ class StepSession:
         self._map_runs[progress.map_run_arn] = map_run_record(
             self.execution_arn, progress, previous
         )
+
+    def put_child_execution(self, change: RecordChildExecution) -> None:
+        """Record a Distributed Map child's start, end or redrive (written by flush)."""
+        previous = self._children.get(change.arn)
+        self._children[change.arn] = child_execution_record(self.execution_arn, change, previous)
 
     def record_redrive(self, now: datetime, client_token: str | None) -> None:
         """The execution runs again (RedriveExecution): count it, date it, clear its end."""

@@ -143,6 +143,28 @@ class MapRunRow(SQLModel, table=True):
     item_counts: Json = Field(sa_column=Column(JSON, nullable=False))
 
 
+class MapRunExecutionRow(SQLModel, table=True):
+    """A Distributed Map's child execution, as the interpreter last recorded it (ADR 0034)."""
+
+    __tablename__ = "map_run_executions"
+    __table_args__ = (Index("ix_map_run_executions_run", "map_run_arn", "child_index"),)
+
+    arn: str = Field(primary_key=True, max_length=800)
+    map_run_arn: str = Field(max_length=700)
+    execution_id: int = Field(sa_column=Column(BigId, nullable=False))
+    child_index: int
+    status: str = Field(max_length=16)
+    start_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    stop_date: datetime | None = Field(default=None, sa_column=_utc())
+    item_count: int = Field(default=1)
+    input: Json = Field(default=None, sa_column=Column(JSON, nullable=True))
+    output: Json = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    cause: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    redrive_count: int = Field(default=0)
+    redrive_date: datetime | None = Field(default=None, sa_column=_utc())
+
+
 class ThreadRow(SQLModel, table=True):
     """One thread's snapshot (root, Parallel branch or Map iteration)."""
 
