@@ -28,6 +28,7 @@ from engine._interpreter.snapshot import ExecutionStatus
 from engine._interpreter.turn import Limits
 from engine._records import (
     AliasRecord,
+    ChildExecutionRecord,
     Compiled,
     ExecutionRecord,
     MachineRecord,
@@ -154,6 +155,14 @@ class Backend(Protocol):
 
     def update_map_run(self, run: MapRunRecord, update: MapRunUpdated) -> None:
         """Deliver ``update`` to the running Map Run ``run`` (its Map's thread)."""
+        ...
+
+    def child_execution(self, arn: str) -> ChildExecutionRecord | None:
+        """The Distributed Map child execution ``arn``, or None (ADR 0034)."""
+        ...
+
+    def child_executions(self, map_run_arn: str) -> list[ChildExecutionRecord]:
+        """Every child execution of the Map Run ``map_run_arn``, in index order."""
         ...
 
     def start(self, record: ExecutionRecord, compiled: Compiled, seed: int) -> ExecutionRecord:

@@ -20,6 +20,7 @@ from engine._api.base import (
     with_token,
 )
 from engine._api.boto import operation_model
+from engine._api.map_run_children import ChildExecutionOperations, is_child_arn
 from engine._api.redrive import repeated
 from engine._dataflow.nesting import loads_within_depth
 from engine._interpreter.events import TaskFailed, TaskHeartbeat, TaskSucceeded
@@ -33,7 +34,7 @@ CAUSE_LENGTH = 32768
 """The longest ``cause`` they take."""
 
 
-class ExecutionOperations(ClientBase):
+class ExecutionOperations(ChildExecutionOperations, ClientBase):
     """Execution operations of the boto3-shaped client."""
 
     def start_execution(
@@ -95,7 +96,9 @@ class ExecutionOperations(ClientBase):
         return response
 
     def describe_execution(self, *, executionArn: str | None = None, **_: Any) -> dict[str, Json]:
-        """DescribeExecution."""
+        """DescribeExecution (of a Distributed Map child too: with its ``mapRunArn``)."""
+        if is_child_arn(executionArn):
+            return self._describe_child(executionArn)
         return self._describe(self._execution(require(executionArn, "executionArn")))
 
     def stop_execution(
@@ -162,6 +165,10 @@ class ExecutionOperations(ClientBase):
         **_: Any,
     ) -> dict[str, Json]:
         """GetExecutionHistory, paginated, optionally newest first."""
+        if is_child_arn(executionArn):
+            return self._child_history(
+                executionArn, maxResults, bool(reverseOrder), nextToken, includeExecutionData
+            )
         record = self._execution(require(executionArn, "executionArn"))
         scope = ("GetExecutionHistory", record.arn, bool(reverseOrder))
         page = self.backend.history_page(
@@ -185,9 +192,27 @@ class ExecutionOperations(ClientBase):
         maxResults: int = 100,
         nextToken: str | None = None,
         redriveFilter: str | None = None,
+        mapRunArn: str | None = None,
         **_: Any,
     ) -> dict[str, Json]:
-        """ListExecutions, newest first, filtered by status and by being redriven or not."""
+        """ListExecutions, newest first, filtered by status and by being redriven or not.
+
+        Lists a state machine's (or version's, alias's) executions, or with ``mapRunArn``
+        the child executions of a Distributed Map's Map Run.
+
+        Raises:
+            ValidationException: neither or both of stateMachineArn and mapRunArn.
+        """
+        if (stateMachineArn is None) == (mapRunArn is None):
+            given = "both" if mapRunArn is not None else "neither"
+            raise errors.ValidationException(
+                "1 validation error detected: exactly one of 'stateMachineArn' and "
+                f"'mapRunArn' must be given, got {given}"
+            )
+        if mapRunArn is not None:
+            one_of(redriveFilter, "redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
+            redriven = _redriven(redriveFilter)
+            return self._list_children(mapRunArn, statusFilter, redriven, maxResults, nextToken)
         arn = require(stateMachineArn, "stateMachineArn")
         record, version, alias = self._listed_target(arn)
         if record.type == "EXPRESS":

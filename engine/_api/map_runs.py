@@ -72,7 +72,7 @@ class MapRunOperations(ClientBase):
         self._check_arn(arn, "mapRun")
         run = self._map_run(arn)
         execution = self._execution(run.execution_arn)
-        status, stop_date = _status(run, execution.status, execution.stop_date)
+        status, stop_date = map_run_status(run, execution.status, execution.stop_date)
         response: dict[str, Json] = {
             "mapRunArn": run.arn,
             "executionArn": run.execution_arn,
@@ -112,7 +112,9 @@ def _checked(value: Any, name: str, low: float, high: float | None) -> None:
         )
 
 
-def _status(run: MapRunRecord, execution_status: str, execution_stop: Any) -> tuple[str, Any]:
+def map_run_status(
+    run: MapRunRecord, execution_status: str, execution_stop: Any
+) -> tuple[str, Any]:
     """A Map Run still RUNNING when its execution ended was aborted with it."""
     if run.status == "RUNNING" and execution_status != ExecutionStatus.RUNNING:
         return "ABORTED", execution_stop
@@ -136,7 +138,7 @@ def _list_item(run: MapRunRecord, execution_status: str) -> dict[str, Json]:
         "stateMachineArn": head.replace(":mapRun:", ":stateMachine:", 1),
         "startDate": run.start_date,
     }
-    _, stop_date = _status(run, execution_status, None)
+    _, stop_date = map_run_status(run, execution_status, None)
     if stop_date is not None:
         item["stopDate"] = stop_date
     return item

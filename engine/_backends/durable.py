@@ -20,6 +20,7 @@ from engine._interpreter.events import Event, MapRunUpdated
 from engine._interpreter.history import HistoryEvent
 from engine._records import (
     AliasRecord,
+    ChildExecutionRecord,
     Compiled,
     ExecutionRecord,
     MachineRecord,
@@ -183,6 +184,14 @@ class DurableBackend:
     def map_runs(self, execution_arn: str) -> list[MapRunRecord]:
         """The Map Runs of an execution, newest first."""
         return self.store.map_runs(execution_arn)
+
+    def child_execution(self, arn: str) -> ChildExecutionRecord | None:
+        """The Distributed Map child execution ``arn``, or None."""
+        return self.store.child_execution(arn)
+
+    def child_executions(self, map_run_arn: str) -> list[ChildExecutionRecord]:
+        """Every child execution of a Map Run, in index order."""
+        return self.store.child_executions(map_run_arn)
 
     def update_map_run(self, run: MapRunRecord, update: MapRunUpdated) -> None:
         """Deliver ``update`` to the Map's thread in a step of its own."""

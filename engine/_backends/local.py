@@ -26,6 +26,7 @@ from engine._interpreter.turn import Limits
 from engine._local import LocalDriver, LocalExecutor, LocalRun
 from engine._records import (
     AliasRecord,
+    ChildExecutionRecord,
     Compiled,
     ExecutionRecord,
     MachineRecord,
@@ -65,6 +66,7 @@ class LocalBackend:
         # AWS), not for a task that never existed (TaskDoesNotExist).
         self._closed_tokens: set[str] = set()
         self._map_runs: dict[str, MapRunRecord] = {}
+        self._children: dict[str, ChildExecutionRecord] = {}  # Distributed Map children
 
     def save_machine(self, record: MachineRecord) -> None:
         """Insert or replace ``record``."""
@@ -220,6 +222,21 @@ class LocalBackend:
         runs = [r for r in self._map_runs.values() if r.execution_arn == execution_arn]
         return sorted(runs, key=lambda r: r.start_date, reverse=True)
 
+    def child_execution(self, arn: str) -> ChildExecutionRecord | None:
+        """The Distributed Map child execution ``arn`` (its parent caught up first), or None."""
+        found = self._children.get(arn)
+        if found is not None:
+            self.execution(found.execution_arn)
+        return self._children.get(arn)
+
+    def child_executions(self, map_run_arn: str) -> list[ChildExecutionRecord]:
+        """Every child execution of a Map Run, in index order."""
+        run = self.map_run(map_run_arn)
+        if run is None:
+            return []
+        children = [c for c in self._children.values() if c.map_run_arn == map_run_arn]
+        return sorted(children, key=lambda c: c.index)
+
     def update_map_run(self, run: MapRunRecord, update: MapRunUpdated) -> None:
         """Deliver ``update`` to the Map's thread, if its execution still runs."""
         self.execution(run.execution_arn)  # a deadline that passed comes first
@@ -323,6 +340,7 @@ class LocalBackend:
         record.error, record.cause = execution.error, execution.cause
         record.history = list(run.history)
         self._map_runs.update(run.map_runs)
+        self._children.update(run.children)
         record.event_count = execution.next_event_id - 1
         record.redrive_count = execution.redrive_count
         record.stop_date = run.stopped_at if run.finished else None

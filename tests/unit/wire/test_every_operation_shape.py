@@ -104,6 +104,9 @@ def every_operation(sfn: Checked) -> None:
     map_run = sfn.start_execution(stateMachineArn=mapped["stateMachineArn"], input="[{}]")
     runs = sfn.list_map_runs(executionArn=map_run["executionArn"])["mapRuns"]
     sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
+    children = sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])["executions"]
+    sfn.describe_execution(executionArn=children[0]["executionArn"])
+    sfn.get_execution_history(executionArn=children[0]["executionArn"])
     waiting = sfn.create_state_machine(name="cb", definition=CALLBACK, roleArn=ROLE)
     for answer in ("success", "failure"):
         held = sfn.start_execution(stateMachineArn=waiting["stateMachineArn"], name=answer)
