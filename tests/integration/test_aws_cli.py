@@ -4,9 +4,9 @@ Each test starts ``stepline serve`` on a free port of 127.0.0.1 -- ``--local``, 
 fleet over Redis + PostgreSQL -- with Step Functions Local's mock config in
 ``SFN_MOCK_CONFIG`` (examples/order_mock_config.json), and drives it only through
 ``aws stepfunctions ... --endpoint-url``: create-state-machine from ``file://``,
-start-execution (plain and ``ARN#TestCase``), describe-execution polled until the execution
-ends, get-execution-history and list-executions with ``--query``. No handler module is
-loaded, so a Task answers only when its test case mocks it.
+start-execution (plain and ``ARN#TestCase``), start-sync-execution, describe-execution polled
+until the execution ends, get-execution-history and list-executions with ``--query``. No
+handler module is loaded, so a Task answers only when its test case mocks it.
 """
 
 from __future__ import annotations
@@ -56,13 +56,13 @@ class AwsCli:
     """``aws stepfunctions`` on one endpoint, isolated from the user's AWS configuration."""
 
     command: str
-    url: str
+    url: str | None  # None: the endpoint comes from the environment (AWS_ENDPOINT_URL_SFN)
     env: dict[str, str]
 
     def __call__(self, operation: str, *args: str) -> Any:
         """Run one operation with ``--output json``; its parsed stdout (None when empty)."""
         completed = subprocess.run(
-            [self.command, "stepfunctions", operation, *args, "--endpoint-url", self.url, *OPTIONS],
+            [self.command, "stepfunctions", operation, *args, *self.endpoint(), *OPTIONS],
             env=self.env,
             capture_output=True,
             text=True,
@@ -75,6 +75,10 @@ class AwsCli:
                 f"{completed.returncode}: {completed.stderr.strip()}"
             )
         return json.loads(completed.stdout) if completed.stdout.strip() else None
+
+    def endpoint(self) -> list[str]:
+        """``--endpoint-url URL``, unless the environment names the endpoint."""
+        return ["--endpoint-url", self.url] if self.url else []
 
     def await_end(self, execution_arn: str, timeout: float = 120) -> dict[str, Any]:
         """Poll describe-execution (through the CLI) until the execution leaves RUNNING."""
@@ -99,6 +103,8 @@ def cli_env(home: Path, key: str = "dummy-key", secret: str = "dummy-secret") ->
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_MAX_ATTEMPTS": "1",
         "AWS_PAGER": "",
+        # StartSyncExecution goes to sync-HOST on AWS; one host serves everything here
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
     }
 
 
@@ -251,6 +257,39 @@ def test_given_serve_requiring_signatures_when_the_aws_cli_signs_with_an_unknown
         # Then the CLI reports AWS's error code
         with pytest.raises(AssertionError, match="UnrecognizedClientException"):
             aws("list-state-machines")
+
+
+def test_given_the_endpoint_in_the_environment_when_the_cli_runs_a_sync_express_then_it_answers(
+    aws_home: Path,
+) -> None:
+    # Given `stepline serve --local`, and the CLI told its endpoint by AWS_ENDPOINT_URL_SFN
+    with stepline_serve({**os.environ, "STEPLINE_HOME": str(aws_home)}, "--local") as url:
+        aws = AwsCli(aws_command(), None, {**cli_env(aws_home), "AWS_ENDPOINT_URL_SFN": url})
+        hello = aws(
+            "create-state-machine",
+            "--name",
+            "hello",
+            "--type",
+            "EXPRESS",
+            "--definition",
+            f"file://{EXAMPLES / 'hello.asl.yaml'}",
+            "--role-arn",
+            ROLE,
+        )["stateMachineArn"]
+
+        # When the CLI runs it with start-sync-execution (no --endpoint-url)
+        answer = aws(
+            "start-sync-execution",
+            "--state-machine-arn",
+            hello,
+            "--input",
+            '{"name": "Ada"}',
+            "--query",
+            "[status, output]",
+        )
+
+        # Then the execution's status and output come back in the response
+        assert answer == ["SUCCEEDED", '{"greeting":"Hello, Ada!"}']
 
 
 @pytest.fixture
