@@ -11,6 +11,7 @@ import re
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine._errors import ClientError, SteplineError
+from engine._integrations.mocks import MockConfigError
 
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
 _MISSING_TABLE = re.compile(r"no such table|relation .* does not exist", re.IGNORECASE)
@@ -27,6 +28,8 @@ def explain(error: BaseException) -> str | None:
     """
     if isinstance(error, ClientError):
         return f"{error.code}: {error.message}"
+    if isinstance(error, MockConfigError):
+        return f"{first_line(error)}: fix the file or unset SFN_MOCK_CONFIG/STEPLINE_MOCK_CONFIG"
     if isinstance(error, SteplineError):
         return str(error).splitlines()[0]
     if isinstance(error, ProgrammingError) and _MISSING_TABLE.search(str(error.orig)):

@@ -3,8 +3,10 @@
 Point boto3, the AWS CLI or any SDK at it (``endpoint_url="http://127.0.0.1:8083"``). By
 default it serves the configured store and broker (`engine.connect`: workers advance the
 executions it starts); ``--local`` serves an in-process client (nothing stored, executions
-run inside the request), as Step Functions Local does. With ``STEPLINE_ACCESS_KEYS`` set
-every request must be SigV4-signed with one of those keys. ADR 0032.
+run inside the request), as Step Functions Local does. Both read Step Functions Local's
+mock config from ``SFN_MOCK_CONFIG`` (or ``STEPLINE_MOCK_CONFIG``; ADR 0029), so
+``stateMachineArn=ARN#CASE`` runs a test case. With ``STEPLINE_ACCESS_KEYS`` set every
+request must be SigV4-signed with one of those keys. ADR 0032.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ def serve(seams: CliSeams, host: str, port: int, local: bool, modules: tuple[str
     client: Any
     if local:
         import_handler_modules([*config.handler_modules, *modules])
-        client = Client.local(serving_registry(), clock=seams.clock)
+        client = Client.local(
+            serving_registry(), clock=seams.clock, mock_config=config.mock_config or None
+        )
     else:
         import_handler_modules(modules)
         client = connect(config)

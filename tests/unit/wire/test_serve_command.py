@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -64,4 +65,45 @@ def test_malformed_access_keys_are_a_usage_error(tmp_path: Path, served: dict[st
     # Then serve refuses to start, naming the setting
     assert result.exit_code == 2
     assert "STEPLINE_ACCESS_KEYS" in result.output
+    assert served == {}
+
+
+MOCKS = {
+    "StateMachines": {"Orders": {"TestCases": {"HappyPath": {"Charge": "Paid"}}}},
+    "MockedResponses": {"Paid": {"0": {"Return": {"paid": True}}}},
+}
+
+
+def test_serve_local_reads_the_mock_config(tmp_path: Path, served: dict[str, Any]) -> None:
+    # Given a mock config file named by SFN_MOCK_CONFIG's setting
+    path = tmp_path / "MockConfigFile.json"
+    path.write_text(json.dumps(MOCKS), encoding="utf-8")
+
+    # When serve --local runs
+    result = invoke(Settings(home=tmp_path, mock_config=str(path)), "--local")
+
+    # Then the in-process client answers the file's test cases
+    assert result.exit_code == 0, result.output
+    mocks = served["protocol"].client.backend.handlers.mocks
+    assert mocks is not None
+    assert mocks.has_test_case("Orders", "HappyPath")
+
+
+@pytest.mark.parametrize("local", [["--local"], []], ids=["local", "fleet"])
+def test_a_bad_mock_config_is_one_line_naming_the_file_and_the_place(
+    tmp_path: Path, served: dict[str, Any], local: list[str]
+) -> None:
+    # Given a mock config whose StateMachines is not an object
+    path = tmp_path / "MockConfigFile.json"
+    path.write_text('{"StateMachines": 3}', encoding="utf-8")
+
+    # When serve starts with it
+    result = invoke(Settings(home=tmp_path, mock_config=str(path)), *local)
+
+    # Then it refuses in one line: the file, the place, what was expected, and the fix
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"stepline: mock config {path}, at $.StateMachines: expected a JSON object, got 3: "
+        "fix the file or unset SFN_MOCK_CONFIG/STEPLINE_MOCK_CONFIG"
+    ]
     assert served == {}
