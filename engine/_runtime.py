@@ -52,7 +52,7 @@ from engine._interpreter.integration import (
     describe_resource,
 )
 from engine._interpreter.redrive import NotRedrivable, redrive
-from engine._interpreter.snapshot import ROOT_THREAD_ID
+from engine._interpreter.snapshot import ROOT_THREAD_ID, Execution, ExecutionStatus
 from engine._interpreter.turn import Limits
 from engine._messaging.status import status_changed
 from engine._records import ExecutionRecord, execution_header
@@ -406,8 +406,20 @@ class Runtime:
             session.put_child_execution(effect)
         elif isinstance(effect, FinishExecution):
             session.cancel_timers()  # whatever they were waiting for is over
+            if self._beyond_redrive(session.header):
+                session.drop_leftovers()
             status_changed(session, effect.status, now, lease, self.settings.steps_queue)
             children.execution_finished(session, now, lease, self.settings.steps_queue)
+
+    def _beyond_redrive(self, header: Execution) -> bool:
+        """Whether an execution that ended can never run again: it failed on its history limit.
+
+        AWS refuses to redrive an execution whose history is (within one event) full.
+        """
+        recorded = header.next_event_id - 1
+        return (
+            header.status is ExecutionStatus.FAILED and recorded >= self.limits.history_events - 1
+        )
 
     def _schedule_task(
         self, session: StepSession, task: RunTask, now: datetime, lease: datetime

@@ -20,6 +20,7 @@ from engine._asl.load import definition_size_bytes
 from engine._asl.parse import build_state_machine
 from engine._clock import Clock, SystemClock
 from engine._dataflow.nesting import loads_within_depth
+from engine._dataflow.sizes import utf8_exceeds
 from engine._errors import DefinitionSyntaxError, Diagnostic
 from engine._integrations.mocks import split_test_case
 from engine._interpreter.events import Event, MapRunUpdated
@@ -217,6 +218,21 @@ def one_of(value: Any, name: str, allowed: Iterable[str]) -> Any:
             f"constraint: Member must satisfy enum value set: [{', '.join(members)}]"
         )
     return value
+
+
+def at_most_bytes(text: str, name: str, limit: int) -> str:
+    """``text`` when it is at most ``limit`` bytes as UTF-8, measured before it is parsed.
+
+    Raises:
+        ValidationException: it is larger (AWS's wording for a length constraint, which
+            for payloads AWS counts in UTF-8 bytes).
+    """
+    if isinstance(text, str) and utf8_exceeds(text, limit):
+        raise errors.ValidationException(
+            f"1 validation error detected: Value at '{name}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {limit}"
+        )
+    return text
 
 
 def at_most(text: str | None, name: str, limit: int) -> str | None:
@@ -464,18 +480,17 @@ class ClientBase:
                 "Invalid State Machine Execution Input: expected JSON text, got "
                 f"{type(text).__name__}"
             )
-        try:
-            value = loads_within_depth(text)
-        except ValueError as exc:  # not JSON, or nested too deeply (NestingTooDeep)
-            raise errors.InvalidExecutionInput(
-                f"Invalid State Machine Execution Input: '{exc}'"
-            ) from exc
-        if len(text.encode("utf-8")) > self.limits.payload_bytes:
+        if utf8_exceeds(text, self.limits.payload_bytes):  # measured before it is parsed
             raise errors.InvalidExecutionInput(
                 "Invalid State Machine Execution Input: the input is larger than "
                 f"{self.limits.payload_bytes} bytes"
             )
-        return value
+        try:
+            return loads_within_depth(text)
+        except ValueError as exc:  # not JSON, or nested too deeply (NestingTooDeep)
+            raise errors.InvalidExecutionInput(
+                f"Invalid State Machine Execution Input: '{exc}'"
+            ) from exc
 
     def _arn(self, kind: str, *names: str) -> str:
         return ":".join(("arn:aws:states", self.region, self.account, kind, *names))

@@ -10,6 +10,7 @@ from engine._api.base import (
     STATUSES,
     ClientBase,
     at_most,
+    at_most_bytes,
     backend_token,
     list_item,
     one_of,
@@ -259,7 +260,7 @@ class ExecutionOperations(ChildExecutionOperations, ClientBase):
     ) -> dict[str, Json]:
         """SendTaskSuccess: the task waiting on ``taskToken`` returns ``output`` (JSON text)."""
         token = require(taskToken, "taskToken")
-        text = require(output, "output")
+        text = at_most_bytes(require(output, "output"), "output", self.limits.payload_bytes)
         try:
             value = loads_within_depth(text)
         except (TypeError, ValueError) as exc:

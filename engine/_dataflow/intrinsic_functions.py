@@ -20,6 +20,12 @@ from typing import Final
 from engine._dataflow.jsonpath import compact_json
 from engine._dataflow.nesting import loads_within_depth
 from engine._dataflow.scope import Json, Rng, Scope
+from engine._dataflow.sizes import (
+    ensure_value_within,
+    ensure_within,
+    json_size,
+    string_size,
+)
 
 _MAX_ENCODING_INPUT: Final = 10_000
 _MAX_RANGE_ITEMS: Final = 1_000
@@ -112,10 +118,23 @@ def _format(args: list[Json], scope: Scope) -> Json:
             f"the template has {len(template) - 1} '{{}}' placeholder(s) "
             f"but {len(values)} value(s) were given"
         )
+    _ensure_format_within(template, values, scope.max_bytes)
     rendered = [template[0]]
     for value, text in zip(values, template[1:], strict=True):
         rendered += [_format_value(value), text]
     return "".join(rendered)
+
+
+def _ensure_format_within(template: tuple[str, ...], values: list[Json], limit: int) -> None:
+    """Refuse a States.Format whose text would exceed ``limit`` bytes, before building it.
+
+    A container prints about as long as its JSON (Java's ``toString`` drops the quotes and
+    adds a space after each comma: at most 1.5 times as long).
+    """
+    size = sum(string_size(text, limit) - 2 for text in template)
+    for value in values:
+        size += string_size(value, limit) if isinstance(value, str) else json_size(value, limit)
+        ensure_within(size, limit, "The result of 'States.Format'")
 
 
 def _format_value(value: Json) -> str:
@@ -148,6 +167,8 @@ def _reject_constant(name: str) -> Json:
 
 @_register("States.JsonToString", 1, 1)
 def _json_to_string(args: list[Json], scope: Scope) -> Json:
+    # The text escapes its own quotes: about 1.2 times the JSON size; refuse at the JSON size.
+    ensure_value_within(args[0], scope.max_bytes, "The result of 'States.JsonToString'")
     return compact_json(args[0])
 
 
@@ -161,6 +182,12 @@ def _array_partition(args: list[Json], scope: Scope) -> Json:
     items, size = args[0], int(args[1])
     if size <= 0:
         raise ArgumentError(f"the chunk size must be a positive integer, but is {args[1]}")
+    chunks = -(-len(items) // size)
+    ensure_within(  # each chunk adds its brackets and a comma to the items' JSON
+        json_size(items, scope.max_bytes) + 3 * chunks,
+        scope.max_bytes,
+        "The result of 'States.ArrayPartition'",
+    )
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
@@ -290,7 +317,13 @@ def _string_split(args: list[Json], scope: Scope) -> Json:
     text, delimiters = args
     if not delimiters:
         return [text] if text else []
-    return [part for part in re.split(f"[{re.escape(delimiters)}]", text) if part]
+    parts: list[str] = []
+    size = 1  # "[" ... "]", each part adds its JSON and a separator
+    for match in re.finditer(f"[^{re.escape(delimiters)}]+", text):
+        parts.append(match.group())
+        size += string_size(parts[-1], scope.max_bytes) + 1
+        ensure_within(size, scope.max_bytes, "The result of 'States.StringSplit'")
+    return parts
 
 
 @_register("States.UUID", 0, 0)

@@ -37,6 +37,7 @@ from engine._dataflow.jsonpath import (
     query,
 )
 from engine._dataflow.scope import Json, Scope
+from engine._dataflow.sizes import ensure_value_within
 from engine._errors import ErrorName, StatesRuntimeError, SteplineError
 
 _CALL_START: Final = re.compile(r"States\.([A-Za-z0-9]+)\s*\(")
@@ -279,11 +280,13 @@ def _evaluate_call(call: IntrinsicCall, scope: Scope, field: str | None) -> Json
     if call.name == "States.Format":
         values[0] = _template(call.arguments[0], values[0])
     try:
-        return FUNCTIONS[call.name](values, scope)
+        result = FUNCTIONS[call.name](values, scope)
     except ArgumentError as failure:
         raise StatesRuntimeError(
             ErrorName.INTRINSIC_FAILURE, f"The function '{call.name}'{where} failed: {failure}"
         ) from None
+    # Arguments may be references to one value (States.Array($, $, ...)): measure, never copy.
+    return ensure_value_within(result, scope.max_bytes, f"The result of '{call.name}'")
 
 
 def _evaluate_argument(argument: Argument, scope: Scope, field: str | None) -> Json:

@@ -22,6 +22,14 @@ Json = Any
 MAX_NESTING_DEPTH: Final = 500
 """The deepest nesting of arrays and objects accepted in a definition or a payload."""
 
+MAX_PAYLOAD_DEPTH: Final = 2 * MAX_NESTING_DEPTH
+"""The deepest nesting a state's input or output may reach inside an execution.
+
+States add levels to what came in (``ResultPath``, templates, a Map's items), so a payload
+may grow past `MAX_NESTING_DEPTH`; a loop adding a level per pass is stopped here, at
+Jackson's default (1,000 levels), before any encoder or walk runs out of stack.
+"""
+
 
 class NestingTooDeep(ValueError):
     """A JSON value (or text) nests arrays and objects deeper than the limit."""

@@ -38,6 +38,8 @@ class Scope:
         variables: workflow variables visible to the state (``$name``).
         now: the injected current time (timezone-aware UTC), for JSONata ``$now()``.
         rng: the injected random source, for ``States.UUID`` / ``States.MathRandom``.
+        max_bytes: the largest value an intrinsic function or a JSONata expression may
+            build (`engine._dataflow.sizes.ValueTooLarge`): a few payload limits.
     """
 
     input: Json = None
@@ -45,6 +47,7 @@ class Scope:
     variables: Mapping[str, Json] = field(default_factory=dict)
     now: datetime | None = None
     rng: Rng | None = None
+    max_bytes: int = 4 * 256 * 1024
 
     def with_input(self, value: Json) -> Scope:
         """The same scope with ``$`` bound to ``value``."""

@@ -143,6 +143,9 @@ def map_io_failed(turn: Turn, thread: Thread, error: str, cause: str | None) -> 
 
 def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -> None:
     """Emit ``MapStateStarted`` and start the first iterations over ``items``."""
+    if _history_cannot_hold(turn, thread, state, len(items)):
+        turn.history_exceeded = True  # the step fails the execution, creating no thread
+        return
     concurrency = max_concurrency(turn, thread, state)
     thread = emit(turn, thread, "MapStateStarted", {"length": len(items)})
     tolerated_count, tolerated_percentage = tolerance(turn, thread, state)
@@ -200,6 +203,24 @@ def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -
     for child in children[: _slots(fan_out)]:
         thread = _start_iteration(turn, thread, state, child.id, child.index or 0, child)
     record_map_run(turn, thread, "RUNNING")
+
+
+MIN_EVENTS_PER_ITERATION = 4
+"""``MapIterationStarted``, a state entered and exited, ``MapIterationSucceeded``."""
+
+
+def _history_cannot_hold(turn: Turn, thread: Thread, state: MapState, count: int) -> bool:
+    """Whether ``count`` inline iterations would take the history past its limit.
+
+    Each iteration that succeeds records at least `MIN_EVENTS_PER_ITERATION` events in the
+    execution's history, so a Map that cannot fit is failed with the history limit's
+    error before its iterations (one thread row each) exist. A Distributed Map's children
+    are executions of their own on AWS: they record nothing here and are not counted.
+    """
+    if thread.silent or state.processor_mode is not ProcessorMode.INLINE:
+        return False
+    recorded = turn.execution.next_event_id - 1
+    return recorded + 1 + MIN_EVENTS_PER_ITERATION * count > turn.limits.history_events
 
 
 def _start_iteration(

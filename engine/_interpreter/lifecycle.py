@@ -6,13 +6,15 @@ size limits, Retry/Catch and thread completion behave the same for every state t
 
 from __future__ import annotations
 
-import json
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from engine._asl.model import AnyState, MapState, ParallelState, Retrier, TaskState
+from engine._dataflow.nesting import NestingTooDeep
+from engine._dataflow.sizes import ValueTooLarge, json_size
 from engine._errors import ErrorName, StatesError, StatesRuntimeError, StatesTerminalError
 from engine._interpreter import flow
 from engine._interpreter.decisions import (
@@ -30,6 +32,7 @@ from engine._interpreter.turn import Limits, Turn
 
 Json = Any
 GiveUp = Callable[[Thread], Thread]
+DATA_LIMIT = ErrorName.DATA_LIMIT_EXCEEDED
 
 
 def latest(turn: Turn, thread: Thread) -> Thread:
@@ -50,8 +53,29 @@ def emit(
 
 
 def payload_size(value: Json) -> int:
-    """Bytes of ``value`` as UTF-8 JSON text (what AWS's payload limit measures)."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    """Bytes of ``value`` as UTF-8 JSON text (what AWS's payload limit measures).
+
+    Raises:
+        NestingTooDeep: ``value`` nests deeper than any payload may.
+    """
+    return json_size(value, sys.maxsize)
+
+
+def size_cause(value: Json, limit: int, label: str) -> str | None:
+    """The cause of a ``States.DataLimitExceeded`` for ``value``, or None when it fits.
+
+    Measured without serialising ``value`` and stopping just past ``limit``; a value
+    nested too deeply for the encoders of history and checkpoint is over a limit too.
+    """
+    try:
+        if json_size(value, limit) <= limit:
+            return None
+    except NestingTooDeep as error:
+        return (
+            f"The state/task '{label}' returned a result nested more than "
+            f"{error.max_depth} levels deep."
+        )
+    return data_limit_cause(label)
 
 
 def check_payload(turn: Turn, state: AnyState, value: Json) -> Json:
@@ -59,8 +83,9 @@ def check_payload(turn: Turn, state: AnyState, value: Json) -> Json:
 
     AWS checks a state's effective input after Parameters/Arguments/ItemSelector too.
     """
-    if payload_size(value) > turn.limits.payload_bytes:
-        raise StatesTerminalError(ErrorName.DATA_LIMIT_EXCEEDED, data_limit_cause(state.name))
+    cause = size_cause(value, turn.limits.payload_bytes, state.name)
+    if cause is not None:
+        raise StatesTerminalError(ErrorName.DATA_LIMIT_EXCEEDED, cause)
     return value
 
 
@@ -119,6 +144,8 @@ def guarded(
             fail_thread(turn, current, error.name, cause)
         else:
             handle_error(turn, current, state, error.name, cause, on_give_up=on_give_up)
+    except ValueTooLarge:  # an expression would have built a value over the limit
+        fail_thread(turn, latest(turn, thread), DATA_LIMIT, data_limit_cause(state.name))
     except StatesTerminalError as error:
         fail_thread(turn, latest(turn, thread), error.name, error.cause)
     except StatesError as error:
@@ -130,8 +157,9 @@ def exit_state(
     turn: Turn, thread: Thread, state: AnyState, outcome: flow.Outcome, next_name: str | None
 ) -> None:
     """Emit ``*StateExited`` with the output and assignments, then move on."""
-    if payload_size(outcome.output) > turn.limits.payload_bytes:
-        fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, data_limit_cause(state.name))
+    cause = size_cause(outcome.output, turn.limits.payload_bytes, state.name)
+    if cause is not None:
+        fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, cause)
         return
     variables = {**thread.variables, **outcome.assigned}
     too_large = variables_over_limit(turn.limits, outcome.assigned, variables)
@@ -157,13 +185,13 @@ def variables_over_limit(
     variables to 10 MiB.
     """
     for name, value in assigned.items():
-        if payload_size(value) > limits.payload_bytes:
+        if json_size(value, limits.payload_bytes) > limits.payload_bytes:
             return (
                 f"The variable '{name}' exceeds the maximum size of {limits.payload_bytes} bytes."
             )
-    if payload_size(assigned) > limits.payload_bytes:
+    if json_size(assigned, limits.payload_bytes) > limits.payload_bytes:
         return f"The Assign field exceeds the maximum size of {limits.payload_bytes} bytes."
-    if payload_size(variables) > limits.variables_bytes:
+    if json_size(variables, limits.variables_bytes) > limits.variables_bytes:
         return f"The variables exceed the maximum total size of {limits.variables_bytes} bytes."
     return None
 

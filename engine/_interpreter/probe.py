@@ -38,7 +38,7 @@ from engine._asl.model import (
 from engine._dataflow.scope import Scope
 from engine._errors import ErrorName, StatesError, StatesRuntimeError, StatesTerminalError
 from engine._interpreter import fanout, flow
-from engine._interpreter.lifecycle import data_limit_cause, payload_size
+from engine._interpreter.lifecycle import size_cause
 from engine._interpreter.retry import backoff_seconds, find_catcher, find_retrier
 from engine._interpreter.seeded import step_rng
 from engine._interpreter.snapshot import ROOT_THREAD_ID, Execution, FanOut, Thread, ThreadStatus
@@ -176,13 +176,16 @@ def probe(request: ProbeRequest, run_task: RunTask, limits: Limits | None = None
 
 def _within_limits(result: ProbeResult, state: AnyState, limits: Limits) -> ProbeResult:
     """The result, or the ``States.DataLimitExceeded`` failure an execution would meet."""
-    if result.output is _ABSENT or payload_size(result.output) <= limits.payload_bytes:
+    if result.output is _ABSENT:
+        return result
+    cause = size_cause(result.output, limits.payload_bytes, state.name)
+    if cause is None:
         return result
     return ProbeResult(
         ProbeStatus.FAILED,
         result.inspection,
         error=ErrorName.DATA_LIMIT_EXCEEDED,
-        cause=data_limit_cause(state.name),
+        cause=cause,
     )
 
 

@@ -21,13 +21,12 @@ from engine._interpreter.integration import (
 )
 from engine._interpreter.lifecycle import (
     check_payload,
-    data_limit_cause,
     emit,
     error_details,
     exit_state,
     guarded,
     handle_error,
-    payload_size,
+    size_cause,
 )
 from engine._interpreter.snapshot import Phase, Thread
 from engine._interpreter.turn import Turn, iso_timestamp
@@ -129,8 +128,8 @@ def task_succeeded(turn: Turn, thread: Thread, output: Json) -> None:
     """The task returned: check its size, emit ``*Succeeded`` and process the result."""
     state = _task_state(turn, thread)
     info = describe_resource(state.resource)
-    if payload_size(output) > turn.limits.payload_bytes:
-        cause = data_limit_cause(info.data_limit_label)
+    cause = size_cause(output, turn.limits.payload_bytes, info.data_limit_label)
+    if cause is not None:
         task_failed(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, cause)
         return
     fields = _service_fields(info) if info.kind is ResourceKind.SERVICE else {}

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine._asl.model import AnyState, StateMachine
 from engine._dataflow.scope import Rng, Scope
+from engine._dataflow.sizes import BUILD_HEADROOM
 from engine._interpreter.context import context_object
 from engine._interpreter.decisions import Decision
 from engine._interpreter.history import HistoryEvent
@@ -143,7 +144,12 @@ class Turn:
             map_item=map_item,
         )
         return Scope(
-            input=value, context=context, variables=thread.variables, now=self.now, rng=self.rng
+            input=value,
+            context=context,
+            variables=thread.variables,
+            now=self.now,
+            rng=self.rng,
+            max_bytes=self.limits.payload_bytes * BUILD_HEADROOM,
         )
 
     def result(self) -> StepResult:

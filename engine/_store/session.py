@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine._interpreter.decisions import RecordChildExecution, RecordMapRun
@@ -186,6 +186,13 @@ _CANCEL_TIMERS = (
     update(TIMERS)
     .where(and_(TIMERS.c.execution_id == _param("execution_id"), TIMERS.c.fired.is_(False)))
     .values(fired=True)
+)
+
+_DROP_CHILD_THREADS = delete(THREADS).where(
+    and_(THREADS.c.execution_id == _param("execution_id"), THREADS.c.parent_id.is_not(None))
+)
+_DROP_CONSUMED = delete(OUTBOX).where(
+    and_(OUTBOX.c.execution_id == _param("execution_id"), OUTBOX.c.done.is_(True))
 )
 
 
@@ -666,6 +673,17 @@ class StepSession:
     def cancel_timers(self) -> None:
         """Retire every unfired timer of an execution that ended (they could only be stale)."""
         self._write(_CANCEL_TIMERS, {"p_execution_id": self.execution_id})
+
+    def drop_leftovers(self) -> None:
+        """Delete every thread row but the root's, and the consumed messages, of this execution.
+
+        For an execution that ended for good: its branches and iterations are of no
+        further use (no redrive can resume them), and a Map may have left thousands. The
+        consumed outbox rows would be pruned later anyway (`Store.prune_outbox`). Runs
+        after this session's thread writes and consumptions.
+        """
+        self._write(_DROP_CHILD_THREADS, {"p_execution_id": self.execution_id})
+        self._write(_DROP_CONSUMED, {"p_execution_id": self.execution_id})
 
     def _write(self, statement: Any, parameters: dict[str, Any]) -> None:
         """Buffer a task or timer write; flush sends them in order, after the checkpoint."""

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from jsonata import Utils
 
+from engine._dataflow.jsonata._bounds import guarded_builtins, size_limit
 from engine._dataflow.jsonata._functions import (
     STEP_FUNCTIONS_FUNCTIONS,
     MissingScopeValueError,
@@ -29,6 +30,7 @@ from engine._dataflow.jsonata._messages import compact_json, describe_error, jso
 from engine._dataflow.jsonata._syntax import compile_expression, expression_body, is_expression
 from engine._dataflow.jsonata._values import UnsupportedResultError, to_json
 from engine._dataflow.scope import Json, Scope
+from engine._dataflow.sizes import ValueTooLarge
 from engine._errors import ErrorName, StatesRuntimeError
 
 JsonType = Literal["array", "object", "string", "number", "boolean", "null"]
@@ -36,6 +38,8 @@ JsonType = Literal["array", "object", "string", "number", "boolean", "null"]
 # A deterministic guard against runaway expressions (JSONata's tail calls make
 # `($f := function(){ $f() }; $f())` loop forever): each evaluated AST node costs one step.
 MAX_EVALUATION_STEPS = 1_000_000
+
+_GUARDED_BUILTINS = guarded_builtins()
 
 
 class _Unset(Enum):
@@ -168,6 +172,7 @@ def _states(scope: Scope, result: Json | _Unset, error_output: Json | _Unset) ->
 def _run(body: str, scope: Scope, states: dict[str, Any], field: str) -> Any:
     counter = _StepCounter()
     bindings = {
+        **_GUARDED_BUILTINS,
         **STEP_FUNCTIONS_FUNCTIONS,
         **{name: _bindable(value) for name, value in scope.variables.items()},
         "states": states,
@@ -175,9 +180,9 @@ def _run(body: str, scope: Scope, states: dict[str, Any], field: str) -> Any:
     }
     try:
         compiled = compile_expression(body)
-        with evaluation_sources(scope.now, scope.rng):
+        with evaluation_sources(scope.now, scope.rng), size_limit(scope.max_bytes):
             return compiled.evaluate(None, bindings)
-    except MissingScopeValueError:
+    except (MissingScopeValueError, ValueTooLarge):
         raise
     except Exception as error:  # every library failure is the user's expression failing
         detail = f"threw an error during evaluation. {describe_error(error)}"

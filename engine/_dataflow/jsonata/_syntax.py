@@ -14,8 +14,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jsonata import JException, Jsonata
+from jsonata import JException
 
+from engine._dataflow.jsonata._bounds import BoundedJsonata
 from engine._dataflow.jsonata._messages import describe_error
 from engine._dataflow.scope import Json
 
@@ -102,7 +103,7 @@ def compile_expression(body: str) -> Any:
     Raises:
         JException: the source is not valid JSONata.
     """
-    compiled = Jsonata(body)
+    compiled = BoundedJsonata(body)
     # Keep null and undefined apart: AWS fails on undefined but accepts null.
     compiled.set_output_convert_nulls(False)
     return compiled
