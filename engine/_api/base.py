@@ -606,6 +606,16 @@ def strip_data(event: dict[str, Json]) -> None:
                     details.setdefault(f"{field}Details", {"truncated": False})
 
 
+def aws_events(events: Iterable[HistoryEvent], with_data: bool) -> list[dict[str, Json]]:
+    """History events as GetExecutionHistory answers them: datetimes, data kept or stripped."""
+    listed = [event.to_aws() for event in events]
+    for event in listed:
+        event["timestamp"] = parse_time(event["timestamp"])
+        if not with_data:
+            strip_data(event)
+    return listed
+
+
 def list_item(record: ExecutionRecord) -> dict[str, Json]:
     """One entry of ListExecutions."""
     item: dict[str, Json] = {

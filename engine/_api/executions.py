@@ -11,13 +11,12 @@ from engine._api.base import (
     ClientBase,
     at_most,
     at_most_bytes,
+    aws_events,
     backend_token,
     list_item,
     one_of,
-    parse_time,
     require,
     seed,
-    strip_data,
     with_token,
 )
 from engine._api.boto import operation_model
@@ -178,11 +177,7 @@ class ExecutionOperations(ChildExecutionOperations, ClientBase):
             reverse=bool(reverseOrder),
             token=backend_token(nextToken, scope),
         )
-        events = [event.to_aws() for event in page.items]
-        for event in events:
-            event["timestamp"] = parse_time(event["timestamp"])
-            if not includeExecutionData:
-                strip_data(event)
+        events = aws_events(page.items, bool(includeExecutionData))
         return with_token({"events": events}, page.next_token, scope)
 
     def list_executions(

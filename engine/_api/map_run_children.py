@@ -16,10 +16,9 @@ from engine import _errors as errors
 from engine._api.base import (
     STATUSES,
     ClientBase,
+    aws_events,
     backend_token,
     one_of,
-    parse_time,
-    strip_data,
     with_token,
 )
 from engine._api.map_runs import map_run_status
@@ -110,12 +109,7 @@ class ChildExecutionOperations(ClientBase):
         page = page_in_memory(
             events[::-1] if reverse else events, limit, backend_token(token, scope)
         )
-        listed = [event.to_aws() for event in page.items]
-        for event in listed:
-            event["timestamp"] = parse_time(event["timestamp"])
-            if not with_data:
-                strip_data(event)
-        return with_token({"events": listed}, page.next_token, scope)
+        return with_token({"events": aws_events(page.items, with_data)}, page.next_token, scope)
 
     # --- helpers --------------------------------------------------------------------
 

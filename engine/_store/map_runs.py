@@ -74,21 +74,22 @@ def _record(row: Any) -> MapRunRecord:
     )
 
 
-def _query() -> Any:
-    return select(MAP_RUNS, EXECUTIONS.c.arn.label("execution_arn")).join(
-        EXECUTIONS, EXECUTIONS.c.id == MAP_RUNS.c.execution_id
+def _with_execution_arn(table: Any) -> Any:
+    """SELECT ``table``'s rows with the ARN of the execution each belongs to."""
+    return select(table, EXECUTIONS.c.arn.label("execution_arn")).join(
+        EXECUTIONS, EXECUTIONS.c.id == table.c.execution_id
     )
 
 
 def map_run(db: Connection, arn: str) -> MapRunRecord | None:
     """The Map Run ``arn``, or None."""
-    row = db.execute(_query().where(MAP_RUNS.c.arn == arn)).mappings().first()
+    row = db.execute(_with_execution_arn(MAP_RUNS).where(MAP_RUNS.c.arn == arn)).mappings().first()
     return _record(row) if row is not None else None
 
 
 def map_runs(db: Connection, execution_arn: str) -> list[MapRunRecord]:
     """The Map Runs of an execution, newest first."""
-    query = _query().where(EXECUTIONS.c.arn == execution_arn)
+    query = _with_execution_arn(MAP_RUNS).where(EXECUTIONS.c.arn == execution_arn)
     query = query.order_by(MAP_RUNS.c.start_date.desc(), MAP_RUNS.c.arn)
     return [_record(row) for row in db.execute(query).mappings()]
 
@@ -169,20 +170,14 @@ def _child(row: Any) -> ChildExecutionRecord:
     )
 
 
-def _children_query() -> Any:
-    return select(CHILDREN, EXECUTIONS.c.arn.label("execution_arn")).join(
-        EXECUTIONS, EXECUTIONS.c.id == CHILDREN.c.execution_id
-    )
-
-
 def child_execution(db: Connection, arn: str) -> ChildExecutionRecord | None:
     """The child execution ``arn``, or None."""
-    row = db.execute(_children_query().where(CHILDREN.c.arn == arn)).mappings().first()
+    row = db.execute(_with_execution_arn(CHILDREN).where(CHILDREN.c.arn == arn)).mappings().first()
     return _child(row) if row is not None else None
 
 
 def child_executions(db: Connection, map_run_arn: str) -> list[ChildExecutionRecord]:
     """Every child execution of a Map Run, in index order."""
-    query = _children_query().where(CHILDREN.c.map_run_arn == map_run_arn)
+    query = _with_execution_arn(CHILDREN).where(CHILDREN.c.map_run_arn == map_run_arn)
     query = query.order_by(CHILDREN.c.child_index)
     return [_child(row) for row in db.execute(query).mappings()]
