@@ -41,18 +41,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_transport_options": transport,
         "worker_hijack_root_logger": False,
         "beat_schedule": {
+            # A round of the fleet's duties (relay, due timers, continuations), skipped while a
+            # worker's own duty thread holds the lock (ADR 0035): beat is a fallback only.
             "stepline-relay": {
                 "task": "stepline.relay",
-                "schedule": settings.relay_interval_seconds,
-                "options": {"queue": settings.steps_queue, "expires": 30},
-            },
-            "stepline-timers": {
-                "task": "stepline.fire_due_timers",
-                "schedule": settings.relay_interval_seconds,
-                "options": {"queue": settings.steps_queue, "expires": 30},
-            },
-            "stepline-continuations": {
-                "task": "stepline.send_continuations",
                 "schedule": settings.relay_interval_seconds,
                 "options": {"queue": settings.steps_queue, "expires": 30},
             },

@@ -33,7 +33,21 @@ class Settings(BaseSettings):
     )
     region: str = "us-east-1"
     account: str = "111111111111"
-    lease_seconds: float = 120.0
+    lease_seconds: float = Field(
+        default=120.0,
+        description="How long a published message may wait unconsumed before the relay resends it.",
+    )
+    claim_seconds: float = Field(
+        default=10.0,
+        description="How long a running handler's claim lasts unless renewed (every third).",
+    )
+    heartbeat_seconds: float = Field(
+        default=2.0, description="How often a worker tells the store it lives and what it holds."
+    )
+    lost_after_seconds: float = Field(
+        default=6.0,
+        description="A worker silent this long is lost: its messages are resent, claims dropped.",
+    )
     timer_horizon_seconds: float = 300.0
     relay_interval_seconds: float = 2.0
     outbox_retention_seconds: float = Field(
@@ -96,11 +110,6 @@ class Settings(BaseSettings):
     def handler_modules(self) -> list[str]:
         """The modules that register handlers, in order."""
         return [name.strip() for name in self.handlers.split(",") if name.strip()]
-
-    @property
-    def announce_interval_seconds(self) -> float:
-        """How often a worker refreshes its announcement (a third of a lease)."""
-        return max(self.lease_seconds / 3, 1.0)
 
     @property
     def worker_queues(self) -> list[str]:

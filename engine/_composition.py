@@ -175,6 +175,7 @@ def runtime_settings(settings: Settings) -> RuntimeSettings:
 
     return RuntimeSettings(
         lease_seconds=settings.lease_seconds,
+        claim_seconds=settings.claim_seconds,
         timer_horizon_seconds=settings.timer_horizon_seconds,
         steps_queue=settings.steps_queue,
         handler_queue_prefix=settings.handler_queue_prefix,

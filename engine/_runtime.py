@@ -94,7 +94,10 @@ class RuntimeSettings:
     Attributes:
         lease_seconds: how long a committed message may stay unconsumed before the relay
             publishes it (again): covers a crash between commit and publish, a lost message
-            and a killed worker (running handlers renew it).
+            and a killed worker whose heartbeat the relay has not seen stop (ADR 0035).
+        claim_seconds: how long a running handler's claim on its task (and its message's
+            lease) lasts unless renewed; the lease keeper renews it every third, so a
+            killed or frozen worker's task moves to another worker within this time.
         timer_horizon_seconds: timers due sooner than this also get a countdown message;
             later ones are fired by the beat job alone (keep it well under the broker's
             visibility timeout: a longer countdown is redelivered and held in memory).
@@ -109,6 +112,7 @@ class RuntimeSettings:
     """
 
     lease_seconds: float = 120.0
+    claim_seconds: float = 10.0
     timer_horizon_seconds: float = 300.0
     steps_queue: str = "stepline.steps"
     handler_queue_prefix: str = "stepline.fn."
@@ -219,8 +223,11 @@ class Runtime:
                 and task.claimed_until
                 and task.claimed_until > now
             ):
-                return None  # a live worker runs it and renews its claim
-            session.claim_task(thread_id, seq, now + self._lease())
+                # A live worker runs it and renews its claim; should it die, the relay
+                # sends this message again once the claim has lapsed, not a lease later.
+                session.hold_task_message(thread_id, seq, task.claimed_until)
+                return None
+            session.claim_task(thread_id, seq, now + self._claim())
             if task.status is TaskStatus.SCHEDULED:
                 self._run(session, TaskStarted(thread_id, seq, worker_name), now)
             task = replace(task, execution_arn=session.execution_arn, test_case=session.test_case)
@@ -229,10 +236,13 @@ class Runtime:
 
     def renew_task_lease(self, execution_id: int, thread_id: str, seq: int) -> None:
         """A handler is still running: keep the relay from handing its task to another."""
-        self.store.lease_task(execution_id, thread_id, seq, self.clock.now() + self._lease())
+        self.store.lease_task(execution_id, thread_id, seq, self.clock.now() + self._claim())
 
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.settings.lease_seconds)
+
+    def _claim(self) -> timedelta:
+        return timedelta(seconds=self.settings.claim_seconds)
 
     def task_submitted(self, execution_id: int, thread_id: str, seq: int) -> None:
         """A ``.waitForTaskToken`` handler returned: its message is done, the task waits."""
@@ -530,6 +540,14 @@ class Runtime:
             self.dispatcher.publish(messages)
         except Exception:  # the broker is down: the relay republishes once it is back
             log.exception("publishing %d message(s) failed; the relay will retry", len(messages))
+            self._due_now(messages)
+
+    def _due_now(self, messages: list[OutboxMessage]) -> None:
+        """Let the relay send unpublished messages as soon as the broker answers again."""
+        try:
+            self.store.due_now(messages, self.clock.now())
+        except Exception:  # the store is down too: the lease from the commit still holds
+            log.warning("could not mark %d message(s) due", len(messages), exc_info=True)
 
 
 _ANNOUNCEMENTS_TTL_SECONDS = 5.0

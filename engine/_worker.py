@@ -113,8 +113,8 @@ class LeaseKeeper:
 
     @property
     def interval(self) -> timedelta:
-        """How long a claim goes between renewals: a third of the lease."""
-        return timedelta(seconds=self.runtime.settings.lease_seconds / 3)
+        """How long a claim goes between renewals: a third of the claim's length."""
+        return timedelta(seconds=self.runtime.settings.claim_seconds / 3)
 
     @contextmanager
     def holding(self, execution_id: int, thread_id: str, seq: int) -> Iterator[None]:

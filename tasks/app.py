@@ -5,20 +5,36 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
-from celery.signals import celeryd_after_setup, worker_process_init, worker_ready
+from celery.signals import (
+    celeryd_after_setup,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from config.celery import celery_config
 from config.settings import Settings
 from engine._loading import import_handler_modules
+from engine._store.db import OUTAGES
 from engine._store.workers import announce
-from tasks import wiring
+from tasks import fleet, wiring
 
 log = logging.getLogger("stepline.worker")
+
+RETRY_ON_OUTAGE: dict[str, Any] = {
+    "autoretry_for": OUTAGES,
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 120,
+}
+"""Options of every task that consumes a stepline message: a store outage (a restart, a
+failover) sends the message again with backoff instead of acknowledging it and leaving
+it to the relay's lease (ADR 0035)."""
 
 
 def create_app(settings: Settings) -> Celery:
@@ -79,19 +95,50 @@ _serving: dict[str, list[str]] = {}
 
 @worker_ready.connect
 def _announce(sender: Any, **_: Any) -> None:
-    """Tell the store what this worker serves, now and then every third of a lease.
+    """Tell the store what this worker serves, then heartbeat and share the fleet's duties.
 
     The first announcement is made before the worker takes work, so the runtime never
-    mistakes a starting worker's handler for one nobody serves.
+    mistakes a starting worker's handler for one nobody serves. The heartbeat carries the
+    messages the worker holds, so another worker resends them within seconds should this
+    one die or freeze (ADR 0035).
     """
     name = sender.hostname
-    queues = _serving.get(name) or serving_queues(wiring.settings())
+    config = wiring.settings()
+    queues = _serving.get(name) or serving_queues(config)
     announce_now = functools.partial(_announce_once, name, queues)
     announce_now()
-    interval = wiring.settings().announce_interval_seconds
-    threading.Thread(
-        target=_keep_announcing, args=(announce_now, interval), daemon=True, name="announce"
-    ).start()
+    beats, stop = fleet.start_fleet_threads(
+        wiring.runtime(),
+        name,
+        announce_now,
+        heartbeat_seconds=config.heartbeat_seconds,
+        duty_interval=config.relay_interval_seconds,
+        lost_after=config.lost_after_seconds,
+        extra=duty_jobs(config),
+    )
+    _fleet[name] = (beats, stop)
+
+
+_fleet: dict[str, tuple[fleet.Heartbeat, threading.Event]] = {}
+
+
+@worker_shutdown.connect
+def _leave_fleet(**_: Any) -> None:
+    """A warm shutdown: stop beating and say this worker holds nothing any more."""
+    for beats, stop in list(_fleet.values()):
+        stop.set()
+        beats.stop()
+    _fleet.clear()
+
+
+def duty_jobs(config: Settings) -> list[Callable[[], object]]:
+    """What a duty round does besides the relay and timers: continuations, the broker check."""
+    from tasks.canvas import send_continuations
+
+    jobs: list[Callable[[], object]] = [send_continuations]
+    if fleet.BrokerCanary.applies_to(config.celery_broker_url):
+        jobs.append(fleet.BrokerCanary(wiring.runtime(), config.celery_broker_url).check)
+    return jobs
 
 
 def _announce_once(name: str, queues: list[str]) -> None:
@@ -115,15 +162,6 @@ def celery_task_names(celery: Celery) -> list[str]:
     """
     names = (name for name in celery.tasks if not name.startswith("celery."))
     return [f"celery-task:{name}" for name in sorted(names)]
-
-
-def _keep_announcing(announce_now: Callable[[], None], interval: float) -> None:
-    while True:  # as long as the worker's main process lives (a daemon thread)
-        time.sleep(interval)
-        try:
-            announce_now()
-        except Exception:  # the store is briefly down: announce again next time
-            log.warning("could not refresh this worker's announcement", exc_info=True)
 
 
 def serving_queues(config: Settings) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from engine._consumer import TASK_NAMES, consume
 from engine._store.kinds import MessageKind
 from tasks import wiring
-from tasks.app import app
+from tasks.app import RETRY_ON_OUTAGE, app
 
 
-@app.task(name=TASK_NAMES[MessageKind.TASK], ignore_result=True, acks_late=True)
+@app.task(name=TASK_NAMES[MessageKind.TASK], ignore_result=True, acks_late=True, **RETRY_ON_OUTAGE)
 def run_task(execution_id: int, thread_id: str, seq: int) -> None:
     """Claim the task, run its handler (renewing the claim), report the outcome."""
     args = (execution_id, thread_id, seq)

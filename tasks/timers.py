@@ -1,4 +1,4 @@
-"""Timer and relay tasks: what celery beat runs every few seconds."""
+"""Timer and relay tasks: what celery beat runs every few seconds (ADR 0035)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from engine._consumer import TASK_NAMES, consume
+from engine._duties import Duties
 from engine._store.db import make_engine
 from engine._store.kinds import MessageKind
 from tasks import wiring
-from tasks.app import app
+from tasks.app import RETRY_ON_OUTAGE, app
 
 
-@app.task(name=TASK_NAMES[MessageKind.TIMER], ignore_result=True, acks_late=True)
+@app.task(name=TASK_NAMES[MessageKind.TIMER], ignore_result=True, acks_late=True, **RETRY_ON_OUTAGE)
 def fire_timer(*address: int | str) -> None:
     """A timer's countdown message arrived: fire it if it is due and not yet fired.
 
@@ -29,10 +30,30 @@ def fire_due_timers() -> int:
     return wiring.runtime().fire_due_timers()
 
 
+BEAT_HOLDER = "celery-beat"
+"""Who holds the duty lock while beat's job runs a round (no worker's duty thread does)."""
+
+
 @app.task(name="stepline.relay", ignore_result=True)
-def relay() -> int:
-    """Republish committed messages that were never published or whose lease expired."""
-    return wiring.runtime().relay()
+def relay() -> bool:
+    """A round of the fleet's duties, unless a worker's duty thread already runs them.
+
+    Relays unconsumed messages whose lease expired, fires due timers and sends
+    continuations. Workers judge each other lost from their own duty threads only: this
+    job runs in whichever process takes it, which may have been cut off from the store.
+    """
+    from tasks.app import duty_jobs
+
+    config = wiring.settings()
+    duties = Duties(
+        wiring.runtime(),
+        BEAT_HOLDER,
+        interval=config.relay_interval_seconds,
+        lost_after=config.lost_after_seconds,
+        extra=duty_jobs(config),
+        store_healthy_for=lambda: None,
+    )
+    return duties.run_round()
 
 
 @app.task(name="stepline.prune_outbox", ignore_result=True)

@@ -7,8 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import exc as sql
-
 from engine._errors import (
     InvalidToken,
     ServiceUnavailable,
@@ -30,14 +28,13 @@ from engine._records import (
 )
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 from engine._runtime import CallbackOutcome, Runtime
+from engine._store.db import OUTAGES
 from engine._store.repository import Store
 
 Json = Any
 C = TypeVar("C", bound=type)
 
-# What an unreachable or failing-over database raises: the call may succeed when retried.
-# (Constraint violations, bad SQL and the like are bugs and keep their own exceptions.)
-_OUTAGES = (sql.OperationalError, sql.InterfaceError, sql.TimeoutError, StoreUnreachable)
+_OUTAGES: tuple[type[Exception], ...] = (*OUTAGES, StoreUnreachable)  # retry may succeed
 
 
 def _outages_are_unavailable(cls: C) -> C:

@@ -16,12 +16,31 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.pool import StaticPool
 
+OUTAGES: tuple[type[Exception], ...] = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+"""What an unreachable, restarting or failing-over database raises: worth retrying.
+
+Constraint violations, bad SQL and the like are bugs and are not among them."""
+
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and IMMEDIATE transactions."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, echo=echo)
-    return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, future=True, connect_args=_server_options(url)
+    )
+
+
+IDLE_TRANSACTION_TIMEOUT_MS = 10_000
+"""PostgreSQL ends a transaction left idle this long: a frozen worker (SIGSTOP, a stalled
+VM) must not hold an execution's row lock while the others wait (ADR 0035). A step's
+transaction is never idle for more than milliseconds."""
+
+
+def _server_options(url: str) -> dict[str, Any]:
+    if not url.startswith("postgresql"):
+        return {}
+    return {"options": f"-c idle_in_transaction_session_timeout={IDLE_TRANSACTION_TIMEOUT_MS}"}
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:

@@ -36,6 +36,7 @@ from engine._records import (
 from engine._store import map_runs
 from engine._store.checkpoint import header_with_input, thread_from_parts
 from engine._store.db import is_sqlite, writing
+from engine._store.kinds import MessageKind
 from engine._store.rows import (
     ALIASES,
     DEFINITIONS,
@@ -450,6 +451,24 @@ class Store:
             if sent:
                 values["sends"] = OUTBOX.c.sends + 1
             db.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(values))
+
+    def due_now(self, messages: list[OutboxMessage], now: datetime) -> None:
+        """Make unconsumed ``messages`` due at ``now`` (their publish failed)."""
+        with writing(self.engine) as db:
+            for message in messages:
+                db.execute(
+                    update(OUTBOX)
+                    .where(
+                        and_(
+                            OUTBOX.c.execution_id == message.execution_id,
+                            OUTBOX.c.thread_id == message.thread_id,
+                            OUTBOX.c.seq == message.seq,
+                            OUTBOX.c.kind == MessageKind(message.kind).value,
+                            OUTBOX.c.done.is_(False),
+                        )
+                    )
+                    .values(lease_until=now)
+                )
 
     def lease_task(self, execution_id: int, thread_id: str, seq: int, until: datetime) -> None:
         """Renew a running handler's claim on its task and the lease of its message."""

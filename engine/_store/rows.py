@@ -192,6 +192,14 @@ def hold_claim(
         db.execute(statement, parameters)
 
 
+def hold_task_message_write(
+    execution_id: int | None, thread_id: str, seq: int, until: datetime
+) -> tuple[Any, dict[str, Any]]:
+    """The statement that keeps a task's message leased until ``until`` (and no longer)."""
+    key = {"p_execution_id": execution_id, "p_thread_id": thread_id, "p_seq": seq}
+    return _HOLD_MESSAGE, {**key, "p_until": until}
+
+
 def claim_writes(
     execution_id: int | None,
     thread_id: str,

@@ -49,6 +49,7 @@ from engine._store.rows import (
     claim_writes,
     definition_hash,
     execution_record,
+    hold_task_message_write,
     invocation,
     purge_if_deleting_txn,
     task_key,
@@ -639,6 +640,10 @@ class StepSession:
             self._write(statement, parameters)
         changes = {"status": TaskStatus.STARTED, "claimed_until": until}
         self._task_changes.setdefault((thread_id, seq), {}).update(changes)
+
+    def hold_task_message(self, thread_id: str, seq: int, until: datetime) -> None:
+        """Lease the task's message until ``until``: the relay resends it once that passes."""
+        self._write(*hold_task_message_write(self.execution_id, thread_id, seq, until))
 
     def set_task_status(self, thread_id: str, seq: int, status: str) -> None:
         """Move a task to STARTED or DONE."""

@@ -280,6 +280,21 @@ class WorkerRow(SQLModel, table=True):
     integrations: Json = Field(sa_column=Column(JSON, nullable=False))
     started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The messages it held at its last heartbeat: resent at once should it fall silent.
+    inflight: Json = Field(default=None, sa_column=Column(JSON))
+
+
+class DutyRow(SQLModel, table=True):
+    """Who runs a fleet-wide duty (the relay and due timers) until when (ADR 0035).
+
+    Any worker may take an expired duty, so recovery never waits on one beat process.
+    """
+
+    __tablename__ = "duties"
+
+    name: str = Field(primary_key=True, max_length=80)
+    holder: str = Field(max_length=200)
+    until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class QueueRow(SQLModel, table=True):

@@ -1,4 +1,8 @@
-"""Worker announcements: which queues each worker consumes and what it can run.
+"""Worker announcements and heartbeats, and the fleet's duties.
+
+Which queues each worker consumes and what it can run; which messages it holds (its
+heartbeat), so those of a worker that falls silent are sent again within seconds; and who
+runs the relay and due timers now (a lock any worker may take, ADR 0035).
 
 A worker announces itself when it starts and refreshes ``seen_at`` while it lives. The
 runtime reads the announced handler names to route a Lambda-style Task: to its handler's
@@ -13,15 +17,38 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine._store.db import is_sqlite, writing
-from engine._store.rows import utc_required
-from engine._store.tables import WorkerRow
+from engine._store.kinds import MessageKind
+from engine._store.rows import OUTBOX, TASKS, utc_required
+from engine._store.tables import DutyRow, WorkerRow
 
 WORKERS = WorkerRow.__table__  # type: ignore[attr-defined]
+DUTIES = DutyRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Held:
+    """A message a worker holds: received, running or waiting for its turn in the worker."""
+
+    kind: MessageKind
+    execution_id: int
+    thread_id: str
+    seq: int
+
+    def stored(self) -> list[object]:
+        """The JSON form kept in the worker's row."""
+        return [self.kind.value, self.execution_id, self.thread_id, self.seq]
+
+    @classmethod
+    def from_stored(cls, value: list[object]) -> Held:
+        """Read back :meth:`stored`."""
+        kind, execution_id, thread_id, seq = value
+        return cls(MessageKind(str(kind)), int(str(execution_id)), str(thread_id), int(str(seq)))
 
 
 @dataclass(frozen=True)
@@ -81,3 +108,101 @@ def announcements(engine: Engine) -> list[Announcement]:
         )
         for row in rows
     ]
+
+
+def heartbeat(engine: Engine, name: str, held: Iterable[Held], now: datetime) -> bool:
+    """Worker ``name`` lives and holds ``held``; False if it never announced itself."""
+    values = {"seen_at": now, "inflight": [message.stored() for message in held]}
+    with writing(engine) as db:
+        result = db.execute(update(WORKERS).where(WORKERS.c.name == name).values(values))
+    return bool(result.rowcount)
+
+
+def release_lost(engine: Engine, silent_since: datetime, now: datetime) -> dict[str, int]:
+    """Resend what workers silent since ``silent_since`` held; returns how many, by worker.
+
+    Their unconsumed messages become due at once (the relay sends them) and the claims on
+    their tasks lapse, so another worker takes them now rather than a lease later. A
+    worker that was only frozen and resumes finds its work done or claimed: its late
+    report changes nothing (each message is consumed once, by ``seq``).
+    """
+    with writing(engine) as db:
+        lost = db.execute(
+            select(WORKERS.c.name, WORKERS.c.inflight).where(WORKERS.c.seen_at < silent_since)
+        ).all()
+        released: dict[str, int] = {}
+        for name, inflight in lost:
+            if not inflight:
+                continue
+            held = [Held.from_stored(value) for value in inflight]
+            released[name] = sum(_release(db, message, now) for message in held)
+            db.execute(update(WORKERS).where(WORKERS.c.name == name).values(inflight=[]))
+    return released
+
+
+def _release(db: Any, message: Held, now: datetime) -> int:
+    key = (message.execution_id, message.thread_id, message.seq)
+    if message.kind is MessageKind.TASK:
+        db.execute(
+            update(TASKS)
+            .where(
+                and_(
+                    TASKS.c.execution_id == key[0],
+                    TASKS.c.thread_id == key[1],
+                    TASKS.c.seq == key[2],
+                    TASKS.c.status == "STARTED",
+                )
+            )
+            .values(claimed_until=now)
+        )
+    result = db.execute(
+        update(OUTBOX)
+        .where(
+            and_(
+                OUTBOX.c.execution_id == key[0],
+                OUTBOX.c.thread_id == key[1],
+                OUTBOX.c.seq == key[2],
+                OUTBOX.c.kind == message.kind.value,
+                OUTBOX.c.done.is_(False),
+                OUTBOX.c.lease_until > now,
+            )
+        )
+        .values(lease_until=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def take_duty(engine: Engine, duty: str, holder: str, now: datetime, until: datetime) -> bool:
+    """Hold ``duty`` until ``until`` if it is free, expired or already ``holder``'s."""
+    with writing(engine) as db:
+        renewed = db.execute(
+            update(DUTIES)
+            .where(
+                and_(
+                    DUTIES.c.name == duty,
+                    or_(DUTIES.c.holder == holder, DUTIES.c.until < now),
+                )
+            )
+            .values(holder=holder, until=until)
+        )
+        if renewed.rowcount:
+            return True
+        insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+        created = db.execute(
+            insert(DUTIES)
+            .values(name=duty, holder=holder, until=until)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(DUTIES.c.name)  # psycopg reports no rowcount for an insert
+        )
+        return created.first() is not None
+
+
+def release_unconsumed(engine: Engine, now: datetime) -> int:
+    """Make every unconsumed message due at once (the broker lost what it queued)."""
+    with writing(engine) as db:
+        result = db.execute(
+            update(OUTBOX)
+            .where(and_(OUTBOX.c.done.is_(False), OUTBOX.c.lease_until > now))
+            .values(lease_until=now)
+        )
+    return int(result.rowcount or 0)

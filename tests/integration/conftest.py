@@ -40,11 +40,13 @@ class Fleet:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, role: str) -> None:
-        """Start ``worker`` or ``beat`` (again, after a kill); a worker once it announced itself."""
+        """Start ``worker`` (``worker-b``, ...) or ``beat``; a worker once it announced itself."""
         started = datetime.now(UTC) - timedelta(seconds=1)
         command = {
             "worker": [
                 "worker",
+                "--hostname",
+                f"{role}@%h",
                 "--pool",
                 "prefork",
                 "--concurrency",
@@ -61,14 +63,14 @@ class Fleet:
                 "--schedule",
                 str(Path(self.env["STEPLINE_HOME"]) / "beat-schedule"),
             ],
-        }[role]
+        }[role.partition("-")[0]]
         self.processes[role] = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tasks.app", *command],
             cwd=ROOT,
             env=self.env,
             start_new_session=True,
         )
-        if role == "worker":
+        if role.startswith("worker"):
             self.await_condition(
                 lambda: any(a.seen_at >= started for a in announcements(self.store.engine)),
                 60,
@@ -93,12 +95,23 @@ class Fleet:
 
     def await_signal(self, expected: str, timeout: float = 60) -> None:
         """Block until a handler announces ``expected`` (BLPOP: no sleeping)."""
+        self.next_signal(expected, timeout, exact=True)
+
+    def next_signal(self, prefix: str, timeout: float = 60, *, exact: bool = False) -> str:
+        """The next signal starting with ``prefix`` (or equal to it), awaited with BLPOP."""
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
             item = self.signals.blpop([SIGNALS], timeout=max(1, min(5, int(remaining))))
-            if item is not None and item[1].decode() == expected:
-                return
-        raise AssertionError(f"no {expected!r} signal within {timeout}s")
+            if item is None:
+                continue
+            text = item[1].decode()
+            if text == prefix or (not exact and text.startswith(prefix)):
+                return text
+        raise AssertionError(f"no {prefix!r} signal within {timeout}s")
+
+    def role_of(self, pid: int) -> str:
+        """The role whose process has ``pid``."""
+        return next(role for role, process in self.processes.items() if process.pid == pid)
 
     def create(self, name: str, definition: dict[str, Any]) -> str:
         """Create a state machine; returns its ARN."""
@@ -181,8 +194,10 @@ def fleet(
         home=tmp_path,
         database_url=postgres_url,
         broker_url=redis_url,
-        lease_seconds=6,
-        **{name.removeprefix("STEPLINE_").lower(): value for name, value in fleet_settings.items()},
+        **{
+            "lease_seconds": 6,
+            **{name.removeprefix("STEPLINE_").lower(): v for name, v in fleet_settings.items()},
+        },
     )
     store = Store(make_engine(postgres_url))
     signals = redis.Redis.from_url(redis_url, socket_timeout=30)

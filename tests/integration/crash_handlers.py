@@ -31,6 +31,14 @@ def slow(event: Any, context: engine.HandlerContext) -> Any:
     return {"done": event.get("id")}
 
 
+@engine.handler("whose")
+def whose(event: Any, context: engine.HandlerContext) -> Any:
+    """Announce which worker runs it (its main process's pid), then take a few seconds."""
+    _signal(f"pid:{os.getppid()}")
+    time.sleep(float(event.get("seconds", 3)))
+    return {"done": event.get("id")}
+
+
 @engine.handler("quick")
 def quick(event: Any, context: engine.HandlerContext) -> Any:
     """Announce and return at once."""

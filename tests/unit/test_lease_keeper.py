@@ -16,7 +16,7 @@ class RecordingRuntime:
     """The one seam the keeper uses: renew_task_lease, the lease length and the clock."""
 
     def __init__(self, lease_seconds: float, clock: FakeClock) -> None:
-        self.settings = SimpleNamespace(lease_seconds=lease_seconds)
+        self.settings = SimpleNamespace(claim_seconds=lease_seconds)
         self.clock = clock
         self.renewed: list[tuple[int, str, int]] = []
         self.failing = False
