@@ -35,6 +35,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_prefetch_multiplier": settings.prefetch_multiplier,
+        # Reconnects to a lost broker within seconds (ADR 0035).
+        "worker_consumer": "tasks.fleet:FleetConsumer",
         "worker_send_task_events": True,
         "task_send_sent_event": True,
         "task_default_queue": settings.steps_queue,

@@ -67,8 +67,9 @@ class Duties:
         for job in self.extra:
             try:
                 job()
-            except Exception:  # one failing job must not stop the relay's next round
-                log.exception("fleet duty %s failed", getattr(job, "__name__", job))
+            except Exception as error:  # one failing job must not stop the next round
+                log.warning("fleet duty %s failed: %s", getattr(job, "__name__", job), error)
+                log.debug("fleet duty failure", exc_info=True)
         return True
 
     def _may_judge_workers(self) -> bool:

@@ -538,8 +538,11 @@ class Runtime:
             return
         try:
             self.dispatcher.publish(messages)
-        except Exception:  # the broker is down: the relay republishes once it is back
-            log.exception("publishing %d message(s) failed; the relay will retry", len(messages))
+        except Exception as error:  # the broker is down: the relay republishes once it is back
+            log.warning(
+                "publishing %d message(s) failed (%s); the relay will retry", len(messages), error
+            )
+            log.debug("publish failure", exc_info=True)
             self._due_now(messages)
 
     def _due_now(self, messages: list[OutboxMessage]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import (
     celeryd_after_setup,
+    task_received,
     worker_process_init,
     worker_ready,
     worker_shutdown,
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> Celery:
     app.conf.update(celery_config(settings))
     if settings.celery_broker_url.startswith("sqla+"):
         _tune_sqlalchemy_transport(settings)
+    app.steps["consumer"].add(fleet.ResendOnReconnect)
     app.conf.imports = (
         "tasks.steps",
         "tasks.handlers",
@@ -93,6 +95,14 @@ def _subscribe(sender: str, instance: Any, **_: Any) -> None:
 _serving: dict[str, list[str]] = {}
 
 
+@task_received.connect
+def _received(request: Any, **_: Any) -> None:
+    """Remember what this worker received, to resend it should the broker connection drop."""
+    message = fleet.held_message(request)
+    if message is not None:
+        fleet.RECEIVED.add(message)
+
+
 @worker_ready.connect
 def _announce(sender: Any, **_: Any) -> None:
     """Tell the store what this worker serves, then heartbeat and share the fleet's duties.
@@ -136,8 +146,8 @@ def duty_jobs(config: Settings) -> list[Callable[[], object]]:
     from tasks.canvas import send_continuations
 
     jobs: list[Callable[[], object]] = [send_continuations]
-    if fleet.BrokerCanary.applies_to(config.celery_broker_url):
-        jobs.append(fleet.BrokerCanary(wiring.runtime(), config.celery_broker_url).check)
+    if fleet.BrokerWatch.applies_to(config.celery_broker_url):
+        jobs.append(fleet.BrokerWatch(wiring.runtime(), config).check)
     return jobs
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select, update
@@ -140,6 +140,16 @@ def release_lost(engine: Engine, silent_since: datetime, now: datetime) -> dict[
     return released
 
 
+def release_held(engine: Engine, held: Iterable[Held], now: datetime) -> int:
+    """Make these messages due at once unless consumed; their claims lapse. Returns how many.
+
+    A worker whose broker connection dropped lost every message it had received (the
+    broker keeps them unacknowledged until its visibility timeout): they go out again now.
+    """
+    with writing(engine) as db:
+        return sum(_release(db, message, now) for message in held)
+
+
 def _release(db: Any, message: Held, now: datetime) -> int:
     key = (message.execution_id, message.thread_id, message.seq)
     if message.kind is MessageKind.TASK:
@@ -206,3 +216,51 @@ def release_unconsumed(engine: Engine, now: datetime) -> int:
             .values(lease_until=now)
         )
     return int(result.rowcount or 0)
+
+
+def release_orphans(
+    engine: Engine,
+    queues: Iterable[str],
+    *,
+    default_queue: str,
+    published_before: datetime,
+    live_since: datetime,
+    lease: float,
+    now: datetime,
+) -> int:
+    """Resend messages the broker lost: their queue is empty and no live worker holds them.
+
+    A message on an empty ``queues`` member, sent before ``published_before`` (its lease
+    of ``lease`` seconds says when), that no worker seen since ``live_since`` names in its
+    heartbeat is nowhere: the broker dropped it (a restart that lost its last writes).
+    Timers are left out: their rows fire them. A message without a queue went to
+    ``default_queue``.
+    """
+    empty = list(queues)
+    on_empty_queue = OUTBOX.c.queue.in_(empty)
+    if default_queue in empty:
+        on_empty_queue = or_(on_empty_queue, OUTBOX.c.queue.is_(None))
+    cutoff = published_before + timedelta(seconds=lease)
+    with writing(engine) as db:
+        held = {
+            Held.from_stored(value)
+            for (inflight,) in db.execute(
+                select(WORKERS.c.inflight).where(WORKERS.c.seen_at >= live_since)
+            )
+            for value in inflight or []
+        }
+        rows = db.execute(
+            select(OUTBOX.c.kind, OUTBOX.c.execution_id, OUTBOX.c.thread_id, OUTBOX.c.seq)
+            .where(
+                and_(
+                    OUTBOX.c.done.is_(False),
+                    OUTBOX.c.lease_until > now,
+                    OUTBOX.c.lease_until <= cutoff,
+                    OUTBOX.c.kind != MessageKind.TIMER.value,
+                    on_empty_queue,
+                )
+            )
+            .limit(1000)
+        ).all()
+        lost = [Held.from_stored(list(row)) for row in rows]
+        return sum(_release(db, message, now) for message in lost if message not in held)

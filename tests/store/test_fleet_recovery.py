@@ -19,7 +19,14 @@ from engine._resources import HandlerRegistry, outcome_event
 from engine._runtime import Runtime
 from engine._store.kinds import MessageKind
 from engine._store.repository import OutboxMessage, Store
-from engine._store.workers import Held, announce, heartbeat, release_unconsumed, take_duty
+from engine._store.workers import (
+    Held,
+    announce,
+    heartbeat,
+    release_orphans,
+    release_unconsumed,
+    take_duty,
+)
 from engine.testing import InMemoryDispatcher, deliver
 
 ROLE = "arn:aws:iam::111111111111:role/stepline"
@@ -55,6 +62,10 @@ class Fleet:
         machine = self.client.create_state_machine(
             name="work", definition=json.dumps(WAITING_TASK), roleArn=ROLE
         )["stateMachineArn"]
+        return str(self.client.start_execution(stateMachineArn=machine, input="{}")["executionArn"])
+
+    def start_another(self) -> str:
+        machine = self.client.list_state_machines()["stateMachines"][0]["stateMachineArn"]
         return str(self.client.start_execution(stateMachineArn=machine, input="{}")["executionArn"])
 
     def join(self, name: str, held: list[Held]) -> None:
@@ -191,10 +202,7 @@ def test_a_broker_that_lost_its_data_has_every_unconsumed_message_resent(store: 
     # Given two executions whose first steps were published (and then flushed from Redis)
     fleet = Fleet(store)
     fleet.start()
-    fleet.client.start_execution(
-        stateMachineArn=fleet.client.list_state_machines()["stateMachines"][0]["stateMachineArn"],
-        input="{}",
-    )
+    fleet.start_another()
     sent = len(fleet.dispatcher.published)
     # When the broker check makes them due and the relay runs
     released = release_unconsumed(fleet.engine, fleet.clock.now())
@@ -219,3 +227,49 @@ def test_messages_that_could_not_be_published_are_due_at_once(store: Store) -> N
     relayed = fleet.runtime.relay()
     # Then the unpublished step goes out now
     assert relayed == 1
+
+
+def test_a_message_the_broker_dropped_is_resent_once_its_queue_is_quiet(store: Store) -> None:
+    # Given two published steps: one a live worker holds, one the broker lost
+    fleet = Fleet(store)
+    fleet.start()
+    fleet.start_another()
+    lost, running = fleet.take(MessageKind.STEP), fleet.take(MessageKind.STEP)
+    fleet.join("celery@a", [held(running)])
+    sent = len(fleet.dispatcher.published)
+    # When their queue has been empty a while, and then again much later
+    fleet.clock.advance(LOST_AFTER + 1)
+    heartbeat(fleet.engine, "celery@a", [held(running)], fleet.clock.now())
+    released = release_orphans(
+        fleet.engine,
+        ["stepline.steps"],
+        default_queue="stepline.steps",
+        published_before=fleet.clock.now() - timedelta(seconds=LOST_AFTER),
+        live_since=fleet.clock.now() - timedelta(seconds=LOST_AFTER),
+        lease=120,
+        now=fleet.clock.now(),
+    )
+    fleet.runtime.relay()
+    # Then only the message nobody holds goes out again
+    assert released == 1
+    assert [(m.execution_id, m.seq) for m in fleet.published_since(sent)] == [
+        (lost.execution_id, lost.seq)
+    ]
+
+
+def test_a_message_sent_a_moment_ago_is_not_judged_lost(store: Store) -> None:
+    # Given a step published just now, its queue empty (a worker is receiving it)
+    fleet = Fleet(store)
+    fleet.start()
+    # When the orphan check runs at once
+    released = release_orphans(
+        fleet.engine,
+        ["stepline.steps"],
+        default_queue="stepline.steps",
+        published_before=fleet.clock.now() - timedelta(seconds=LOST_AFTER),
+        live_since=fleet.clock.now() - timedelta(seconds=LOST_AFTER),
+        lease=120,
+        now=fleet.clock.now(),
+    )
+    # Then nothing is resent
+    assert released == 0
