@@ -230,8 +230,11 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 def worker(ctx: click.Context) -> None:
     """Run a Celery worker for state steps and the handlers of STEPLINE_HANDLERS.
 
-    Extra arguments go to ``celery worker`` (e.g. ``--concurrency 4``).
+    Extra arguments go to ``celery worker`` (e.g. ``--concurrency 4``). A handler module
+    that cannot be imported is a usage error (exit 2) before Celery starts.
     """
+    config = ctx.ensure_object(CliSeams).config()
+    import_handler_modules(config.handler_modules, source="STEPLINE_HANDLERS")
     _exec_celery(["worker", "--task-events", "--loglevel", _log_level(), *ctx.args])
 
 
