@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         "from (unset: no authentication, as Step Functions Local).",
     )
 
+    heartbeat_file: str = Field(
+        default="",
+        description="File a worker's main process touches every few seconds once ready, "
+        "for `stepline health worker` (empty: none).",
+    )
+
     @property
     def store_url(self) -> str:
         """The store URL, defaulting to ``sqlite:///<home>/stepline.db``."""

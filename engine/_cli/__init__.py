@@ -28,6 +28,7 @@ import click
 from engine._api import Client
 from engine._cli import (
     event_commands,
+    health_command,
     messaging_commands,
     serve_command,
     store_commands,
@@ -328,6 +329,7 @@ for _command in (
     *event_commands.COMMANDS,
     *task_commands.COMMANDS,
     *serve_command.COMMANDS,
+    *health_command.COMMANDS,
 ):
     main.add_command(_command)
 
