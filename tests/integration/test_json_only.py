@@ -29,6 +29,7 @@ from tests.integration.conftest import ROOT
 pytestmark = [pytest.mark.celery, pytest.mark.redis]
 
 STEPS = "stepline.steps"
+WORKER = [sys.executable, "-m", "engine._cli", "worker"]
 
 
 class MakesADirectory:
@@ -57,8 +58,7 @@ def worker_log(redis_url: str, tmp_path: Path) -> Iterator[Path]:
     log = tmp_path / "worker.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "engine._cli", "worker", "--concurrency", "1"]
-            + ["--without-mingle", "--without-gossip"],
+            [*WORKER, "--concurrency", "1", "--without-mingle", "--without-gossip"],
             cwd=ROOT,
             env=env,
             stdout=output,
