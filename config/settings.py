@@ -24,9 +24,17 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default=Path(".stepline"), description="Folder of the embedded default.")
-    database_url: str = Field(default="", description="Store URL; default SQLite in home.")
-    broker_url: str = Field(default="", description="Celery broker; default SQLite in home.")
-    result_backend: str = Field(default="", description="Celery result backend (optional).")
+    # Fields that may hold a password are left out of the repr: settings must not carry
+    # credentials into a log line or a traceback.
+    database_url: str = Field(
+        default="", repr=False, description="Store URL; default SQLite in home."
+    )
+    broker_url: str = Field(
+        default="", repr=False, description="Celery broker; default SQLite in home."
+    )
+    result_backend: str = Field(
+        default="", repr=False, description="Celery result backend (optional)."
+    )
     handlers: str = Field(default="", description="Comma-separated handler modules to import.")
     queues: str = Field(
         default="", description="Queues a worker consumes (default: all it serves)."
@@ -88,12 +96,19 @@ class Settings(BaseSettings):
     max_payload_bytes: int = 256 * 1024
     max_definition_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    flower_basic_auth: str = Field(default="", description="user:password for Flower.")
+    flower_basic_auth: str = Field(default="", repr=False, description="user:password for Flower.")
     flower_port: int = 5555
     access_keys: str = Field(
         default="",
+        repr=False,
         description="AKID:SECRET[,AKID2:SECRET2] `stepline serve` requires SigV4 signatures "
         "from (unset: no authentication, as Step Functions Local).",
+    )
+
+    heartbeat_file: str = Field(
+        default="",
+        description="File a worker's main process touches every few seconds once ready, "
+        "for `stepline health worker` (empty: none).",
     )
 
     @property

@@ -70,12 +70,20 @@ def _import(name: str) -> ModuleType:
             f"expected a path to a .py file or a dotted module name, got {name!r} "
             f"(no such file: {path})"
         )
-    spec = importlib.util.spec_from_file_location(f"stepline_handlers_{path.stem}", path)
+    module_name = f"stepline_handlers_{path.stem}"
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
+        return loaded  # `stepline worker` imports it before Celery does: run it once
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise HandlerModuleError(f"expected a Python source file, got {name!r}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses and pickling look the module up here
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(spec.name, None)  # as importlib does: a failed import leaves no module
+        raise
     return module
 
 

@@ -17,12 +17,15 @@ from celery.signals import (
     worker_shutdown,
 )
 
+# Imported first, so its worker_ready receiver (the heartbeat) runs before `_announce`,
+# which may wait on the store: a liveness probe must not depend on the store.
+import tasks.liveness  # noqa: F401
 from config.celery import celery_config
 from config.settings import Settings
-from engine._loading import import_handler_modules
 from engine._store.db import OUTAGES
 from engine._store.workers import announce
 from tasks import fleet, wiring
+from tasks.startup import import_handlers_or_exit
 
 log = logging.getLogger("stepline.worker")
 
@@ -80,7 +83,7 @@ def _subscribe(sender: str, instance: Any, **_: Any) -> None:
     ``STEPLINE_QUEUES=payments`` runs no state steps, timers or other services' calls.
     """
     config = wiring.settings()
-    import_handler_modules(config.handler_modules)
+    import_handlers_or_exit(config.handler_modules)  # or stop: see tasks/startup.py
     queues = config.worker_queues or serving_queues(config)
     selection = instance.app.amqp.queues
     for queue in queues:

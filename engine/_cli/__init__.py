@@ -16,6 +16,7 @@ as click reports them.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ import click
 from engine._api import Client
 from engine._cli import (
     event_commands,
+    health_command,
     messaging_commands,
     serve_command,
     store_commands,
@@ -230,8 +232,11 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 def worker(ctx: click.Context) -> None:
     """Run a Celery worker for state steps and the handlers of STEPLINE_HANDLERS.
 
-    Extra arguments go to ``celery worker`` (e.g. ``--concurrency 4``).
+    Extra arguments go to ``celery worker`` (e.g. ``--concurrency 4``). A handler module
+    that cannot be imported is a usage error (exit 2) before Celery starts.
     """
+    config = ctx.ensure_object(CliSeams).config()
+    import_handler_modules(config.handler_modules, source="STEPLINE_HANDLERS")
     _exec_celery(["worker", "--task-events", "--loglevel", _log_level(), *ctx.args])
 
 
@@ -254,7 +259,10 @@ def beat(ctx: click.Context) -> None:
 @main.command(context_settings=_PASS_THROUGH)
 @click.pass_context
 def flower(ctx: click.Context) -> None:
-    """Run Flower, the Celery dashboard, behind basic authentication."""
+    """Run Flower, the Celery dashboard, behind basic authentication.
+
+    It listens on 127.0.0.1 unless told otherwise (``--address=0.0.0.0`` in a container).
+    """
     config = ctx.ensure_object(CliSeams).config()
     if not config.flower_basic_auth:
         raise click.UsageError(
@@ -262,7 +270,20 @@ def flower(ctx: click.Context) -> None:
             "task and must not be open"
         )
     arguments = [f"--port={config.flower_port}", f"--basic-auth={config.flower_basic_auth}"]
+    if not _names_address(ctx.args):
+        arguments.append(f"--address={FLOWER_ADDRESS}")
     _exec_celery(["flower", *arguments, *ctx.args])
+
+
+FLOWER_ADDRESS = "127.0.0.1"
+"""Where Flower listens unless ``--address`` (or Flower's ``FLOWER_ADDRESS``) says otherwise;
+Flower's own default is every interface."""
+
+
+def _names_address(arguments: list[str]) -> bool:
+    """Whether the user chose Flower's address, on the command line or in its environment."""
+    given = any(a == "--address" or a.startswith("--address=") for a in arguments)
+    return given or bool(os.environ.get("FLOWER_ADDRESS"))
 
 
 @main.group()
@@ -308,6 +329,7 @@ for _command in (
     *event_commands.COMMANDS,
     *task_commands.COMMANDS,
     *serve_command.COMMANDS,
+    *health_command.COMMANDS,
 ):
     main.add_command(_command)
 

@@ -70,12 +70,17 @@ def await_end(client: Client, arn: str) -> dict[str, Json]:
     return described
 
 
-def import_handler_modules(modules: Sequence[str]) -> None:
-    """Import the modules registering handlers; a broken one is a usage error (exit 2)."""
+def import_handler_modules(modules: Sequence[str], source: str = "'--handlers'") -> None:
+    """Import the modules registering handlers; a broken one is a usage error (exit 2).
+
+    Args:
+        modules: dotted module names or paths of ``.py`` files.
+        source: where the user named them (the option or the setting), for the message.
+    """
     try:
         load_handler_modules(modules)
     except HandlerModuleError as error:
-        raise click.BadParameter(str(error), param_hint="'--handlers'") from None
+        raise click.BadParameter(str(error), param_hint=source) from None
 
 
 def read_input(value: str) -> str:

@@ -3,6 +3,7 @@
 Parameters (PascalCase, like AWS's integrations; docs/design.md §5)::
 
     {"TaskName": "billing.charge",     # required: the Celery task's registered name
+                                       # (not stepline.* or celery.*: the engine's own)
      "Args": [1, 2],                   # optional: positional arguments (JSON array)
      "Kwargs": {"card": "4242"},       # optional: keyword arguments (JSON object)
      "Queue": "billing",               # optional: else the app's routing decides
@@ -58,6 +59,8 @@ TASK_ID_NAMESPACE = uuid.UUID("8d0f5c1e-5d1b-4f55-9a51-3c0d2f2b7a10")
 """uuid5 namespace of the Celery task ids derived from idempotency keys."""
 KNOWN_FIELDS = frozenset({"TaskName", "Args", "Kwargs", "Queue", "Countdown", "Priority"})
 MAX_PRIORITY = 255
+RESERVED_PREFIXES = ("stepline.", "celery.")
+"""Task names a definition may not send: stepline's internal tasks and Celery's built-ins."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,11 @@ def parse_request(parameters: Json) -> SendTaskRequest:
     name = parameters.get("TaskName")
     if not isinstance(name, str) or not name:
         _invalid(f"'TaskName' must be a non-empty string, got {_kind(name)}")
+    if name.startswith(RESERVED_PREFIXES):
+        _invalid(
+            f"'TaskName' must name a task of your application, got {name!r}: stepline's and "
+            "Celery's own tasks take engine ids, which a definition may not forge"
+        )
     return SendTaskRequest(
         name=name,
         args=_typed(parameters, "Args", list, []),

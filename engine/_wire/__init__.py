@@ -5,7 +5,7 @@ as AWS checks them; `SigV4Verifier` checks signatures with botocore's signer; `c
 puts both behind Starlette. ADR 0032.
 """
 
-from engine._wire.app import DEFAULT_HOST, DEFAULT_PORT, create_app, serve
+from engine._wire.app import DEFAULT_HOST, DEFAULT_PORT, HEALTH_PATH, create_app, serve
 from engine._wire.errors import WireError
 from engine._wire.protocol import CONTENT_TYPE, TARGET_PREFIX, WireProtocol, WireResponse
 from engine._wire.sigv4 import SignedRequest, SigV4Verifier, parse_access_keys
@@ -14,6 +14,7 @@ __all__ = [
     "CONTENT_TYPE",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "HEALTH_PATH",
     "TARGET_PREFIX",
     "SigV4Verifier",
     "SignedRequest",

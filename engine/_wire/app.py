@@ -1,8 +1,9 @@
 """The ASGI app: Starlette in front of `WireProtocol`, and uvicorn to serve it.
 
 Starlette only carries bytes: every request (any path, any method) goes to the protocol
-handler, which answers as AWS would. Operations run in Starlette's thread pool, since the
-client blocks on its store.
+handler, which answers as AWS would -- except ``GET``/``HEAD`` of `HEALTH_PATH`, which
+answers 200 for probes. Operations run in Starlette's thread pool, since the client blocks
+on its store.
 """
 
 from __future__ import annotations
@@ -10,13 +11,19 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine._wire.protocol import WireProtocol
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8083  # Step Functions Local's
+HEALTH_PATH = "/health"
+"""Answers ``GET`` with 200 while the server serves (liveness and readiness probes).
+
+It asks nothing of the store: a database that is briefly away must not get the server
+restarted (``stepline health store`` checks the store). SDKs only ``POST /``, and a
+``POST`` here still goes to the protocol."""
 
 
 def create_app(protocol: WireProtocol) -> Starlette:
@@ -35,10 +42,15 @@ def create_app(protocol: WireProtocol) -> Starlette:
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
     return Starlette(
         routes=[
+            Route(HEALTH_PATH, _health, methods=["GET", "HEAD"]),
             Route("/", endpoint, methods=methods),
             Route("/{path:path}", endpoint, methods=methods),
         ]
     )
+
+
+async def _health(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
 
 
 def serve(protocol: WireProtocol, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:

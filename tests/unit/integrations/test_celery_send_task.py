@@ -115,6 +115,8 @@ def test_the_task_id_is_the_same_for_a_redelivered_invocation_and_new_per_attemp
         ({"TaskName": "t", "Priority": 256}, "'Priority' must be an integer from 0 to 255"),
         ({"TaskName": "t", "Retries": 3}, "unknown field(s) ['Retries']"),
         ("t", "Parameters must be an object"),
+        ({"TaskName": "stepline.stop_child"}, "must name a task of your application"),
+        ({"TaskName": "celery.backend_cleanup"}, "must name a task of your application"),
     ],
 )
 def test_invalid_parameters_fail_the_state_with_states_runtime(
