@@ -35,6 +35,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_prefetch_multiplier": settings.prefetch_multiplier,
+        # Bounded memory (docs/reliability.md): a prefork child above this after a task is
+        # replaced by a fresh one; every value a state builds is itself capped.
+        "worker_max_memory_per_child": settings.worker_max_memory_mib * 1024,
         # Reconnects to a lost broker within seconds (ADR 0035).
         "worker_consumer": "tasks.fleet:FleetConsumer",
         "worker_send_task_events": True,

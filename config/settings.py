@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     )
     visibility_timeout: int = 3600
     prefetch_multiplier: int = 1
+    worker_max_memory_mib: int = Field(
+        default=1024,
+        description="A worker child using more memory than this after a task is replaced.",
+    )
     broker_polling_interval: float = 0.1
     max_payload_bytes: int = 256 * 1024
     max_definition_bytes: int = 1024 * 1024

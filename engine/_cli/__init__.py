@@ -243,7 +243,7 @@ def worker(ctx: click.Context) -> None:
 @main.command(context_settings=_PASS_THROUGH)
 @click.pass_context
 def beat(ctx: click.Context) -> None:
-    """Run celery beat: relays unsent messages and fires due timers (run exactly one).
+    """Run celery beat: a fallback for the duties workers run themselves (run at most one).
 
     Its schedule file lives in STEPLINE_HOME (not the working folder) unless
     ``--schedule`` says otherwise.
