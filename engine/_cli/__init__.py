@@ -213,14 +213,15 @@ def session(seams: CliSeams, *, local: bool) -> Iterator[tuple[Client, Waiter]]:
     from engine._backends.durable import DurableBackend
     from tasks import wiring
     from tasks.app import app, serving_queues
-    from tasks.embedded import beat_loop, embedded_worker
+    from tasks.embedded import BROKER_LOCK, beat_loop, embedded_worker
 
     config = seams.config()
     client = connect(config)
     assert isinstance(client.backend, DurableBackend)  # connect's, always
     runtime = client.backend.runtime
     wiring.set_runtime(runtime)  # the embedded worker's tasks drive this run's runtime
-    with embedded_worker(app, serving_queues(config)), beat_loop(runtime, 0.2):
+    lock = config.home / BROKER_LOCK if config.celery_broker_url.startswith("sqla+") else None
+    with embedded_worker(app, serving_queues(config), lock=lock), beat_loop(runtime, 0.2):
         yield client, await_end
 
 
