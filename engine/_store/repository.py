@@ -470,6 +470,22 @@ class Store:
                     .values(lease_until=now)
                 )
 
+    def due_execution(self, execution_id: int, now: datetime) -> int:
+        """Make every unconsumed message of one execution due at ``now``; returns how many.
+
+        ``stepline resume``: the run that published them is gone, and what its worker held
+        must not wait for a lease. A message still queued is sent twice, and its duplicate
+        finds its seq advanced.
+        """
+        pending = and_(
+            OUTBOX.c.execution_id == execution_id,
+            OUTBOX.c.done.is_(False),
+            OUTBOX.c.lease_until > now,
+        )
+        with writing(self.engine) as db:
+            result = db.execute(update(OUTBOX).where(pending).values(lease_until=now))
+        return int(result.rowcount or 0)
+
     def lease_task(self, execution_id: int, thread_id: str, seq: int, until: datetime) -> None:
         """Renew a running handler's claim on its task and the lease of its message."""
         with writing(self.engine) as db:

@@ -479,6 +479,23 @@ def test_due_messages_come_by_lease_up_to_the_limit(store: Store) -> None:
     assert [m.id for m in store.due_outbox(T0, 2)] == [ids[3], ids[2]]
 
 
+def test_resuming_an_execution_makes_its_unconsumed_messages_due_at_once(store: Store) -> None:
+    # Given two leased messages of one execution, one already consumed, and one of another
+    execution_id = _start(store)
+    other_id = _start(store, name="run-2")
+    pending = _message(store, execution_id, T0 + timedelta(minutes=2), seq=1)
+    _message(store, execution_id, T0 + timedelta(minutes=2), seq=2)
+    with store.session(execution_id) as session:
+        session.consume("step", "root", 2)
+    _message(store, other_id, T0 + timedelta(minutes=2), seq=1)
+    # When the first execution is resumed at T0
+    made_due = store.due_execution(execution_id, T0)
+    # Then only its unconsumed message is due now; the other execution's waits for its lease
+    assert made_due == 1
+    assert [m.id for m in store.due_outbox(T0, 10)] == [pending]
+    assert store.due_execution(execution_id, T0) == 0  # nothing left to make due
+
+
 # --- tasks ------------------------------------------------------------------------------
 
 
