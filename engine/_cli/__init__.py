@@ -11,14 +11,15 @@ Exit codes: 0 success (also a ``start`` whose execution is stored while the brok
 down: stderr says so); 1 an invalid definition, an execution that did not succeed, a
 refused request or a store that cannot be used (one line on stderr); 2 a usage error
 (missing or unreadable file, bad ``--input``, a handler module that cannot be imported),
-as click reports them.
+as click reports them; 128 + the signal (130 for Ctrl-C) when a durable ``run`` or ``resume``
+is interrupted (`engine._cli.interrupt`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from engine._cli.common import (
     Waiter,
     all_events,
     await_end,
+    call,
     definition_problems,
     definition_warnings,
     describe_once,
@@ -52,7 +54,9 @@ from engine._cli.common import (
 )
 from engine._cli.failures import explain
 from engine._cli.history import history_lines
+from engine._cli.interrupt import interruptible
 from engine._composition import connect, read_settings
+from engine._interpreter.snapshot import ExecutionStatus
 from engine._resources import DEFAULT_REGISTRY
 
 
@@ -179,11 +183,17 @@ def run(
             return {"charged": event["amount"]}
 
     Exits 0 when the execution SUCCEEDED; otherwise prints its error and cause to
-    stderr and exits 1.
+    stderr and exits 1. Ctrl-C (or SIGTERM) stops a durable run once its worker has
+    finished the tasks it started, leaves the execution RUNNING and prints the
+    `stepline resume` command that continues it; exits 130 (143 on SIGTERM).
     """  # noqa: D301 -- click's \b (a real backspace) keeps the example's lines unwrapped
     execution_input = read_input(input_text)
     import_handler_modules(modules)
-    with session(seams, local=local) as (client, wait):
+    with (
+        interruptible(stored_where(seams), handler_options(modules), enabled=not local) as stop,
+        session(seams, local=local, wait=stop.await_end) as (client, wait),
+    ):
+        stop.check()  # a signal while the worker started: nothing was started yet
         text, problems = definition_problems(client, file, machine_type)
         if problems:
             click.echo("\n".join(problems), err=True)
@@ -199,30 +209,113 @@ def run(
     report(described)
 
 
+@main.command()
+@click.argument("execution_arn")
+@click.option(
+    "--handlers",
+    "modules",
+    multiple=True,
+    metavar="MODULE",
+    help="A module registering the execution's handlers, as given to `run`. Repeatable.",
+)
+@click.option("--history", is_flag=True, help="Print the event history before the result.")
+@click.pass_obj
+def resume(seams: CliSeams, execution_arn: str, modules: tuple[str, ...], history: bool) -> None:
+    """Serve a RUNNING execution until it ends, then print its output like `run`.
+
+    For an execution an interrupted `stepline run` left in the store: run it in the same
+    folder with the same --handlers. An in-process worker and beat loop serve it; the
+    messages it was waiting for are sent again at once. An execution that has ended is
+    reported as it is. Exits like `run`.
+    """
+    import_handler_modules(modules)
+    with interruptible(stored_where(seams), handler_options(modules)) as stop:
+        client = durable_client(seams)
+        described = call(lambda: client.describe_execution(executionArn=execution_arn))
+        if described["status"] == ExecutionStatus.RUNNING:
+            sent = resend_pending(client, execution_arn)
+            click.echo(f"resuming {execution_arn} ({sent} message(s) sent again)", err=True)
+            with serving(seams, client):
+                described = stop.await_end(client, execution_arn)
+        if history:
+            for line in history_lines(all_events(client, execution_arn)):
+                click.echo(line)
+    report(described)
+
+
 @contextmanager
-def session(seams: CliSeams, *, local: bool) -> Iterator[tuple[Client, Waiter]]:
+def session(
+    seams: CliSeams, *, local: bool, wait: Waiter = await_end
+) -> Iterator[tuple[Client, Waiter]]:
     """The client ``stepline run`` uses and how it awaits an execution's end.
 
     The one place the backend is chosen: local (in-process, synchronous) or durable (the
     configured store and broker, with an in-process Celery worker and beat loop serving
-    this run's queues).
+    this run's queues, awaited with ``wait``).
     """
     if local:
         yield Client.local(DEFAULT_REGISTRY, clock=seams.clock), describe_once
         return
+    client = durable_client(seams)
+    with serving(seams, client):
+        yield client, wait
+
+
+def durable_client(seams: CliSeams) -> Client:
+    """The durable client on the configured store, driving the embedded worker's tasks."""
     from engine._backends.durable import DurableBackend
     from tasks import wiring
+
+    client = connect(seams.config())
+    assert isinstance(client.backend, DurableBackend)  # connect's, always
+    wiring.set_runtime(client.backend.runtime)  # the embedded worker's tasks drive this one
+    return client
+
+
+@contextmanager
+def serving(seams: CliSeams, client: Client) -> Iterator[None]:
+    """An in-process Celery worker and beat loop serving this process's queues (ADR 0036).
+
+    On the embedded SQLite broker the queues are declared under a lock in STEPLINE_HOME,
+    so several runs in one folder can start together.
+    """
+    from engine._backends.durable import DurableBackend
     from tasks.app import app, serving_queues
     from tasks.embedded import BROKER_LOCK, beat_loop, embedded_worker
 
+    assert isinstance(client.backend, DurableBackend)  # durable_client's
     config = seams.config()
-    client = connect(config)
-    assert isinstance(client.backend, DurableBackend)  # connect's, always
-    runtime = client.backend.runtime
-    wiring.set_runtime(runtime)  # the embedded worker's tasks drive this run's runtime
     lock = config.home / BROKER_LOCK if config.celery_broker_url.startswith("sqla+") else None
-    with embedded_worker(app, serving_queues(config), lock=lock), beat_loop(runtime, 0.2):
-        yield client, await_end
+    with (
+        embedded_worker(app, serving_queues(config), lock=lock),
+        beat_loop(client.backend.runtime, 0.2),
+    ):
+        yield
+
+
+def resend_pending(client: Client, execution_arn: str) -> int:
+    """Make the execution's unconsumed messages due now, for the beat loop to send."""
+    from engine._backends.durable import DurableBackend
+
+    assert isinstance(client.backend, DurableBackend)  # durable_client's
+    runtime = client.backend.runtime
+    execution_id = runtime.store.execution_id(execution_arn)
+    if execution_id is None:  # a Map Run child: its parent's messages serve it
+        return 0
+    return runtime.store.due_execution(execution_id, runtime.clock.now())
+
+
+def stored_where(seams: CliSeams) -> str:
+    """Where executions are kept, as the interruption advice names it."""
+    config = seams.config()
+    if config.database_url:
+        return "the store (STEPLINE_DATABASE_URL)"
+    return f"{config.home}/"
+
+
+def handler_options(modules: Sequence[str]) -> list[str]:
+    """``--handlers M`` for each module: how `resume` loads what `run` loaded."""
+    return [option for module in modules for option in ("--handlers", module)]
 
 
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
