@@ -4,7 +4,7 @@
 consuming the SQLite-backed broker, and a loop doing what celery beat does in
 production (relay unsent messages, fire due timers).
 
-Several ``stepline run`` may share one folder's store and broker (ADR 0035): each worker
+Several ``stepline run`` may share one folder's store and broker (ADR 0036): each worker
 has a name of its own, the broker's tables and queues are created one process at a time,
 and a worker that stops finishes the tasks it runs and hands back the messages it holds.
 """
