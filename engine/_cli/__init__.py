@@ -286,9 +286,10 @@ def serving(seams: CliSeams, client: Client) -> Iterator[None]:
     assert isinstance(client.backend, DurableBackend)  # durable_client's
     config = seams.config()
     lock = config.home / BROKER_LOCK if config.celery_broker_url.startswith("sqla+") else None
+    # The worker is stopped first: an interrupted run stops taking messages at once.
     with (
-        embedded_worker(app, serving_queues(config), lock=lock),
         beat_loop(client.backend.runtime, 0.2),
+        embedded_worker(app, serving_queues(config), lock=lock),
     ):
         yield
 

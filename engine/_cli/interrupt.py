@@ -18,7 +18,6 @@ import shlex
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -52,6 +51,8 @@ class Interruption:
         self.resume_options = list(resume_options)
         self.execution_arn: str | None = None
         self.signal_number: int | None = None
+        self._signalled = threading.Event()
+        self._noticed = False
 
     @property
     def exit_code(self) -> int:
@@ -59,16 +60,24 @@ class Interruption:
         return 128 + (self.signal_number or signal.SIGINT)
 
     def check(self) -> None:
-        """Raise `Interrupted` if a signal asked to stop."""
-        if self.signal_number is not None:
-            raise Interrupted
+        """Raise `Interrupted` if a signal asked to stop, saying so once on stderr."""
+        if self.signal_number is None:
+            return
+        if not self._noticed:  # said here, not in the handler: the stop begins right now
+            self._noticed = True
+            click.echo(
+                "stepline: interrupted: finishing the tasks this run's worker has started "
+                "(press Ctrl-C again to exit at once)",
+                err=True,
+            )
+        raise Interrupted
 
     def await_end(self, client: Client, arn: str) -> dict[str, Any]:
         """Poll until the execution leaves RUNNING, or until a signal asks to stop."""
         self.execution_arn = arn
         while (described := describe_once(client, arn))["status"] == ExecutionStatus.RUNNING:
             self.check()
-            time.sleep(0.05)
+            self._signalled.wait(0.05)  # a signal ends the pause at once
         return described
 
     def advice(self) -> str:
@@ -88,15 +97,10 @@ class Interruption:
         """First signal: note it (the command stops gracefully). Second: exit at once."""
         if self.signal_number is None:
             self.signal_number = number
-            click.echo(
-                "stepline: interrupted: finishing the tasks this run's worker has started "
-                "(press Ctrl-C again to exit at once)",
-                err=True,
-            )
+            self._signalled.set()
             return
-        click.echo(self.advice(), err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
+        # The main thread may be inside a buffered write: write around it, unbuffered.
+        os.write(2, f"{self.advice()}\n".encode())
         os._exit(self.exit_code)  # the worker threads would hold a normal exit up
 
 
