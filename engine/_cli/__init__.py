@@ -225,8 +225,9 @@ def resume(seams: CliSeams, execution_arn: str, modules: tuple[str, ...], histor
 
     For an execution an interrupted `stepline run` left in the store: run it in the same
     folder with the same --handlers. An in-process worker and beat loop serve it; the
-    messages it was waiting for are sent again at once. An execution that has ended is
-    reported as it is. Exits like `run`.
+    messages it was waiting for are sent again at once (a queue no handler loaded here
+    serves is named on stderr). An execution that has ended is reported as it is. Exits
+    like `run`.
     """
     import_handler_modules(modules)
     with interruptible(stored_where(seams), handler_options(modules)) as stop:
@@ -235,6 +236,7 @@ def resume(seams: CliSeams, execution_arn: str, modules: tuple[str, ...], histor
         if described["status"] == ExecutionStatus.RUNNING:
             sent = resend_pending(client, execution_arn)
             click.echo(f"resuming {execution_arn} ({sent} message(s) sent again)", err=True)
+            warn_unserved(seams, client, execution_arn)
             with serving(seams, client):
                 described = stop.await_end(client, execution_arn)
         if history:
@@ -304,6 +306,26 @@ def resend_pending(client: Client, execution_arn: str) -> int:
     if execution_id is None:  # a Map Run child: its parent's messages serve it
         return 0
     return runtime.store.due_execution(execution_id, runtime.clock.now())
+
+
+def warn_unserved(seams: CliSeams, client: Client, execution_arn: str) -> None:
+    """Say which of the execution's due messages no queue of this process would take."""
+    from engine._backends.durable import DurableBackend
+    from tasks.app import serving_queues
+
+    assert isinstance(client.backend, DurableBackend)  # durable_client's
+    runtime = client.backend.runtime
+    execution_id = runtime.store.execution_id(execution_arn)
+    served = set(serving_queues(seams.config()))
+    due = runtime.store.due_outbox(runtime.clock.now(), 500)
+    queues = {message.queue for message in due if message.execution_id == execution_id}
+    unserved = sorted(queue for queue in queues if queue is not None and queue not in served)
+    if unserved:  # without its handlers the execution would wait here forever
+        click.echo(
+            f"stepline: warning: no handler loaded here serves {', '.join(unserved)}: "
+            "pass the --handlers the run was given",
+            err=True,
+        )
 
 
 def stored_where(seams: CliSeams) -> str:

@@ -175,6 +175,13 @@ def test_a_second_ctrl_c_exits_at_once_and_resume_runs_the_abandoned_task_again(
     _, stderr = _output(folder, "run")
     assert code == 130, stderr
     assert "is left RUNNING" in stderr
+    # And a resume without the handlers says it would wait for them; SIGTERM ends it (143)
+    arn = _resume_command(stderr)[1]
+    bare = _spawn(folder, "bare", "resume", arn)
+    _until(lambda: "no handler loaded here serves" in _output(folder, "bare")[1])
+    bare.send_signal(signal.SIGTERM)
+    assert bare.wait(timeout=60) == 143, _output(folder, "bare")[1]
+    assert "stepline.fn.gate: pass the --handlers" in _output(folder, "bare")[1]
     (folder / "release").touch()
     # And the resume runs the abandoned task again and completes the execution
     resumed = subprocess.run(
