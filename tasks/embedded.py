@@ -17,6 +17,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,18 +108,18 @@ def embedded_worker(
 
 def _await_ready(worker: _EmbeddedWorker, thread: threading.Thread) -> None:
     """Return once the worker consumes; raise at once if its thread ended instead."""
-    waited = 0.0
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while not worker.ready.wait(timeout=0.1):
-        waited += 0.1
-        if not thread.is_alive() or waited >= START_TIMEOUT_SECONDS:
-            worker.stop(in_sighandler=False, exitcode=1)
-            if worker.failure is not None:
-                raise EmbeddedWorkerFailed(
-                    f"the embedded Celery worker could not start: {worker.failure!r}"
-                ) from worker.failure
+        if thread.is_alive() and time.monotonic() < deadline:
+            continue
+        worker.stop(in_sighandler=False, exitcode=1)
+        if worker.failure is not None:
             raise EmbeddedWorkerFailed(
-                f"the embedded Celery worker did not start within {waited:.0f} s"
-            )
+                f"the embedded Celery worker could not start: {worker.failure!r}"
+            ) from worker.failure
+        raise EmbeddedWorkerFailed(
+            f"the embedded Celery worker did not start within {START_TIMEOUT_SECONDS:.0f} s"
+        )
 
 
 def declare_queues(app: Celery, queues: list[str], lock: Path) -> None:

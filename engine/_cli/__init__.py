@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -58,6 +58,9 @@ from engine._cli.interrupt import interruptible
 from engine._composition import connect, read_settings
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._resources import DEFAULT_REGISTRY
+
+if TYPE_CHECKING:
+    from engine._runtime import Runtime
 
 
 class _Stepline(click.Group):
@@ -274,6 +277,14 @@ def durable_client(seams: CliSeams) -> Client:
     return client
 
 
+def durable_runtime(client: Client) -> Runtime:
+    """The runtime behind a client of `durable_client`."""
+    from engine._backends.durable import DurableBackend
+
+    assert isinstance(client.backend, DurableBackend)  # durable_client's, always
+    return client.backend.runtime
+
+
 @contextmanager
 def serving(seams: CliSeams, client: Client) -> Iterator[None]:
     """An in-process Celery worker and beat loop serving this process's queues (ADR 0036).
@@ -281,16 +292,14 @@ def serving(seams: CliSeams, client: Client) -> Iterator[None]:
     On the embedded SQLite broker the queues are declared under a lock in STEPLINE_HOME,
     so several runs in one folder can start together.
     """
-    from engine._backends.durable import DurableBackend
     from tasks.app import app, serving_queues
     from tasks.embedded import BROKER_LOCK, beat_loop, embedded_worker
 
-    assert isinstance(client.backend, DurableBackend)  # durable_client's
     config = seams.config()
     lock = config.home / BROKER_LOCK if config.celery_broker_url.startswith("sqla+") else None
     # The worker is stopped first: an interrupted run stops taking messages at once.
     with (
-        beat_loop(client.backend.runtime, 0.2),
+        beat_loop(durable_runtime(client), 0.2),
         embedded_worker(app, serving_queues(config), lock=lock),
     ):
         yield
@@ -298,10 +307,7 @@ def serving(seams: CliSeams, client: Client) -> Iterator[None]:
 
 def resend_pending(client: Client, execution_arn: str) -> int:
     """Make the execution's unconsumed messages due now, for the beat loop to send."""
-    from engine._backends.durable import DurableBackend
-
-    assert isinstance(client.backend, DurableBackend)  # durable_client's
-    runtime = client.backend.runtime
+    runtime = durable_runtime(client)
     execution_id = runtime.store.execution_id(execution_arn)
     if execution_id is None:  # a Map Run child: its parent's messages serve it
         return 0
@@ -310,11 +316,9 @@ def resend_pending(client: Client, execution_arn: str) -> int:
 
 def warn_unserved(seams: CliSeams, client: Client, execution_arn: str) -> None:
     """Say which of the execution's due messages no queue of this process would take."""
-    from engine._backends.durable import DurableBackend
     from tasks.app import serving_queues
 
-    assert isinstance(client.backend, DurableBackend)  # durable_client's
-    runtime = client.backend.runtime
+    runtime = durable_runtime(client)
     execution_id = runtime.store.execution_id(execution_arn)
     served = set(serving_queues(seams.config()))
     due = runtime.store.due_outbox(runtime.clock.now(), 500)
