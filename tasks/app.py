@@ -116,11 +116,15 @@ def _announce(sender: Any, **_: Any) -> None:
     one die or freeze (ADR 0035).
     """
     name = sender.hostname
+    join_fleet(name, _serving.get(name) or serving_queues(wiring.settings()))
+
+
+def join_fleet(name: str, queues: list[str]) -> None:
+    """Announce worker ``name``, then start its heartbeat and duty threads (until it leaves)."""
     config = wiring.settings()
-    queues = _serving.get(name) or serving_queues(config)
     announce_now = functools.partial(_announce_once, name, queues)
     announce_now()
-    beats, stop = fleet.start_fleet_threads(
+    _fleet[name] = fleet.start_fleet_threads(
         wiring.runtime(),
         name,
         announce_now,
@@ -129,7 +133,6 @@ def _announce(sender: Any, **_: Any) -> None:
         lost_after=config.lost_after_seconds,
         extra=duty_jobs(config),
     )
-    _fleet[name] = (beats, stop)
 
 
 _fleet: dict[str, tuple[fleet.Heartbeat, threading.Event]] = {}
@@ -138,10 +141,17 @@ _fleet: dict[str, tuple[fleet.Heartbeat, threading.Event]] = {}
 @worker_shutdown.connect
 def _leave_fleet(**_: Any) -> None:
     """A warm shutdown: stop beating and say this worker holds nothing any more."""
-    for beats, stop in list(_fleet.values()):
+    for name in list(_fleet):
+        leave_fleet(name)
+
+
+def leave_fleet(name: str) -> None:
+    """Worker ``name`` stops: its threads end and it says it holds nothing any more."""
+    joined = _fleet.pop(name, None)
+    if joined is not None:
+        beats, stop = joined
         stop.set()
         beats.stop()
-    _fleet.clear()
 
 
 def duty_jobs(config: Settings) -> list[Callable[[], object]]:

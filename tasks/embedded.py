@@ -99,11 +99,17 @@ def embedded_worker(
     thread = threading.Thread(target=worker.start, daemon=True, name="stepline-worker")
     thread.start()
     _await_ready(worker, thread)
+    # A fleet member like any worker (ADR 0035): another run in this folder resends what
+    # this one holds should it be killed, and relays for it.
+    from tasks.app import join_fleet, leave_fleet
+
+    join_fleet(worker.hostname, queues)
     try:
         yield worker
     finally:
         worker.stop(in_sighandler=False, exitcode=0)
         thread.join(timeout=10)
+        leave_fleet(worker.hostname)
 
 
 def _await_ready(worker: _EmbeddedWorker, thread: threading.Thread) -> None:
