@@ -309,4 +309,35 @@ class FleetConsumer(Consumer):  # type: ignore[misc]
             return original(*args, **{**RECONNECT_INTERVALS, **kwargs})
 
         conn.ensure_connection = quick
+        tolerate_close_after_collect(conn)
         return super().ensure_connected(conn)
+
+
+def tolerate_close_after_collect(conn: Any) -> None:
+    """Let ``conn.close()`` succeed after ``conn.collect()`` dropped its transport.
+
+    On a lost broker Celery collects the connection (kombu sets the transport's client to
+    None) and then closes it. Should the default channel's first close have failed midway
+    (its pending BRPOP read raised the connection error), the second close restores the
+    channel's unacknowledged messages through a new Redis client, whose parameters come from
+    the collected client: ``AttributeError: 'NoneType' object has no attribute 'hostname'``.
+    That is no connection error, so it escaped Celery's cleanup and stopped the worker
+    ("Unrecoverable error"). Nothing is lost by skipping that restore: Redis keeps the messages
+    unacknowledged until its visibility timeout and `ResendOnReconnect` resends them sooner.
+    """
+    close = conn.close
+
+    def close_collected() -> None:
+        try:
+            close()
+        except AttributeError:
+            if conn._transport is not None:  # not the collected case: a real bug
+                raise
+            log.warning(
+                "the lost broker connection's channel could not be closed (its transport was"
+                " collected); its unacknowledged messages are resent after the reconnect"
+            )
+            conn._default_channel = None
+
+    conn.close = close_collected
+    conn.release = close_collected
