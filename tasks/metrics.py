@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sys
 import tempfile
 from typing import Any
 
-from celery.signals import celeryd_init, worker_process_shutdown, worker_ready
+from celery.signals import celeryd_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from config.settings import Settings
 from tasks import wiring
@@ -27,11 +29,15 @@ MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 """The variable prometheus_client reads, once, when it is imported."""
 
 
+_made: list[str] = []  # the temporary folder this worker made, removed when it stops
+
+
 def multiprocess_dir(config: Settings) -> str:
     """The folder this worker's processes write their metrics to (made if need be)."""
     folder = config.metrics_dir or os.environ.get(MULTIPROC_VARIABLE) or ""
     if not folder:
         folder = tempfile.mkdtemp(prefix="stepline-metrics-")
+        _made.append(folder)
     os.makedirs(folder, exist_ok=True)
     return folder
 
@@ -42,6 +48,22 @@ def _prepare(**_: Any) -> None:
     config = wiring.settings()
     if config.metrics_port:
         os.environ[MULTIPROC_VARIABLE] = multiprocess_dir(config)
+        _multiprocess_from_now_on()
+
+
+def _multiprocess_from_now_on() -> None:
+    """Make the metrics created from now on multi-process, even if prometheus_client is loaded.
+
+    ``celery worker`` loads every installed ``celery.commands`` plugin first, and Flower's
+    imports prometheus_client, which then chose its in-memory values. Each metric asks
+    ``values.ValueClass`` for its values when created, and stepline's are created on first
+    use (after this), so choosing the class again is enough.
+    """
+    if "prometheus_client" not in sys.modules:
+        return
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
 
 
 @worker_ready.connect
@@ -63,6 +85,14 @@ def _serve(**_: Any) -> None:
         log.error("metrics endpoint on port %s not started: %s", config.metrics_port, error)
         return
     log.info("metrics on http://%s:%s/metrics", config.metrics_host, config.metrics_port)
+
+
+@worker_shutdown.connect
+def _remove_temporary_folder(**_: Any) -> None:
+    """The worker stops: the folder it made for its metrics goes with it."""
+    for folder in _made:
+        shutil.rmtree(folder, ignore_errors=True)
+    _made.clear()
 
 
 @worker_process_shutdown.connect
