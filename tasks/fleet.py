@@ -22,6 +22,7 @@ from celery.worker.consumer import Consumer
 from config.settings import Settings
 from engine._consumer import TASK_NAMES
 from engine._duties import Duties
+from engine._observe.metrics import count_released
 from engine._runtime import Runtime
 from engine._store.kinds import MessageKind
 from engine._store.workers import (
@@ -89,6 +90,7 @@ class Received:
     def resend(self, runtime: Runtime) -> int:
         """The broker connection came back: resend what was received and not consumed."""
         released = release_held(runtime.store.engine, self.recent(), runtime.clock.now())
+        count_released(released, "connection_lost")
         if released:
             log.warning("broker connection restored: %d message(s) sent again", released)
         return released
@@ -192,6 +194,7 @@ class BrokerWatch:
         engine = self.runtime.store.engine
         if self._client.set(self.KEY, uuid.uuid4().hex, nx=True):
             released = release_unconsumed(engine, now)
+            count_released(released, "broker_lost")
             if released:
                 log.warning("the broker lost its messages: %d message(s) sent again", released)
             return released
@@ -208,6 +211,7 @@ class BrokerWatch:
             lease=self.config.lease_seconds,
             now=now,
         )
+        count_released(released, "broker_lost")
         if released:
             log.warning("%d message(s) the broker lost were sent again", released)
         return released
