@@ -221,15 +221,15 @@ def watching(
     stop = threading.Event()
 
     def poll() -> None:
-        told = model.feed(new_events(client, execution_arn, model.last_id))
+        try:
+            told = model.feed(new_events(client, execution_arn, model.last_id))
+        except Exception:  # progress is a courtesy: the command goes on without it
+            return
         display.show(told, model.running())
 
     def loop() -> None:
         while not stop.wait(interval):
-            try:
-                poll()
-            except Exception:  # progress is a courtesy: the wait goes on without it
-                continue
+            poll()
 
     thread = threading.Thread(target=loop, daemon=True, name="stepline-progress")
     thread.start()

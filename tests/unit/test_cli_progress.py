@@ -178,3 +178,15 @@ def test_plain_lines_off_a_terminal_and_a_live_area_on_one() -> None:
     assert "Boom (TaskFailed)" in drawn
     assert "Lines" in drawn
     assert "2.0s" in drawn
+
+
+def test_a_history_that_cannot_be_read_leaves_the_command_alone() -> None:
+    # Given an execution the client does not know (an Express one cannot be read either)
+    client = Client.local(engine.registry)
+    display = Recording()
+    # When it is watched
+    with watching(client, "arn:aws:states:us-east-1:111111111111:execution:x:y", display):
+        pass
+    # Then nothing is shown and nothing raised
+    assert display.told == []
+    assert display.closed
