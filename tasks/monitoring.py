@@ -47,15 +47,13 @@ class StateFailed(Exception):
     handler's error message, an HTTP response), and Flower shows no payloads.
     """
 
-    def __init__(self, failure: StateFailure) -> None:
-        super().__init__(f"{failure}; its cause is in the execution's history")
-        self.failure = failure
-
 
 def report(failure: StateFailure | None) -> None:
     """Raise `StateFailed` for ``failure`` (after the step committed it), if there is one."""
     if failure is not None:
-        raise StateFailed(failure)
+        # Text only: a prefork child pickles the exception to its parent, which rebuilds
+        # it from its arguments.
+        raise StateFailed(f"{failure}; its cause is in the execution's history")
 
 
 class StateNamedAMQP(AMQP):  # type: ignore[misc]

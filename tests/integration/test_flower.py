@@ -202,6 +202,7 @@ def test_every_state_task_is_named_by_its_state_and_failed_states_show_failure(
         assert failed["refund.Reject"]["state"] == "FAILURE"
         assert "Order.Rejected (ExecutionFailed)" in failed["refund.Reject"]["exception"]
         assert "card declined" not in failed["refund.Reject"]["exception"]  # the cause stays
+        assert failed["refund.Reject"]["exception"].count("its cause is in") == 1
 
     # and the failure re-ran nothing: one attempt, the execution ended as the store says,
     # and no message of it is left for the relay to send again

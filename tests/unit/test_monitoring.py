@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 from datetime import UTC, datetime
 
 import pytest
@@ -142,10 +143,11 @@ def test_a_failed_state_raises_its_error_name_but_never_its_cause() -> None:
     # When its Celery task reports it
     with pytest.raises(StateFailed) as raised:
         report(failure)
-    # Then the exception names the error and where to read the cause
-    assert str(raised.value) == (
-        "KeyError (LambdaFunctionFailed); its cause is in the execution's history"
-    )
+    # Then the exception names the error and where to read the cause, also once a prefork
+    # child has pickled it to its parent
+    expected = "KeyError (LambdaFunctionFailed); its cause is in the execution's history"
+    assert str(raised.value) == expected
+    assert str(pickle.loads(pickle.dumps(raised.value))) == expected
     report(None)  # nothing failed: nothing raised
 
 
