@@ -6,7 +6,7 @@ A `Turn` is local to one call of :func:`engine._interpreter.step.step`; the froz
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from engine._dataflow.sizes import BUILD_HEADROOM
 from engine._interpreter.context import context_object
 from engine._interpreter.decisions import Decision
 from engine._interpreter.history import HistoryEvent
-from engine._interpreter.snapshot import Execution, Thread, state_of
+from engine._interpreter.snapshot import Execution, Thread, evolve, state_of
 
 Json = Any
 
@@ -99,7 +99,7 @@ class Turn:
             self.history_exceeded = True  # the step fails the execution instead
             return thread
         event_id = self.execution.next_event_id
-        self.execution = replace(self.execution, next_event_id=event_id + 1)
+        self.execution = evolve(self.execution, next_event_id=event_id + 1)
         previous_id = thread.last_event_id if previous is None else previous
         self.history.append(
             HistoryEvent(
@@ -111,7 +111,7 @@ class Turn:
                 thread_id=thread.id,
             )
         )
-        return replace(thread, last_event_id=event_id)
+        return evolve(thread, last_event_id=event_id)
 
     def save(self, thread: Thread) -> Thread:
         """Record ``thread`` as changed (the latest version wins)."""
