@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from engine._asl.model import AnyState, StateMachine
@@ -74,9 +75,9 @@ class Turn:
         self.decisions: list[Decision] = []
         self.history_exceeded = False
 
-    @property
+    @cached_property
     def timestamp(self) -> str:
-        """The step's time as history and the context object show it."""
+        """The step's time as history and the context object show it (rendered once)."""
         return iso_timestamp(self.now)
 
     def emit(
