@@ -84,9 +84,8 @@ def full_history(client: Client, arn: str) -> list[dict[str, Json]]:
     events: list[dict[str, Json]] = []
     token: str | None = None
     while True:
-        page = client.get_execution_history(
-            executionArn=arn, maxResults=HISTORY_PAGE, nextToken=token
-        )
+        paging: dict[str, Any] = {"nextToken": token} if token else {}
+        page = client.get_execution_history(executionArn=arn, maxResults=HISTORY_PAGE, **paging)
         events += page["events"]
         token = page.get("nextToken")
         if not token:
