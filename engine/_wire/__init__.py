@@ -8,7 +8,7 @@ puts both behind Starlette. ADR 0032.
 from engine._wire.app import DEFAULT_HOST, DEFAULT_PORT, HEALTH_PATH, create_app, serve
 from engine._wire.errors import WireError
 from engine._wire.protocol import CONTENT_TYPE, TARGET_PREFIX, WireProtocol, WireResponse
-from engine._wire.sigv4 import SignedRequest, SigV4Verifier, parse_access_keys
+from engine._wire.sigv4 import SignedRequest, SigV4Verifier, parse_access_keys, read_only_keys
 
 __all__ = [
     "CONTENT_TYPE",
@@ -23,5 +23,6 @@ __all__ = [
     "WireResponse",
     "create_app",
     "parse_access_keys",
+    "read_only_keys",
     "serve",
 ]

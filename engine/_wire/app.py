@@ -2,17 +2,20 @@
 
 Starlette only carries bytes: every request (any path, any method) goes to the protocol
 handler, which answers as AWS would -- except ``GET``/``HEAD`` of `HEALTH_PATH`, which
-answers 200 for probes. Operations run in Starlette's thread pool, since the client blocks
-on its store.
+answers 200 for probes, and the web console's routes (``GET /``, ``/console/...``; SDKs
+only ``POST /``), when ``stepline serve`` adds them. Operations run in Starlette's thread
+pool, since the client blocks on its store.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from engine._wire.protocol import WireProtocol
 
@@ -26,8 +29,8 @@ restarted (``stepline health store`` checks the store). SDKs only ``POST /``, an
 ``POST`` here still goes to the protocol."""
 
 
-def create_app(protocol: WireProtocol) -> Starlette:
-    """An ASGI app answering every request with ``protocol``."""
+def create_app(protocol: WireProtocol, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """An ASGI app answering every request with ``protocol``, but ``extra_routes`` first."""
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()
@@ -43,6 +46,7 @@ def create_app(protocol: WireProtocol) -> Starlette:
     return Starlette(
         routes=[
             Route(HEALTH_PATH, _health, methods=["GET", "HEAD"]),
+            *extra_routes,
             Route("/", endpoint, methods=methods),
             Route("/{path:path}", endpoint, methods=methods),
         ]
@@ -53,8 +57,13 @@ async def _health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def serve(protocol: WireProtocol, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve ``protocol`` with uvicorn until interrupted."""
+def serve(
+    protocol: WireProtocol,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> None:
+    """Serve ``protocol`` (and ``extra_routes``: the console) with uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(protocol), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(protocol, extra_routes), host=host, port=port, log_level="info")
