@@ -210,7 +210,7 @@ def test_a_running_execution_is_watched_a_failed_state_opened_and_one_stopped(
         page.goto(f"{url}/console/validate")
         page.wait_for_selector("#definition")
         page.fill("#definition", json.dumps(broken, indent=2))
-        page.click("button.primary:has-text(\"Validate\")")
+        page.click('button.primary:has-text("Validate")')
         page.wait_for_selector('.graph .node.diagnosed[data-name="Ship"]')
         assert page.locator("#diagnostics tbody tr").count() >= 2
         page.screenshot(path=screenshots / "validate.png", full_page=True)
