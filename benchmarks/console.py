@@ -2,12 +2,14 @@
 
 Not a timed test: a benchmark, run by hand (``python -m benchmarks.console``). It
 
-1. drops and recreates the PostgreSQL database ``stepline_bench`` and migrates it;
-2. stores ``--executions`` executions through the real API path (the durable client,
-   messages kept in memory instead of a broker), one simulated second apart, over four
-   machines: most stay RUNNING (parked at their first state), every 10th is stopped
-   (ABORTED), and every 100th is driven to its end in-process (SUCCEEDED or FAILED, with
-   full histories: the order example with its Choice, Map, retried Task and Parallel);
+1. drops and recreates the PostgreSQL database ``--database`` (``stepline_bench_console``)
+   and migrates it;
+2. stores ``--api-executions`` executions through the real API path (the durable client,
+   messages kept in memory instead of a broker; ``--processes`` at once), one simulated
+   second apart, over four machines: most stay RUNNING (parked at their first state),
+   every 10th is stopped (ABORTED), and every 100th is driven to its end in-process
+   (SUCCEEDED or FAILED, with full histories: the order example with its Choice, Map,
+   retried Task and Parallel); then copies rows of those up to ``--executions`` (`clone`);
 3. starts ``stepline serve`` as a process on that store and asks each console page and
    JSON endpoint ``--requests`` times (after a warm-up) with httpx, one request at a time;
 4. prints p50 / p95 / max per endpoint and writes every sample to ``--out``.
@@ -18,16 +20,20 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import psycopg
 
 from benchmarks.fleet import ROLE, ROOT, Services
 from engine._api import Client
@@ -58,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upgrade(url)
         began = time.monotonic()
-        seeded = seed(Store(make_engine(url)), args.executions)
+        made = min(args.api_executions, args.executions)
+        seeded = seed(url, made, args.processes)
+        clone(url, args.executions - made)
+        seeded["through_the_api"], seeded["copied"] = made, args.executions - made
         seeded["seconds"] = round(time.monotonic() - began, 1)
         print(f"stored: {json.dumps(seeded)}", flush=True)
         results = measure(url, services, seeded, args.requests)
@@ -78,13 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def seed(store: Store, count: int) -> dict[str, Any]:
-    """Store ``count`` executions through the durable client; what was stored."""
-    _load_order_handlers()
-    clock = FakeClock()
-    dispatcher = InMemoryDispatcher()
-    runtime = Runtime(store, dispatcher, clock)
-    client = Client(DurableBackend(store, runtime, DEFAULT_REGISTRY), clock=clock)
+def seed(url: str, count: int, processes: int) -> dict[str, Any]:
+    """Store ``count`` executions through the durable client, from ``processes`` processes.
+
+    Commits do not wait for the disk while seeding (``synchronous_commit = off`` on the
+    benchmark database only, reset before measuring): the store's inserts are what they
+    are, only faster to make; the measurement reads.
+    """
+    _database_setting(url, "synchronous_commit", "off")
+    client, _, _ = _client(Store(make_engine(url)), FakeClock())
     arns = {
         name: client.create_state_machine(
             name=name,
@@ -93,9 +104,26 @@ def seed(store: Store, count: int) -> dict[str, Any]:
         )["stateMachineArn"]
         for name in MACHINES
     }
-    finished: list[str] = []
-    running = ""
-    for index in range(count):
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        parts = list(
+            pool.map(_seed_part, [(url, arns, count, k, processes) for k in range(processes)])
+        )
+    _database_setting(url, "synchronous_commit", "on")
+    finished = sorted(arn for part in parts for arn in part["finished"])
+    return {"machines": arns, "finished": finished, "running": parts[0]["running"]}
+
+
+def _seed_part(job: tuple[str, dict[str, str], int, int, int]) -> dict[str, Any]:
+    """Executions ``k``, ``k + n``, ``k + 2n``... (one process of `seed`)."""
+    url, arns, count, k, n = job
+    _load_order_handlers()
+    start = FakeClock().now()
+    clock = FakeClock(start)
+    client, runtime, dispatcher = _client(Store(make_engine(url)), clock)
+    finished, running = [], ""
+    for index in range(k, count, n):
+        clock.sleep_until(max(clock.now(), start + timedelta(seconds=index)))
         machine = MACHINES[index % len(MACHINES)]
         payload = INPUTS[(index // 100) % 2].read_text() if machine == "orders" else "{}"
         arn = client.start_execution(
@@ -110,10 +138,70 @@ def seed(store: Store, count: int) -> dict[str, Any]:
                 client.stop_execution(executionArn=arn)
             else:
                 running = arn
-        clock.advance(1)
-        if index and index % 10_000 == 0:
-            print(f"  {index} stored", flush=True)
-    return {"machines": arns, "finished": finished, "running": running}
+        if k == 0 and index % 10_000 < n:
+            print(f"  {index} of {count} stored", flush=True)
+    return {"finished": finished, "running": running}
+
+
+def _client(store: Store, clock: FakeClock) -> tuple[Client, Runtime, InMemoryDispatcher]:
+    dispatcher = InMemoryDispatcher()
+    runtime = Runtime(store, dispatcher, clock)
+    return (
+        Client(DurableBackend(store, runtime, DEFAULT_REGISTRY), clock=clock),
+        runtime,
+        dispatcher,
+    )
+
+
+CLONE = """
+WITH template AS (
+    SELECT DISTINCT ON (machine_arn) * FROM executions WHERE status = 'RUNNING'
+    ORDER BY machine_arn, id
+), numbered AS (
+    SELECT template.*, row_number() OVER (ORDER BY machine_arn) - 1 AS k,
+           count(*) OVER () AS n
+    FROM template
+)
+INSERT INTO executions (arn, machine_arn, version_arn, alias_arn, name, type, status,
+                        start_date, stop_date, definition_hash, header, input, test_case,
+                        redrive_count)
+SELECT replace(t.arn, ':' || t.name, ':' || c.name), t.machine_arn, t.version_arn,
+       t.alias_arn, c.name, t.type, c.status,
+       TIMESTAMPTZ '2023-12-01 00:00:00+00' + g * INTERVAL '1 second',
+       CASE WHEN c.status = 'RUNNING' THEN NULL
+            ELSE TIMESTAMPTZ '2023-12-01 00:00:05+00' + g * INTERVAL '1 second' END,
+       t.definition_hash, t.header, t.input, t.test_case, 0
+FROM generate_series(1, %(count)s) AS g
+JOIN numbered AS t ON t.k = g %% t.n
+CROSS JOIN LATERAL (
+    SELECT split_part(t.name, '-', 1) || '-old-' || lpad(g::text, 6, '0') AS name,
+           CASE WHEN g %% 20 = 0 THEN 'FAILED' WHEN g %% 20 = 1 THEN 'SUCCEEDED'
+                WHEN g %% 10 = 2 THEN 'ABORTED' ELSE 'RUNNING' END AS status
+) AS c
+"""
+
+
+def clone(url: str, count: int) -> None:
+    """Copy ``count`` older execution rows from the API-made ones, in one INSERT ... SELECT.
+
+    Storing 100,000 executions through the API takes about an hour on this shared 2-core
+    machine, so the older ones are copies: the same columns and the same JSON header as a
+    RUNNING execution of each machine, with their own ARN, name, status (5 % FAILED, 5 %
+    SUCCEEDED, 10 % ABORTED, the rest RUNNING) and start date, a second apart, before the
+    API-made ones. They have no history: the listings read them, the execution pages read
+    the API-made ones. ANALYZE afterwards, as autovacuum would.
+    """
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(CLONE.encode(), {"count": count})
+        connection.execute(b"ANALYZE executions")
+
+
+def _database_setting(url: str, name: str, value: str) -> None:
+    database = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'ALTER DATABASE "{database}" SET {name} = {value}'.encode())
 
 
 def measure(
@@ -241,7 +329,14 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--executions", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--database", default="stepline_bench")
+    parser.add_argument("--processes", type=int, default=2, help="seeding processes")
+    parser.add_argument(
+        "--api-executions",
+        type=int,
+        default=2_000,
+        help="of --executions, how many are made through the API (the rest are copies)",
+    )
+    parser.add_argument("--database", default="stepline_bench_console")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "console.json"
