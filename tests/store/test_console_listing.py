@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from engine._api import Client
 from engine._backends.durable import DurableBackend
@@ -94,5 +94,12 @@ def test_the_listing_indexes_exist(store: Store):
     # When its indexes on executions are read
     indexes = {index["name"] for index in inspect(store.engine).get_indexes("executions")}
 
-    # Then the console's listings have theirs (migration 0011)
+    # Then the console's listings have theirs (migration 0011), and on PostgreSQL its name
+    # search a trigram index
     assert {"ix_executions_start", "ix_executions_status_start"} <= indexes
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.connect() as db:
+            trigram = db.scalar(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_executions_name_trgm'")
+            )
+        assert "gin (lower((name)::text) gin_trgm_ops)" in trigram
