@@ -222,7 +222,7 @@ def measure(
         ("json: executions of one machine", _q("/console/api/executions", machine=orders)),
         ("json: executions, name search (1 match)", _q("/console/api/executions", q="-004321")),
         (
-            "json: executions, name search (no match: full scan)",
+            "json: executions, name search (no match)",
             _q("/console/api/executions", q="no-such-name"),
         ),
         (

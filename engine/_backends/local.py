@@ -201,11 +201,13 @@ class LocalBackend:
         self, query: ExecutionQuery, *, limit: int = 50, token: str | None = None
     ) -> Page[ExecutionSummary]:
         """A page of any machine's executions, newest first, filtered (in memory)."""
-        machines = {r.machine_arn for r in self._executions.values()}
+        for arn in list(self._drivers):
+            self.execution(arn)  # caught up, as `executions` does
+        started = {arn: index for index, arn in enumerate(self._executions)}
         runs = sorted(
-            (r for m in machines for r in self.executions(m)),
-            key=lambda r: r.start_date,
-            reverse=True,
+            self._executions.values(),
+            key=lambda r: (r.start_date, started[r.arn]),
+            reverse=True,  # started in the same instant: the later start first, as in SQL
         )
         wanted = (query.name or "").lower()
         found = [

@@ -34,6 +34,8 @@ Json = Any
 STATIC = Path(str(files("engine._console") / "static"))
 CSRF_HEADER = "x-stepline-console"
 PAGES = ("machines", "machine", "executions", "execution", "validate")
+MIN_SEARCH = 3
+"""Shortest name search: shorter ones cannot use the trigram index (migration 0011)."""
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -147,11 +149,13 @@ class _Console:
         status = params.get("status") or None
         if status is not None and status not in STATUSES:
             raise ValueError(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
-        query = ExecutionQuery(
-            machine_arn=params.get("machine") or None,
-            status=status,
-            name=params.get("q") or None,
-        )
+        name = (params.get("q") or "").strip() or None
+        if name is not None and len(name) < MIN_SEARCH:
+            raise ValueError(
+                f"q: expected at least {MIN_SEARCH} characters of an execution name "
+                f"(a trigram index answers the search), got {name!r}"
+            )
+        query = ExecutionQuery(machine_arn=params.get("machine") or None, status=status, name=name)
         return data.executions(self.client, query, params.get("token") or None)
 
     def execution(self, request: Request, caller: Caller) -> Json:

@@ -31,7 +31,8 @@ def machines(client: Client, token: str | None) -> dict[str, Json]:
 def machine(client: Client, arn: str) -> dict[str, Json]:
     """A state machine: its description, versions, aliases and its graph with diagnostics."""
     described = client.describe_state_machine(stateMachineArn=arn)
-    base = arn if described.get("stateMachineArn") == arn else described["stateMachineArn"]
+    name_or_version = arn.rsplit(":", 1)[-1]
+    base = arn.rsplit(":", 1)[0] if name_or_version.isdigit() else arn  # a version's machine
     versions = client.list_state_machine_versions(stateMachineArn=base, maxResults=PAGE)
     aliases = client.list_state_machine_aliases(stateMachineArn=base, maxResults=PAGE)
     view = machine_view(client, arn)

@@ -284,7 +284,7 @@ const pages = {
     const data = await api("/console/api/executions?" + query);
     const status = el("select", { name: "status", "aria-label": "Status" }, el("option", { value: "" }, "Any status"),
       session.statuses.map((s) => el("option", { value: s, selected: params.get("status") === s }, s)));
-    const search = el("input", { type: "search", name: "q", placeholder: "Search by name", value: params.get("q") || "", "aria-label": "Name" });
+    const search = el("input", { type: "search", name: "q", placeholder: "Search by name (3+ characters)", minlength: 3, value: params.get("q") || "", "aria-label": "Name" });
     const form = el("form", { class: "filters", method: "get", action: "/console/executions" }, status, search,
       params.get("machine") ? el("input", { type: "hidden", name: "machine", value: params.get("machine") }) : null,
       el("button", { type: "submit" }, "Filter"));

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from engine._api import Client
 from engine._clock import FakeClock
@@ -14,8 +14,6 @@ from engine._console import COOKIE, ConsoleAuth, console_routes
 from engine._wire import WireProtocol, create_app
 from tests.unit.graph.support import ORDER, ROLE, registry, task
 
-# Starlette's TestClient warns that it wants httpx2; httpx (a dependency) serves it fine.
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`:DeprecationWarning")
 Json = Any
 WRITE = {"x-stepline-console": "1"}
 PARALLEL_AND_MAP = {
@@ -49,7 +47,10 @@ WAITS = {
 }
 
 
-def console(client: Client, auth: ConsoleAuth | None = None) -> TestClient:
+def console(client: Client, auth: ConsoleAuth | None = None) -> Any:
+    with warnings.catch_warnings():  # Starlette's TestClient asks for httpx2; httpx serves
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
     app = create_app(WireProtocol(client), console_routes(client, auth or ConsoleAuth({})))
     return TestClient(app)
 
@@ -138,7 +139,10 @@ def test_executions_are_filtered_by_status_searched_by_name_and_paged(client: Cl
     assert [e["name"] for e in failed["executions"]] == ["Refund-Order-7"]
     assert [e["machineName"] for e in found["executions"]] == ["bad"]
     assert len(of_ok["executions"]) == 10
-    # And an unknown status is refused by name
+    # And a search too short for the index, and an unknown status, are refused by name
+    short = http.get("/console/api/executions", params={"q": "or"})
+    assert short.status_code == 400
+    assert "q: expected at least 3 characters" in short.json()["message"]
     refused = http.get("/console/api/executions", params={"status": "DONE"})
     assert refused.status_code == 400
     assert "status: expected one of RUNNING" in refused.json()["message"]
@@ -207,7 +211,7 @@ def test_start_and_stop_go_through_the_client_and_need_the_console_header():
 KEYS = {"AKIDWRITER": "writer-secret", "AKIDREADER": "reader-secret"}
 
 
-def logged_in(client: Client, key_id: str, secret: str) -> TestClient:
+def logged_in(client: Client, key_id: str, secret: str) -> Any:
     http = console(client, ConsoleAuth(KEYS, frozenset({"AKIDREADER"})))
     http.post("/console/login", data={"key_id": key_id, "secret": secret, "next": "/console/"})
     return http
