@@ -49,7 +49,7 @@ WAITS = {
 
 def console(client: Client, auth: ConsoleAuth | None = None) -> Any:
     with warnings.catch_warnings():  # Starlette's TestClient asks for httpx2; httpx serves
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
     app = create_app(WireProtocol(client), console_routes(client, auth or ConsoleAuth({})))
     return TestClient(app)
@@ -319,3 +319,20 @@ def test_the_order_example_draws_with_every_state(client: Client):
     kinds = {e["kind"] for e in body["graph"]["edges"]}
     assert len([n for n in body["graph"]["nodes"] if n["type"] not in ("Start", "End")]) == 13
     assert {"choice", "default", "catch", "next", "start", "end"} <= kinds
+
+
+def test_a_failed_execution_is_redriven_from_the_console(client: Client):
+    # Given an execution that failed in its Task
+    arn = machine(client, "bad", {"StartAt": "T", "States": {"T": task("broken", End=True)}})
+    execution = client.start_execution(stateMachineArn=arn)["executionArn"]
+    assert client.describe_execution(executionArn=execution)["status"] == "FAILED"
+
+    # When the console redrives it
+    answer = console(client).post(
+        "/console/api/redrive", json={"executionArn": execution}, headers=WRITE
+    )
+
+    # Then it ran again from its failed state (and failed again: the handler always does)
+    assert answer.status_code == 200
+    assert "redriveDate" in answer.json()
+    assert client.describe_execution(executionArn=execution)["redriveCount"] == 1
