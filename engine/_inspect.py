@@ -7,6 +7,7 @@ turned into the pure graph and overlay of `engine._graph`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,19 @@ class GraphView:
 
 
 def definition_view(client: Client, text: str, machine_type: str = "STANDARD") -> GraphView:
-    """The graph of ``text`` with the validator's errors and warnings on its nodes."""
+    """The graph of ``text`` with the validator's errors and warnings on its nodes.
+
+    Remembered for the last `VIEWS_KEPT` definitions: an execution's page asks again every
+    second while it runs, and a stored definition never changes.
+    """
+    return _definition_view(client, text, machine_type)
+
+
+VIEWS_KEPT = 64
+
+
+@functools.lru_cache(maxsize=VIEWS_KEPT)
+def _definition_view(client: Client, text: str, machine_type: str) -> GraphView:
     try:
         raw = load_definition_text(text)
     except (DefinitionSyntaxError, InvalidDefinition) as error:
