@@ -336,3 +336,32 @@ def test_a_failed_execution_is_redriven_from_the_console(client: Client):
     assert answer.status_code == 200
     assert "redriveDate" in answer.json()
     assert client.describe_execution(executionArn=execution)["redriveCount"] == 1
+
+
+def test_a_distributed_map_run_lists_each_child_executions_status(client: Client):
+    # Given an execution whose Distributed Map ran over three items
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "B",
+                    "States": {"B": task("ok", End=True)},
+                },
+                "End": True,
+            }
+        },
+    }
+    arn = machine(client, "distributed", definition)
+    run = client.start_execution(stateMachineArn=arn, input="[1, 2, 3]")
+
+    # When the console asks for the execution
+    body = console(client).get("/console/api/execution", params={"arn": run["executionArn"]})
+
+    # Then its Map Run is there with its counts and each child's status
+    (map_run,) = body.json()["mapRuns"]
+    assert map_run["status"] == "SUCCEEDED"
+    assert map_run["itemCounts"]["succeeded"] == 3
+    assert [item["status"] for item in map_run["items"]] == ["SUCCEEDED"] * 3
