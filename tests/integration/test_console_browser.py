@@ -148,7 +148,6 @@ def test_a_running_execution_is_watched_a_failed_state_opened_and_one_stopped(
         page.wait_for_selector("#executions")
         rows = page.locator("#executions tbody tr")
         assert rows.count() == 1
-        page.screenshot(path=screenshots / "executions.png")
         rows.first.locator("a").first.click()
 
         # Then the graph shows the Parallel's branch waiting and the Map not started yet
@@ -214,3 +213,10 @@ def test_a_running_execution_is_watched_a_failed_state_opened_and_one_stopped(
         page.wait_for_selector('.graph .node.diagnosed[data-name="Ship"]')
         assert page.locator("#diagnostics tbody tr").count() >= 2
         page.screenshot(path=screenshots / "validate.png", full_page=True)
+
+        # And the list of executions shows each one's end
+        page.goto(f"{url}/console/executions")
+        page.wait_for_selector("#executions")
+        statuses = page.locator("#executions .badge").all_inner_texts()
+        assert sorted(statuses) == ["Cancelled", "Failed", "Succeeded"]
+        page.screenshot(path=screenshots / "executions.png")

@@ -21,8 +21,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """What ``stepline serve`` would have served, instead of serving it."""
     calls: dict[str, Any] = {}
 
-    def record(protocol: Any, host: str, port: int) -> None:
-        calls.update(protocol=protocol, host=host, port=port)
+    def record(protocol: Any, host: str, port: int, extra_routes: Any = ()) -> None:
+        calls.update(protocol=protocol, host=host, port=port, routes=extra_routes)
 
     monkeypatch.setattr(engine._wire, "serve", record)
     return calls
@@ -44,6 +44,9 @@ def test_serve_binds_localhost_on_step_functions_locals_port(
     assert isinstance(served["protocol"].client.backend, LocalBackend)
     assert served["protocol"].verifier is None
     assert "not authenticated" in result.output
+    # And the web console is served beside the protocol, at /
+    assert "the web console is at http://127.0.0.1:8083/" in result.output
+    assert "/console/api/execution" in {route.path for route in served["routes"]}
 
 
 def test_serve_requires_signatures_when_access_keys_are_set(
