@@ -51,7 +51,9 @@ def console(client: Client, auth: ConsoleAuth | None = None) -> Any:
     with warnings.catch_warnings():  # Starlette's TestClient asks for httpx2; httpx serves
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
-    app = create_app(WireProtocol(client), console_routes(client, auth or ConsoleAuth({})))
+    app = create_app(
+        WireProtocol(client), extra_routes=console_routes(client, auth or ConsoleAuth({}))
+    )
     return TestClient(app)
 
 
