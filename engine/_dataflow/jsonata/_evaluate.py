@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from jsonata import Utils
 
-from engine._dataflow.jsonata._bounds import guarded_builtins, size_limit
+from engine._dataflow.jsonata._bounds import BuildBudget, guarded_builtins, size_limit
 from engine._dataflow.jsonata._functions import (
     STEP_FUNCTIONS_FUNCTIONS,
     MissingScopeValueError,
@@ -177,6 +177,7 @@ def _run(body: str, scope: Scope, states: dict[str, Any], field: str) -> Any:
         **{name: _bindable(value) for name, value in scope.variables.items()},
         "states": states,
         "__evaluate_entry": counter,
+        "__evaluate_exit": BuildBudget(scope.max_bytes),
     }
     try:
         compiled = compile_expression(body)

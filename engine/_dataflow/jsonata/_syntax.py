@@ -82,9 +82,11 @@ def check_syntax(text: str) -> str | None:
     try:
         compile_expression(body)
     except JException as error:
+        where = f" (at position {error.location})" if error.location >= 0 else ""
+        return f"The JSONata expression '{body}' is invalid: {describe_error(error)}{where}"
+    except RecursionError:  # the library's parser recurses once per nesting level
         return (
-            f"The JSONata expression '{body}' is invalid: {describe_error(error)} "
-            f"(at position {error.location})"
+            f"The JSONata expression '{body}' is invalid: it is nested too deeply to parse"
         )
     return None
 
