@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -71,7 +73,12 @@ def encodable(text: str) -> str:
 
 
 class LinearPattern:
-    """An RE2 pattern with ``re.Pattern``'s methods, taking any Python text."""
+    """An RE2 pattern with ``re.Pattern``'s methods, taking any Python text.
+
+    ``sub`` and ``split`` walk ``finditer`` here, so that each match found reports to the
+    meter of `metered` (RE2's Python binding spends about 10 us per match: a million
+    matches are seconds, which an evaluation budget must see).
+    """
 
     def __init__(self, compiled: Any) -> None:
         self._compiled = compiled
@@ -87,15 +94,53 @@ class LinearPattern:
 
     def finditer(self, text: str) -> Iterator[Any]:
         """Every non-overlapping match, left to right."""
-        return self._compiled.finditer(encodable(text))  # type: ignore[no-any-return]
+        meter = _METER.get()
+        for match in self._compiled.finditer(encodable(text)):
+            if meter is not None:
+                meter()
+            yield match
 
     def sub(self, replacement: str | Callable[[Any], str], text: str, count: int = 0) -> str:
-        """``text`` with the first ``count`` matches (0: all) replaced."""
-        return self._compiled.sub(replacement, encodable(text), count)  # type: ignore[no-any-return]
+        """``text`` with the first ``count`` matches (0: all) replaced.
+
+        A string ``replacement`` is inserted as it is (no group references).
+        """
+        pieces: list[str] = []
+        last = 0
+        for found, match in enumerate(self.finditer(text)):
+            if count and found >= count:
+                break
+            pieces.append(text[last : match.start()])
+            pieces.append(replacement if isinstance(replacement, str) else replacement(match))
+            last = match.end()
+        pieces.append(text[last:])
+        return "".join(pieces)
 
     def split(self, text: str, maxsplit: int = 0) -> list[str]:
-        """``text`` cut at each match."""
-        return self._compiled.split(encodable(text), maxsplit)  # type: ignore[no-any-return]
+        """``text`` cut at each match, with the match's groups between the pieces (as ``re``)."""
+        pieces: list[str] = []
+        last = 0
+        for found, match in enumerate(self.finditer(text)):
+            if maxsplit and found >= maxsplit:
+                break
+            pieces.append(text[last : match.start()])
+            pieces.extend(match.groups())
+            last = match.end()
+        pieces.append(text[last:])
+        return pieces
+
+
+_METER: ContextVar[Callable[[], None] | None] = ContextVar("stepline_regex_meter", default=None)
+
+
+@contextmanager
+def metered(meter: Callable[[], None]) -> Iterator[None]:
+    """Call ``meter()`` for every match a user regex finds in the block (it may raise)."""
+    token = _METER.set(meter)
+    try:
+        yield
+    finally:
+        _METER.reset(token)
 
 
 def search(pattern: str, text: str) -> bool:

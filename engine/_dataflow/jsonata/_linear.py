@@ -69,8 +69,25 @@ def replace(string: Any, pattern: Any, replacement: Any, limit: Any = None) -> A
     count = 0 if limit is None else int(min(limit, len(string) + 1))
     if limit is not None and count == 0:
         return string
+    if isinstance(pattern, str) and isinstance(replacement, str):
+        # A literal: the same text replaces every occurrence (no groups), in C.
+        text = expand(replacement, _LiteralMatch(pattern))
+        return string.replace(pattern, text, count or -1)
     regex = compile_regex(_escaped(pattern)) if isinstance(pattern, str) else pattern
-    return regex.sub(_replacer(replacement), string, count)
+    return regex.sub(_replacer(replacement), string, count)  # type: ignore[no-any-return]
+
+
+class _LiteralMatch:
+    """What a literal pattern's match offers the replacement text: itself, no groups."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def group(self, number: int = 0) -> str:
+        return self._text
+
+    def groups(self) -> tuple[str, ...]:
+        return ()
 
 
 def _escaped(literal: str) -> str:
