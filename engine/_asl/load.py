@@ -269,7 +269,7 @@ class _JsonSemanticsLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         """A node; an alias to a collection still being composed is refused."""
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             if event.anchor in self._open_anchors:
                 raise DefinitionSyntaxError(
                     f"Invalid YAML: the alias *{event.anchor} is inside the collection it "
@@ -279,11 +279,11 @@ class _JsonSemanticsLoader(yaml.SafeLoader):
                 )
         return super().compose_node(parent, index)
 
-    def compose_sequence_node(self, anchor: str | None) -> Any:
+    def compose_sequence_node(self, anchor: Any) -> Any:
         """A sequence, sized with its aliases expanded."""
         return self._sized(anchor, super().compose_sequence_node, lambda node: node.value)
 
-    def compose_mapping_node(self, anchor: str | None) -> Any:
+    def compose_mapping_node(self, anchor: Any) -> Any:
         """A mapping, sized with its aliases expanded."""
         return self._sized(
             anchor,

@@ -196,11 +196,11 @@ class _Parser:
         number = _NUMBER.match(self.text, self.pos)
         if number is not None:
             token = number.group(0)
-            value = float(token) if any(c in token for c in ".eE") else int(token)
-            if isinstance(value, float) and math.isinf(value):
+            parsed = float(token) if any(c in token for c in ".eE") else int(token)
+            if isinstance(parsed, float) and math.isinf(parsed):
                 raise self.error(f"the number {token} is out of range")
             self.pos = number.end()
-            return Literal(value)
+            return Literal(parsed)
         for word, value in _KEYWORDS.items():
             if re.compile(rf"{word}(?![\w.$])").match(self.text, self.pos):
                 self.pos += len(word)

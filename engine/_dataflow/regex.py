@@ -1,4 +1,4 @@
-"""Regular expressions written by users, matched in time linear in the text (RE2).
+r"""Regular expressions written by users, matched in time linear in the text (RE2).
 
 A definition may hold regular expressions: JSONata regex literals (``$match``,
 ``$replace``, ``$split``, ``$contains``), JSONPath filters (``=~``) and Choice

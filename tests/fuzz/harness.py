@@ -115,7 +115,7 @@ class Ledger:
 LEDGER = Ledger()
 
 
-class CaseTookTooLong(BaseException):  # noqa: N818 - not an Exception: no engine handler may swallow it
+class CaseTookTooLong(BaseException):
     """Raised into a case by the alarm when it outlives `MAX_CASE_SECONDS`."""
 
 
@@ -200,9 +200,7 @@ def judge_definition(text: str, payload: str = "{}") -> Verdict:
     if isinstance(report, Verdict):
         return report
     assert report["result"] in ("OK", "FAIL"), report
-    created = _call(
-        lambda: client.create_state_machine(name="fuzz", definition=text, roleArn=ROLE)
-    )
+    created = _call(lambda: client.create_state_machine(name="fuzz", definition=text, roleArn=ROLE))
     if isinstance(created, Verdict):
         assert report["result"] == "FAIL", f"valid per validate, refused by create: {created}"
         return created
@@ -220,7 +218,8 @@ def run_machine(client: Client, arn: str, payload: str) -> Verdict:
     assert status in TERMINAL, f"the execution did not end: {status}"
     if status == "FAILED" and "error" in described:  # a Fail state may name no error
         error = described["error"]
-        assert isinstance(error, str) and error, f"a failure with an empty error: {described}"
+        assert isinstance(error, str), f"a failure with an error that is no name: {described}"
+        assert error, f"a failure with an empty error: {described}"
     if status == "SUCCEEDED":
         json.loads(described["output"], parse_constant=_no_constant)  # strict JSON
     return Verdict(status, str(described.get("error") or ""))

@@ -171,10 +171,13 @@ json_paths = st.builds(
     st.sampled_from(["$", "$", "$", "$$", "$$.Execution", "$$.Map.Item", "$x", "$undefined"]),
     st.lists(_SEGMENTS, max_size=5),
 ) | st.text(alphabet="$.[]'*?@()ab01:,-=~\\ ", max_size=20)
-reference_paths = st.builds(
-    lambda segments: "$" + "".join(segments),
-    st.lists(st.sampled_from([".a", ".b", ".nested", "['x']", "[0]", ".items"]), max_size=4),
-) | json_paths
+reference_paths = (
+    st.builds(
+        lambda segments: "$" + "".join(segments),
+        st.lists(st.sampled_from([".a", ".b", ".nested", "['x']", "[0]", ".items"]), max_size=4),
+    )
+    | json_paths
+)
 
 # --- intrinsic functions -------------------------------------------------------------------
 
@@ -241,7 +244,7 @@ _STRING_LITERALS = st.sampled_from(
         "'MD5'",
         "'SHA-3'",
         "'[1,2'",
-        "'{\"a\": [1, {\"b\": null}]}'",
+        '\'{"a": [1, {"b": null}]}\'',
         "'" + "[" * 600 + "]" * 600 + "'",
         "','",
         "'a,b,,c'",
@@ -250,7 +253,19 @@ _STRING_LITERALS = st.sampled_from(
     ]
 ) | st.text(max_size=10).map(_quote)
 _OTHER_LITERALS = st.sampled_from(
-    ["true", "false", "null", "$", "$.a", "$.s", "$.n", "$.items", "$$.Execution.Id", "$v", "$.nested"]
+    [
+        "true",
+        "false",
+        "null",
+        "$",
+        "$.a",
+        "$.s",
+        "$.n",
+        "$.items",
+        "$$.Execution.Id",
+        "$v",
+        "$.nested",
+    ]
 )
 _INTRINSIC_NAMES = st.sampled_from(INTRINSICS) | st.sampled_from(
     ["States.Nope", "States.format", "States.Array "]
@@ -325,7 +340,7 @@ _JSONATA_ATOMS = st.sampled_from(
         "1e-308",
         "9007199254740993",
         "'abc'",
-        "\"a,b,c\"",
+        '"a,b,c"',
         "''",
         "true",
         "false",
@@ -536,8 +551,9 @@ NAMES = ["A", "B", "C", "D"]
 def _templates(leaves: st.SearchStrategy[Json]) -> st.SearchStrategy[Json]:
     return st.recursive(
         leaves,
-        lambda children: st.dictionaries(keys, children, max_size=3)
-        | st.lists(children, max_size=3),
+        lambda children: (
+            st.dictionaries(keys, children, max_size=3) | st.lists(children, max_size=3)
+        ),
         max_leaves=6,
     )
 
@@ -596,7 +612,9 @@ def _state(draw: st.DrawFn, language: str, names: list[str], index: int, depth: 
         state.update(draw(_transition(names, index)))
     data = _jsonata_template() if language == "JSONata" else _jsonpath_template()
     if kind == "Pass":
-        field = "Output" if language == "JSONata" else draw(st.sampled_from(["Result", "Parameters"]))
+        field = (
+            "Output" if language == "JSONata" else draw(st.sampled_from(["Result", "Parameters"]))
+        )
         state[field] = draw(data)
     elif kind == "Task":
         state["Resource"] = draw(st.sampled_from(RESOURCES))
@@ -699,9 +717,11 @@ def deep_parallel(depth: int) -> Json:
 hostile_definition_texts = st.one_of(
     st.sampled_from([1, 10, 60, 130, 300]).map(lambda depth: json.dumps(deep_parallel(depth))),
     st.sampled_from([400, 1000, 100_000]).map(
-        lambda depth: '{"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": '
-        + deep_array(depth)
-        + ', "End": true}}}'
+        lambda depth: (
+            '{"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": '
+            + deep_array(depth)
+            + ', "End": true}}}'
+        )
     ),
     st.sampled_from(
         [

@@ -35,7 +35,11 @@ def test_jsonata_choice_conditions_give_a_verdict(condition, payload):
         "QueryLanguage": "JSONata",
         "StartAt": "C",
         "States": {
-            "C": {"Type": "Choice", "Choices": [{"Condition": condition, "Next": "Yes"}], "Default": "No"},
+            "C": {
+                "Type": "Choice",
+                "Choices": [{"Condition": condition, "Next": "Yes"}],
+                "Default": "No",
+            },
             **_ENDS,
         },
     }

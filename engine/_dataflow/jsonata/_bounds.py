@@ -100,7 +100,7 @@ class _GuardedNative(Jsonata.JNativeFunction):  # type: ignore[misc]  # the libr
 
     def __init__(self, name: str, original: Any) -> None:
         self.__dict__.update(original.__dict__)  # same method, signature and arity
-        self.method = LINEAR_BUILTINS.get(name, self.method)
+        self.method: Any = LINEAR_BUILTINS.get(name, original.method)
         self._guard = _GUARDS.get(name)
         self._label = f"${name}"
 
@@ -125,8 +125,10 @@ def guarded_builtins() -> dict[str, Any]:
 
 
 class BuildBudget:
-    """The library's per-node exit hook: refuses an array or object too large to leave the
-    state, and counts the items of every array returned against a budget.
+    """The library's per-node exit hook, bounding the arrays and objects nodes return.
+
+    An array or object too large to leave the state is refused; the items of every array
+    returned are counted against a budget.
 
     Raises:
         ValueTooLarge: one array or object has more items than the limit has bytes.
@@ -158,8 +160,10 @@ class BuildBudgetExceeded(Exception):
 
 
 class BoundedJsonata(Jsonata):  # type: ignore[misc]  # the library is untyped
-    """The library's evaluator: RE2 regexes, ``&`` refusing to build a string over the
-    limit, and a linear ``*`` (the library's copied its result for every member).
+    """The library's evaluator, with RE2 regexes, a bounded ``&`` and a linear ``*``.
+
+    ``&`` refuses to build a string over the limit; the library's ``*`` copied its result
+    for every member.
     """
 
     def __init__(self, expression: str) -> None:

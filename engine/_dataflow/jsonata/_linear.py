@@ -26,9 +26,7 @@ from engine._dataflow.regex import InvalidRegex, compile_regex
 def regex_engine(pattern: str, flags: RegexFlags) -> Any:
     """The library's regex hook: RE2, with an invalid pattern a JSONata syntax error."""
     try:
-        return compile_regex(
-            pattern, ignore_case=flags.case_insensitive, multiline=flags.multiline
-        )
+        return compile_regex(pattern, ignore_case=flags.case_insensitive, multiline=flags.multiline)
     except InvalidRegex as error:
         raise JException(f"S0303: {str(error)[0].upper()}{str(error)[1:]}", -1) from None
 
@@ -74,7 +72,7 @@ def replace(string: Any, pattern: Any, replacement: Any, limit: Any = None) -> A
         text = expand(replacement, _LiteralMatch(pattern))
         return string.replace(pattern, text, count or -1)
     regex = compile_regex(_escaped(pattern)) if isinstance(pattern, str) else pattern
-    return regex.sub(_replacer(replacement), string, count)  # type: ignore[no-any-return]
+    return regex.sub(_replacer(replacement), string, count)
 
 
 class _LiteralMatch:

@@ -85,9 +85,7 @@ def check_syntax(text: str) -> str | None:
         where = f" (at position {error.location})" if error.location >= 0 else ""
         return f"The JSONata expression '{body}' is invalid: {describe_error(error)}{where}"
     except RecursionError:  # the library's parser recurses once per nesting level
-        return (
-            f"The JSONata expression '{body}' is invalid: it is nested too deeply to parse"
-        )
+        return f"The JSONata expression '{body}' is invalid: it is nested too deeply to parse"
     return None
 
 
