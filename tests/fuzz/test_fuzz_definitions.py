@@ -18,7 +18,7 @@ def test_a_generated_machine_gets_a_verdict(machine, payload):
     assert verdict.outcome in ("refused", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
-@fuzz_settings(150)
+@fuzz_settings(120)
 @given(text=hostile_definition_texts, payload=input_texts)
 def test_a_hostile_definition_text_gets_a_verdict(text, payload):
     # Given definition text that is deep, huge, not JSON, or YAML meant to hurt a parser
