@@ -12,7 +12,7 @@ ENDINGS = ("refused", "SUCCEEDED", "FAILED")
 _ENDS = {"Yes": {"Type": "Succeed"}, "No": {"Type": "Fail", "Error": "No"}}
 
 
-@fuzz_settings(400)
+@fuzz_settings(300)
 @given(rules=st.lists(choice_rules, min_size=1, max_size=3), payload=inputs)
 def test_jsonpath_choice_rules_give_a_verdict(rules, payload):
     # Given a Choice of random (possibly ill-typed) rules, each leading to Yes
@@ -27,7 +27,7 @@ def test_jsonpath_choice_rules_give_a_verdict(rules, payload):
     assert verdict.outcome in ENDINGS
 
 
-@fuzz_settings(150)
+@fuzz_settings(100)
 @given(condition=jsonata_expressions | st.sampled_from([True, False, 1, None]), payload=inputs)
 def test_jsonata_choice_conditions_give_a_verdict(condition, payload):
     # Given a JSONata Choice whose Condition is a random expression or value

@@ -8,7 +8,7 @@ from tests.fuzz.harness import fuzz_settings, run_case
 from tests.fuzz.strategies import hostile_definition_texts, input_texts, machines, mutated
 
 
-@fuzz_settings(500)
+@fuzz_settings(400)
 @given(machine=machines().flatmap(mutated), payload=input_texts)
 def test_a_generated_machine_gets_a_verdict(machine, payload):
     # Given a generated machine (some fields deleted, retyped or added) and an input
@@ -18,7 +18,7 @@ def test_a_generated_machine_gets_a_verdict(machine, payload):
     assert verdict.outcome in ("refused", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
-@fuzz_settings(120)
+@fuzz_settings(100)
 @given(text=hostile_definition_texts, payload=input_texts)
 def test_a_hostile_definition_text_gets_a_verdict(text, payload):
     # Given definition text that is deep, huge, not JSON, or YAML meant to hurt a parser

@@ -20,7 +20,7 @@ def _machine(call):
     }
 
 
-@fuzz_settings(700)
+@fuzz_settings(500)
 @given(call=intrinsic_calls | hostile_intrinsic_calls, payload=inputs)
 def test_an_intrinsic_call_gets_a_verdict(call, payload):
     # Given an intrinsic function call, possibly nested, with random arguments

@@ -26,7 +26,7 @@ def _machine(expression, variable):
     }
 
 
-@fuzz_settings(700)
+@fuzz_settings(400)
 @given(expression=jsonata_expressions, variable=json_values, payload=inputs)
 def test_a_jsonata_expression_gets_a_verdict(expression, variable, payload):
     # Given a JSONata expression over the input and a variable $x
@@ -36,7 +36,7 @@ def test_a_jsonata_expression_gets_a_verdict(expression, variable, payload):
     assert verdict.outcome in ENDINGS
 
 
-@fuzz_settings(180)
+@fuzz_settings(120)
 @given(body=hostile_jsonata_bodies, payload=inputs)
 def test_a_hostile_jsonata_expression_is_stopped(body, payload):
     # Given an expression built to exhaust time, memory or the stack

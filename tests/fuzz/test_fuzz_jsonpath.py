@@ -24,7 +24,7 @@ _fields = st.fixed_dictionaries(
 )
 
 
-@fuzz_settings(500)
+@fuzz_settings(400)
 @given(fields=_fields, task=st.booleans(), payload=inputs)
 def test_the_jsonpath_fields_give_a_verdict(fields, task, payload):
     # Given a Task (echoing its input) or a Pass with random path fields
