@@ -246,10 +246,67 @@ def _skip_blank(source: str, index: int) -> int:
 # --- YAML --------------------------------------------------------------------------------
 
 
+MAX_YAML_EXPANDED_NODES = 1_000_000
+"""How many values a YAML definition may hold once its aliases are expanded."""
+
+
 class _JsonSemanticsLoader(yaml.SafeLoader):
-    """A safe YAML loader whose scalars mean what they would mean in JSON."""
+    """A safe YAML loader whose scalars mean what they would mean in JSON.
+
+    Aliases are allowed (``<<: *defaults``) but not to a collection that contains the
+    alias (``&a [*a]`` is a cycle, which JSON cannot hold: walking it never ended), nor
+    so many that the expanded value would exceed `MAX_YAML_EXPANDED_NODES` (nested
+    aliases double at each level: the "billion laughs").
+    """
 
     yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._open_anchors: set[str] = set()
+        self._sizes: dict[int, int] = {}  # id(node): values once expanded
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """A node; an alias to a collection still being composed is refused."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            if event.anchor in self._open_anchors:
+                raise DefinitionSyntaxError(
+                    f"Invalid YAML: the alias *{event.anchor} is inside the collection it "
+                    "names (a cycle)",
+                    event.start_mark.line + 1,
+                    event.start_mark.column + 1,
+                )
+        return super().compose_node(parent, index)
+
+    def compose_sequence_node(self, anchor: Any) -> Any:
+        """A sequence, sized with its aliases expanded."""
+        return self._sized(anchor, super().compose_sequence_node, lambda node: node.value)
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        """A mapping, sized with its aliases expanded."""
+        return self._sized(
+            anchor,
+            super().compose_mapping_node,
+            lambda node: [part for pair in node.value for part in pair],
+        )
+
+    def _sized(self, anchor: str | None, compose: Any, children: Any) -> Any:
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        node = compose(anchor)
+        self._open_anchors.discard(anchor or "")
+        size = 1 + sum(self._sizes.get(id(child), 1) for child in children(node))
+        if size > MAX_YAML_EXPANDED_NODES:
+            mark = node.start_mark
+            raise DefinitionSyntaxError(
+                f"Invalid YAML: with its aliases expanded it holds more than "
+                f"{MAX_YAML_EXPANDED_NODES} values",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        self._sizes[id(node)] = size
+        return node
 
 
 def _add_resolver(tag: str, pattern: str, first: list[str]) -> None:

@@ -59,11 +59,18 @@ def _is_number(value: Json) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_integral(value: Json) -> bool:
+    # not float(value).is_integer(): a 400-digit int does not fit a float (OverflowError)
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 KINDS: Final[dict[str, tuple[str, Callable[[Json], bool]]]] = {
     "any": ("any value", lambda value: True),
     "string": ("a string", lambda value: isinstance(value, str)),
     "number": ("a number", _is_number),
-    "integer": ("an integer", lambda value: _is_number(value) and float(value).is_integer()),
+    "integer": ("an integer", lambda value: _is_integral(value)),
     "array": ("an array", lambda value: isinstance(value, list)),
     "object": ("a JSON object", lambda value: isinstance(value, dict)),
     "boolean": ("a boolean", lambda value: isinstance(value, bool)),
@@ -202,12 +209,13 @@ def _array_range(args: list[Json], scope: Scope) -> Json:
     start, end, step = (int(arg) for arg in args)
     if step == 0:
         raise ArgumentError("the step (argument 3) must not be 0")
-    numbers = range(start, end + (1 if step > 0 else -1), step)
-    if len(numbers) > _MAX_RANGE_ITEMS:
+    # Counted, not len(range(...)): len raises OverflowError past 2**63 items.
+    count = max((end - start) // step + 1, 0)
+    if count > _MAX_RANGE_ITEMS:
         raise ArgumentError(
-            f"the range would hold {len(numbers)} items, more than the {_MAX_RANGE_ITEMS} allowed"
+            f"the range would hold {count} items, more than the {_MAX_RANGE_ITEMS} allowed"
         )
-    return list(numbers)
+    return [start + index * step for index in range(count)]
 
 
 @_register("States.ArrayGetItem", 2, 2, ("array", "integer"))
@@ -244,7 +252,7 @@ def _base64_decode(args: list[Json], scope: Scope) -> Json:
     text = _limited(args[0])
     try:
         return base64.b64decode(text, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: not ASCII
         raise ArgumentError(
             f"the string is not Base64-encoded UTF-8 text: {compact_json(text)}"
         ) from None

@@ -16,6 +16,8 @@ indefinite ones; the quirks live here:
   missing objects on the way, as AWS does, and never mutates its input.
 * **Roots.** ``$$...`` reads the context object and ``$name...`` the variable ``name``
   (see `query`); both take the rest of the path as a JSONPath on that value.
+* **Regex filters** (``[?(@.a =~ 'x+')]``) match with RE2, in linear time (jsonpath-ng's
+  own operator uses Python's backtracking ``re``); an invalid regex fails the path.
 """
 
 from __future__ import annotations
@@ -29,11 +31,18 @@ from typing import Final
 
 from jsonpath_ng import jsonpath as jp
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import filter as _jsonpath_ng_filter
 from jsonpath_ng.ext.filter import Filter
 from jsonpath_ng.ext.parser import parse as _jsonpath_ng_parse
 
+from engine._dataflow.regex import search
 from engine._dataflow.scope import Json, Scope
 from engine._errors import SteplineError
+
+# jsonpath-ng looks its filter operators up in this table when a filter runs.
+_jsonpath_ng_filter.OPERATOR_MAP["=~"] = lambda value, pattern: (
+    isinstance(value, str) and isinstance(pattern, str) and search(pattern, value)
+)
 
 Step = str | int
 """One step of a definite path: an object member name or an array index."""

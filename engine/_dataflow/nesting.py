@@ -15,6 +15,7 @@ parser, so stepline allows half of that (ADR 0017).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Final
 
 Json = Any
@@ -75,12 +76,29 @@ def check_nesting(value: Json, max_depth: int = MAX_NESTING_DEPTH) -> Json:
 def loads_within_depth(text: str, max_depth: int = MAX_NESTING_DEPTH, **options: Any) -> Json:
     """``json.loads(text, **options)``, refusing a value nested deeper than ``max_depth``.
 
+    Strict JSON unless ``options`` say otherwise: ``NaN``, ``Infinity`` and numbers too
+    large for a double (``1e400``) are refused, as they have no JSON form to pass on
+    (Python's parser accepts them; the fuzz suite found them in execution outputs).
+
     Raises:
         NestingTooDeep: the text nests deeper (even too deep for the parser itself).
         ValueError: the text is not JSON (`json.JSONDecodeError`), as ``json.loads``.
     """
+    options.setdefault("parse_constant", _refuse_constant)
+    options.setdefault("parse_float", _finite_float)
     try:
         value = json.loads(text, **options)
     except RecursionError:
         raise NestingTooDeep(max_depth) from None
     return check_nesting(value, max_depth)
+
+
+def _refuse_constant(name: str) -> Json:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is out of range")
+    return value

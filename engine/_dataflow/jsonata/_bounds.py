@@ -8,20 +8,32 @@ limit is refused *before* the string exists: ``$pad``, ``$join``, ``$replace`` (
 patterns), ``$string`` and ``&`` compute the would-be size first; every other built-in
 function has its string result checked (they grow their input by a bounded factor, so
 one call cannot exhaust memory, but a chain of them could).
+
+Arrays and objects are bounded the same way (found by the fuzz suite: ``[1..100000000]``
+and ``$map([1..500000], function($v){ [1..500000] })`` reached GBs): every node's result
+is checked as it is returned (`BuildBudget`). One array or object of more items than
+the limit has bytes (each item needs at least a digit and a comma) can never leave the
+state and is refused at once, before a range is even materialised (the library builds
+ranges lazily); and the items of all arrays an evaluation returns from its nodes are
+counted against `MAX_BUILT_ITEMS`, so that many large arrays cannot add up either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from jsonata import Jsonata, Utils
 
+from engine._dataflow.jsonata._linear import LINEAR_BUILTINS, regex_engine
 from engine._dataflow.sizes import DEFAULT_MAX_BYTES, ensure_within, json_size
 
 _LIMIT: ContextVar[int] = ContextVar("stepline_jsonata_max_bytes", default=DEFAULT_MAX_BYTES)
+BUILT_ITEMS_PER_LIMIT_BYTE = 4
+"""`MAX_BUILT_ITEMS` = this × the build limit: 4 Mi items (about 32 MiB of pointers, 150 MiB
+with fresh numbers) for AWS's limit, 8 times the largest array a node may return."""
 
 
 @contextmanager
@@ -88,6 +100,7 @@ class _GuardedNative(Jsonata.JNativeFunction):  # type: ignore[misc]  # the libr
 
     def __init__(self, name: str, original: Any) -> None:
         self.__dict__.update(original.__dict__)  # same method, signature and arity
+        self.method: Any = LINEAR_BUILTINS.get(name, original.method)
         self._guard = _GUARDS.get(name)
         self._label = f"${name}"
 
@@ -111,8 +124,68 @@ def guarded_builtins() -> dict[str, Any]:
     }
 
 
+class BuildBudget:
+    """The library's per-node exit hook, bounding the arrays and objects nodes return.
+
+    An array or object too large to leave the state is refused; the items of every array
+    returned are counted against a budget.
+
+    Raises:
+        ValueTooLarge: one array or object has more items than the limit has bytes.
+        BuildBudgetExceeded: the arrays returned so far hold more than `max_items` items.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.largest = max_bytes // 2  # "1," per item at the least
+        self.max_items = BUILT_ITEMS_PER_LIMIT_BYTE * max_bytes
+        self.remaining = self.max_items
+
+    def __call__(self, _expr: Any, _input: Any, _environment: Any, result: Any) -> None:
+        if not isinstance(result, list | dict):
+            return
+        items = len(result)
+        if items > self.largest:
+            ensure_within(2 * items, 2 * self.largest, "The result of an expression")
+        if isinstance(result, list):
+            self.remaining -= items
+            if self.remaining < 0:
+                raise BuildBudgetExceeded(
+                    f"The evaluation built arrays of more than {self.max_items} items in all; "
+                    "check for a loop that builds an array on every pass"
+                )
+
+
+class BuildBudgetExceeded(Exception):
+    """The arrays an evaluation built hold more than `BuildBudget.max_items` items."""
+
+
 class BoundedJsonata(Jsonata):  # type: ignore[misc]  # the library is untyped
-    """The library's evaluator, with ``&`` refusing to build a string over the limit."""
+    """The library's evaluator, with RE2 regexes, a bounded ``&`` and a linear ``*``.
+
+    ``&`` refuses to build a string over the limit; the library's ``*`` copied its result
+    for every member.
+    """
+
+    def __init__(self, expression: str) -> None:
+        super().__init__(expression, regex_engine)
+
+    def evaluate_wildcard(self, expr: Any, input: Any) -> Any:  # the library's names
+        """``*``: every member value of an object (or of each object of an array), flattened."""
+        if isinstance(input, Utils.JList) and input.outer_wrapper and input:
+            input = input[0]
+        values = input.values() if isinstance(input, dict) else input
+        results = Utils.create_sequence()
+        if not isinstance(values, Iterable) or isinstance(values, str):
+            return results
+        flattened = False
+        for value in values:
+            if isinstance(value, list):
+                results.extend(self.flatten(value, None))
+                flattened = True
+            else:
+                results.append(value)
+        # The library appended arrays with Functions.append, which returns a plain array.
+        return Utils.JList(results) if flattened else results
 
     def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
         """``lhs & rhs``, measured first."""

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from jsonata import Utils
 
-from engine._dataflow.jsonata._bounds import guarded_builtins, size_limit
+from engine._dataflow.jsonata._bounds import BuildBudget, guarded_builtins, size_limit
 from engine._dataflow.jsonata._functions import (
     STEP_FUNCTIONS_FUNCTIONS,
     MissingScopeValueError,
@@ -29,6 +29,7 @@ from engine._dataflow.jsonata._functions import (
 from engine._dataflow.jsonata._messages import compact_json, describe_error, json_type_name
 from engine._dataflow.jsonata._syntax import compile_expression, expression_body, is_expression
 from engine._dataflow.jsonata._values import UnsupportedResultError, to_json
+from engine._dataflow.regex import metered
 from engine._dataflow.scope import Json, Scope
 from engine._dataflow.sizes import ValueTooLarge
 from engine._errors import ErrorName, StatesRuntimeError
@@ -37,7 +38,11 @@ JsonType = Literal["array", "object", "string", "number", "boolean", "null"]
 
 # A deterministic guard against runaway expressions (JSONata's tail calls make
 # `($f := function(){ $f() }; $f())` loop forever): each evaluated AST node costs one step.
-MAX_EVALUATION_STEPS = 1_000_000
+# A step costs the library 4-10 us of CPU on the 2-core machine, so 1,000,000 steps held a
+# worker for 8-17 s (the fuzz suite's endless loops). 250,000 stop one within 1-3 s and
+# still allow a $map with 11 steps per item over 20,000 items, more than AWS's 256 KiB of
+# input holds as {"id": ..., "name": ...} records (ADR 0040).
+MAX_EVALUATION_STEPS = 250_000
 
 _GUARDED_BUILTINS = guarded_builtins()
 
@@ -177,10 +182,15 @@ def _run(body: str, scope: Scope, states: dict[str, Any], field: str) -> Any:
         **{name: _bindable(value) for name, value in scope.variables.items()},
         "states": states,
         "__evaluate_entry": counter,
+        "__evaluate_exit": BuildBudget(scope.max_bytes),
     }
     try:
         compiled = compile_expression(body)
-        with evaluation_sources(scope.now, scope.rng), size_limit(scope.max_bytes):
+        with (
+            evaluation_sources(scope.now, scope.rng),
+            size_limit(scope.max_bytes),
+            metered(counter.charge),  # each regex match costs a step too
+        ):
             return compiled.evaluate(None, bindings)
     except (MissingScopeValueError, ValueTooLarge):
         raise
@@ -202,6 +212,10 @@ class _StepCounter:
         self.remaining = MAX_EVALUATION_STEPS
 
     def __call__(self, _expr: Any, _input: Any, _environment: Any) -> None:
+        self.charge()
+
+    def charge(self) -> None:
+        """Spend one step."""
         self.remaining -= 1
         if self.remaining < 0:
             raise _BudgetExceededError(

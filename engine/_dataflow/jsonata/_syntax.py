@@ -82,10 +82,13 @@ def check_syntax(text: str) -> str | None:
     try:
         compile_expression(body)
     except JException as error:
-        return (
-            f"The JSONata expression '{body}' is invalid: {describe_error(error)} "
-            f"(at position {error.location})"
-        )
+        where = f" (at position {error.location})" if error.location >= 0 else ""
+        return f"The JSONata expression '{body}' is invalid: {describe_error(error)}{where}"
+    except RecursionError:  # the library's parser recurses once per nesting level
+        return f"The JSONata expression '{body}' is invalid: it is nested too deeply to parse"
+    except Exception as error:  # the port's parser fails on some input with a bare
+        # KeyError (the fuzz suite: '!'); whatever it raises, the text did not parse
+        return f"The JSONata expression '{body}' is invalid: it cannot be parsed ({error!r})"
     return None
 
 
