@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 
 import pytest
 
@@ -10,6 +11,21 @@ from engine._cli import handler_options
 from engine._cli.interrupt import Interrupted, Interruption, interruptible
 
 ARN = "arn:aws:states:us-east-1:111111111111:execution:gate:run-1"
+
+
+@pytest.fixture(autouse=True)
+def default_signal_dispositions() -> Iterator[None]:
+    """Python's own SIGINT/SIGTERM handlers, as in a terminal.
+
+    A shell without job control starts background commands with SIGINT ignored, and
+    Python keeps that; these tests are about a command run from a terminal.
+    """
+    saved = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for number, handler in saved.items():
+        signal.signal(number, handler)
 
 
 def test_the_advice_names_the_execution_and_the_commands_that_continue_or_stop_it() -> None:
