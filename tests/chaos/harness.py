@@ -1,0 +1,310 @@
+"""The chaos fleet and its wave: start ~200 executions, strike, and watch them recover.
+
+`ChaosFleet` is a migrated store on the suite's own PostgreSQL, the suite's own Redis, and
+two prefork workers plus beat under the `Supervisor`, with default timing (nothing
+shortened: claims 10 s, heartbeats 2 s, lost after 6 s, lease 120 s). `Wave` starts the
+workload, samples progress four times a second from the store, and measures recovery.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.settings import Settings
+from engine import connect
+from engine._api import Client
+from engine._store.db import make_engine
+from engine._store.repository import Store
+from engine._store.rows import EXECUTIONS, HISTORY, OUTBOX, TASKS, TIMERS
+from engine._store.workers import WORKERS, Held
+from tests.chaos.histories import Shape, numbering_problems, shape_of
+from tests.chaos.services import OwnPostgres, OwnRedis, await_true
+from tests.chaos.supervisor import Supervisor
+from tests.chaos.workload import WAVE, execution_names
+
+ROLE = "arn:aws:iam::111111111111:role/stepline-chaos"
+WORKERS_ROLES = ("worker-a", "worker-b")
+SAMPLE_EVERY = 0.25
+"""Seconds between progress samples (the resolution of every measured time)."""
+
+
+@dataclass
+class ChaosFleet:
+    """Two prefork workers and beat, supervised, on the suite's own Redis and PostgreSQL."""
+
+    redis: OwnRedis
+    postgres: OwnPostgres
+    database_url: str
+    home: Path
+    supervisor: Supervisor
+    store: Store
+    client: Client
+
+    @property
+    def calls(self) -> Path:
+        """The file every handler call appends its idempotency key to."""
+        return self.home / "calls.log"
+
+    @classmethod
+    def create(
+        cls, redis: OwnRedis, postgres: OwnPostgres, database_url: str, home: Path
+    ) -> ChaosFleet:
+        """A fleet on ``database_url`` (migrated) and ``redis``; not started yet."""
+        (home / "logs").mkdir(parents=True, exist_ok=True)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("STEPLINE_")}
+        env = {
+            **inherited,  # nothing shortened: every timing setting keeps its default
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+            ),
+            "STEPLINE_HOME": str(home),
+            "STEPLINE_DATABASE_URL": database_url,
+            "STEPLINE_BROKER_URL": redis.url,
+            "STEPLINE_HANDLERS": "tests.chaos.handlers",
+            "STEPLINE_LOG_LEVEL": "WARNING",
+            "STEPLINE_CHAOS_CALLS": str(home / "calls.log"),
+        }
+        store = Store(make_engine(database_url))
+        settings = Settings(home=home, database_url=database_url, broker_url=redis.url)
+        client = connect(settings, store=store)
+        return cls(redis, postgres, database_url, home, Supervisor(env, home / "logs"), store, client)
+
+    def start(self) -> None:
+        """Start both workers and beat; return once both workers announced themselves."""
+        since = datetime.now(UTC)
+        for role in (*WORKERS_ROLES, "beat"):
+            self.supervisor.start(role)
+        await_true(
+            lambda: all(self.seen_since(role, since) for role in WORKERS_ROLES),
+            90,
+            "both workers to announce themselves",
+        )
+
+    def stop(self) -> None:
+        """End every process and close the store's connections."""
+        self.supervisor.stop_all()
+        self.store.engine.dispose()
+
+    def seen_since(self, role: str, since: datetime) -> bool:
+        """Whether worker ``role`` heartbeat (or announced itself) since ``since``."""
+        try:
+            with self.store.engine.connect() as db:
+                seen = db.execute(
+                    select(WORKERS.c.seen_at).where(WORKERS.c.name == node(role))
+                ).scalar()
+        except SQLAlchemyError:
+            return False
+        return seen is not None and seen >= since
+
+    def held(self, role: str) -> list[Held]:
+        """What worker ``role`` held at its last heartbeat."""
+        with self.store.engine.connect() as db:
+            inflight = db.execute(
+                select(WORKERS.c.inflight).where(WORKERS.c.name == node(role))
+            ).scalar()
+        return [Held.from_stored(value) for value in inflight or []]
+
+    def busiest_worker(self) -> str:
+        """The worker holding the most messages now (the one whose loss hurts most)."""
+        return max(WORKERS_ROLES, key=lambda role: len(self.held(role)))
+
+
+def node(role: str) -> str:
+    """The Celery node name of worker ``role`` (``--hostname role@%h``)."""
+    return f"{role}@{socket.gethostname()}"
+
+
+@dataclass
+class Recovery:
+    """Messages a killed or frozen worker held, and when the fleet had consumed them all."""
+
+    struck_at: float
+    held: list[Held]
+    recovered_at: float | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        """From the strike until the last held message was consumed (None: not yet)."""
+        return None if self.recovered_at is None else self.recovered_at - self.struck_at
+
+
+@dataclass
+class Wave:
+    """The workload in flight on ``fleet``: started, sampled and measured."""
+
+    fleet: ChaosFleet
+    arns: dict[str, str] = field(default_factory=dict)
+    started_at: float = 0.0
+    finished_at: float | None = None
+    samples: list[tuple[float, int, int]] = field(default_factory=list)
+    recoveries: list[Recovery] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def total(self) -> int:
+        """How many executions the wave starts."""
+        return sum(shape.count for shape in WAVE)
+
+    def start(self) -> None:
+        """Create the machines, start every execution, and begin sampling progress."""
+        machines = {
+            shape.name: self.fleet.client.create_state_machine(
+                name=f"chaos-{shape.name}", definition=json.dumps(shape.definition), roleArn=ROLE
+            )["stateMachineArn"]
+            for shape in WAVE
+        }
+        self.started_at = time.monotonic()
+        for shape, name in execution_names():
+            index = int(name.rsplit("-", 1)[1])
+            response = self.fleet.client.start_execution(
+                stateMachineArn=machines[shape.name],
+                name=name,
+                input=json.dumps(shape.payload(index)),
+            )
+            self.arns[name] = response["executionArn"]
+        self.monitor = make_engine(self.fleet.database_url)
+        threading.Thread(target=self._sample_until_stopped, daemon=True, name="wave").start()
+
+    def watch(self, held: list[Held]) -> None:
+        """Measure how long the fleet takes to consume ``held`` (a struck worker's messages)."""
+        self.recoveries.append(Recovery(time.monotonic(), held))
+
+    def await_done(self, timeout: float) -> None:
+        """Block until every execution left RUNNING (AssertionError after ``timeout`` s)."""
+        if not self.done.wait(timeout):
+            last = self.samples[-1] if self.samples else None
+            raise AssertionError(
+                f"the wave did not finish within {timeout:.0f} s (last sample: {last})"
+            )
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(SAMPLE_EVERY):
+            try:
+                self._sample()
+            except SQLAlchemyError:
+                continue  # the store is away (a PostgreSQL restart): no progress seen
+        self.monitor.dispose()
+
+    def _sample(self) -> None:
+        with self.monitor.connect() as db:
+            events = db.execute(select(func.count()).select_from(HISTORY)).scalar_one()
+            finished = db.execute(
+                select(func.count()).where(EXECUTIONS.c.status != "RUNNING")
+            ).scalar_one()
+            for recovery in self.recoveries:
+                if recovery.recovered_at is None and _all_consumed(db, recovery.held):
+                    recovery.recovered_at = time.monotonic()
+        now = time.monotonic()
+        self.samples.append((now, int(events), int(finished)))
+        if finished >= self.total and self.finished_at is None:
+            self.finished_at = now
+            self.done.set()
+
+    def longest_stall(self, after: float) -> float:
+        """The longest time after ``after`` with no new history event, until the wave ended."""
+        end = self.finished_at or time.monotonic()
+        moments = [at for at, _, _ in self.samples if after <= at <= end]
+        counts = {at: events for at, events, _ in self.samples}
+        longest, since, last = 0.0, after, None
+        for at in moments:
+            if last is not None and counts[at] > last:
+                since = at
+            longest = max(longest, at - since)
+            last = counts[at]
+        return longest
+
+
+def _all_consumed(db: Any, held: list[Held]) -> bool:
+    if not held:
+        return True
+    matches = [
+        and_(
+            OUTBOX.c.execution_id == message.execution_id,
+            OUTBOX.c.thread_id == message.thread_id,
+            OUTBOX.c.seq == message.seq,
+            OUTBOX.c.kind == message.kind.value,
+        )
+        for message in held
+    ]
+    pending = db.execute(
+        select(func.count()).where(and_(or_(*matches), OUTBOX.c.done.is_(False)))
+    ).scalar_one()
+    return int(pending) == 0
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """Rows a finished wave must not leave behind."""
+
+    unfired_timers: int
+    unconsumed_messages: int
+    unfinished_tasks: int
+
+    def total(self) -> int:
+        """All of them."""
+        return self.unfired_timers + self.unconsumed_messages + self.unfinished_tasks
+
+
+def leftovers(engine: Engine) -> Leftovers:
+    """Count timers not fired, outbox messages not consumed and Task rows not DONE."""
+    with engine.connect() as db:
+
+        def count(table: Any, condition: Any) -> int:
+            return int(db.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
+
+        return Leftovers(
+            count(TIMERS, TIMERS.c.fired.is_(False)),
+            count(OUTBOX, OUTBOX.c.done.is_(False)),
+            count(TASKS, TASKS.c.status != "DONE"),
+        )
+
+
+def settled(fleet: ChaosFleet, timeout: float = 60) -> Leftovers:
+    """Leftovers once none are left, or as they stand after ``timeout`` s."""
+    found = leftovers(fleet.store.engine)
+    deadline = time.monotonic() + timeout
+    while found.total() and time.monotonic() < deadline:
+        time.sleep(SAMPLE_EVERY)
+        found = leftovers(fleet.store.engine)
+    return found
+
+
+def handler_calls(path: Path) -> Counter[str]:
+    """How many times each idempotency key was called (from the handlers' file)."""
+    if not path.exists():
+        return Counter()
+    return Counter(line for line in path.read_text().splitlines() if line)
+
+
+def outcome(fleet: ChaosFleet, wave: Wave) -> tuple[dict[str, str], dict[str, Shape], list[str]]:
+    """Each execution's status and history shape, and any history numbered wrong."""
+    statuses: dict[str, str] = {}
+    shapes: dict[str, Shape] = {}
+    problems: list[str] = []
+    for name, arn in wave.arns.items():
+        statuses[name] = fleet.client.describe_execution(executionArn=arn)["status"]
+        history = fleet.store.history(arn)
+        shapes[name] = shape_of(history)
+        problems += [f"{name}: {problem}" for problem in numbering_problems(history)]
+    return statuses, shapes, problems
+
+
+Strike = Callable[[ChaosFleet, Wave], None]
