@@ -41,8 +41,10 @@ def kill_workers(fleet: ChaosFleet, wave: Wave) -> None:
     """kill -9 the busiest worker (its pool children too) every 5 s until the wave ends."""
     for _ in range(MAX_KILLS):
         role = fleet.busiest_worker()
-        wave.watch(fleet.held(role))
+        heartbeat, struck_at = fleet.held(role), time.monotonic()
         fleet.supervisor.kill(role)
+        # What it had received and not acknowledged is in Redis still (the survivor's too).
+        wave.watch(heartbeat + fleet.unacked(), struck_at)
         if wave.done.wait(KILL_EVERY):
             return
 
@@ -72,8 +74,9 @@ def stop_beat(fleet: ChaosFleet, wave: Wave) -> None:
 def freeze_worker(fleet: ChaosFleet, wave: Wave) -> None:
     """SIGSTOP the busiest worker for 20 s, SIGCONT it, and wait until it reported back."""
     role = fleet.busiest_worker()
-    wave.watch(fleet.held(role))
+    heartbeat, struck_at = fleet.held(role), time.monotonic()
     fleet.supervisor.send(role, signal.SIGSTOP)
+    wave.watch(heartbeat + fleet.unacked(), struck_at)
     try:
         time.sleep(FROZEN)  # the freeze itself
     finally:

@@ -8,6 +8,7 @@ workload, samples progress four times a second from the store, and measures reco
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -20,16 +21,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import redis
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from engine import connect
 from engine._api import Client
+from engine._consumer import TASK_NAMES
 from engine._store.db import make_engine
+from engine._store.kinds import MessageKind
 from engine._store.repository import Store
 from engine._store.rows import EXECUTIONS, HISTORY, OUTBOX, TASKS, TIMERS
 from engine._store.workers import WORKERS, Held
+from tasks.fleet import BrokerWatch
 from tests.chaos.histories import Shape, numbering_problems, shape_of
 from tests.chaos.services import OwnPostgres, OwnRedis, await_true
 from tests.chaos.supervisor import Supervisor
@@ -92,6 +97,26 @@ class ChaosFleet:
             90,
             "both workers to announce themselves",
         )
+        # A broker without the canary looks wiped, and the first duty round would resend
+        # every message the wave had published: start the wave on a fleet that checked.
+        await_true(self._canary_set, 30, "the fleet's first broker check")
+
+    def _canary_set(self) -> bool:
+        client = redis.Redis.from_url(self.redis.url)
+        try:
+            return bool(client.exists(BrokerWatch.KEY))
+        finally:
+            client.close()
+
+    def unacked(self) -> list[Held]:
+        """The stepline messages Redis holds unacknowledged: received by some worker, not done."""
+        client = redis.Redis.from_url(self.redis.url)
+        try:
+            entries = client.hvals("unacked")  # kombu's Redis transport keeps them there
+        finally:
+            client.close()
+        held = (held_in_message(json.loads(entry)[0]) for entry in entries)
+        return [message for message in held if message is not None]
 
     def stop(self) -> None:
         """End every process and close the store's connections."""
@@ -117,9 +142,31 @@ class ChaosFleet:
             ).scalar()
         return [Held.from_stored(value) for value in inflight or []]
 
-    def busiest_worker(self) -> str:
-        """The worker holding the most messages now (the one whose loss hurts most)."""
-        return max(WORKERS_ROLES, key=lambda role: len(self.held(role)))
+    def busiest_worker(self, timeout: float = 60) -> str:
+        """Of the workers up and running, the one holding the most (its loss hurts most).
+
+        A worker the supervisor is still restarting is not among them: its row names what
+        its killed predecessor held.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = [r for r in WORKERS_ROLES if self.seen_since(r, self.supervisor.started(r))]
+            if ready:
+                return max(ready, key=lambda role: len(self.held(role)))
+            time.sleep(SAMPLE_EVERY)
+        raise AssertionError(f"no worker was up within {timeout} s")
+
+
+def held_in_message(message: dict[str, Any]) -> Held | None:
+    """The stepline message a kombu message carries (None: a timer's or another task's)."""
+    kind = KINDS.get(message.get("headers", {}).get("task", ""))
+    if kind is None:
+        return None
+    args = json.loads(base64.b64decode(message["body"]))[0]
+    return Held(kind, int(args[0]), str(args[1]), int(args[2]))
+
+
+KINDS = {name: kind for kind, name in TASK_NAMES.items() if kind is not MessageKind.TIMER}
 
 
 def node(role: str) -> str:
@@ -179,9 +226,9 @@ class Wave:
         self.monitor = make_engine(self.fleet.database_url)
         threading.Thread(target=self._sample_until_stopped, daemon=True, name="wave").start()
 
-    def watch(self, held: list[Held]) -> None:
-        """Measure how long the fleet takes to consume ``held`` (a struck worker's messages)."""
-        self.recoveries.append(Recovery(time.monotonic(), held))
+    def watch(self, held: list[Held], struck_at: float) -> None:
+        """Measure how long the fleet takes to consume ``held``, a worker's struck at ``struck_at``."""
+        self.recoveries.append(Recovery(struck_at, sorted(set(held), key=repr)))
 
     def await_done(self, timeout: float) -> None:
         """Block until every execution left RUNNING (AssertionError after ``timeout`` s)."""

@@ -16,6 +16,7 @@ import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +80,7 @@ class Supervisor:
     _killing: set[int] = field(default_factory=set)
     _paused: set[str] = field(default_factory=set)
     _incarnations: dict[str, int] = field(default_factory=dict)
+    _started: dict[str, datetime] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -101,6 +103,11 @@ class Supervisor:
         """How many times ``role`` was started (1: never restarted)."""
         with self._lock:
             return self._incarnations.get(role, 0)
+
+    def started(self, role: str) -> datetime:
+        """When ``role``'s current incarnation was started."""
+        with self._lock:
+            return self._started[role]
 
     def kill(self, role: str) -> None:
         """kill -9 ``role`` and its pool children (nothing acked); the supervisor restarts it."""
@@ -157,6 +164,7 @@ class Supervisor:
                 start_new_session=True,
             )
         self._log_files[role] = log
+        self._started[role] = datetime.now(UTC)
 
     def _watch(self) -> None:
         due: dict[str, float] = {}
