@@ -36,7 +36,7 @@ BEAT_HOLDER = "celery-beat"
 
 @app.task(name="stepline.relay", ignore_result=True)
 def relay() -> bool:
-    """A round of the fleet's duties, unless a worker's duty thread already runs them.
+    """A round of the fleet's duties, unless a worker's duty thread runs them (ADR 0041).
 
     Relays unconsumed messages whose lease expired, fires due timers and sends
     continuations. Workers judge each other lost from their own duty threads only: this
@@ -52,6 +52,7 @@ def relay() -> bool:
         lost_after=config.lost_after_seconds,
         extra=duty_jobs(config),
         store_healthy_for=lambda: None,
+        fallback=True,
     )
     return duties.run_round()
 

@@ -103,7 +103,9 @@ def report(
     request.config.stash[REPORT] = write(rows, tmp_path_factory.getbasetemp())
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     """Print the chaos table at the end of the session (with or without ``-s``)."""
     rows = config.stash.get(ROWS, [])
     if not rows:

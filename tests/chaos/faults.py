@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from engine._store.workers import Held
 from tests.chaos.harness import ChaosFleet, Strike, Wave
 from tests.chaos.services import await_true
 
@@ -21,6 +22,7 @@ MAX_KILLS = 6
 REDIS_DOWN = 3.0
 BEAT_DOWN = 30.0
 FROZEN = 20.0
+VICTIM = "worker-a"
 
 
 @dataclass(frozen=True)
@@ -38,13 +40,21 @@ def nothing(fleet: ChaosFleet, wave: Wave) -> None:
 
 
 def kill_workers(fleet: ChaosFleet, wave: Wave) -> None:
-    """kill -9 the busiest worker (its pool children too) every 5 s until the wave ends."""
+    """kill -9 worker-a (its pool children too) every 5 s until the wave ends.
+
+    Always the same worker, once it is up again: a worker crash-looping (an OOM kill, a
+    bad node) while the rest of the fleet stays up, which must carry its work on.
+    """
+    watched: set[Held] = set()
     for _ in range(MAX_KILLS):
-        role = fleet.busiest_worker()
-        heartbeat, struck_at = fleet.held(role), time.monotonic()
-        fleet.supervisor.kill(role)
-        # What it had received and not acknowledged is in Redis still (the survivor's too).
-        wave.watch(heartbeat + fleet.unacked(), struck_at)
+        fleet.await_up(VICTIM)
+        heartbeat, struck_at = fleet.held(VICTIM), time.monotonic()
+        fleet.supervisor.kill(VICTIM)
+        # What it had received and not acknowledged is in Redis still (the survivor's too,
+        # and what earlier kills left there: those are watched already).
+        held = [m for m in heartbeat + fleet.unacked() if m not in watched]
+        watched.update(held)
+        wave.watch(held, struck_at)
         if wave.done.wait(KILL_EVERY):
             return
 
@@ -72,8 +82,8 @@ def stop_beat(fleet: ChaosFleet, wave: Wave) -> None:
 
 
 def freeze_worker(fleet: ChaosFleet, wave: Wave) -> None:
-    """SIGSTOP the busiest worker for 20 s, SIGCONT it, and wait until it reported back."""
-    role = fleet.busiest_worker()
+    """SIGSTOP worker-a for 20 s, SIGCONT it, and wait until it reported back."""
+    role = VICTIM
     heartbeat, struck_at = fleet.held(role), time.monotonic()
     fleet.supervisor.send(role, signal.SIGSTOP)
     wave.watch(heartbeat + fleet.unacked(), struck_at)
@@ -92,7 +102,7 @@ def freeze_worker(fleet: ChaosFleet, wave: Wave) -> None:
 
 CONTROL = Fault("none (control)", nothing)
 FAULTS = (
-    Fault("kill -9 a worker every 5 s", kill_workers, on_a_worker=True),
+    Fault("kill -9 worker-a every 5 s", kill_workers, on_a_worker=True),
     Fault("Redis FLUSHALL", flush_redis),
     Fault("Redis restart (down 3 s)", restart_redis),
     Fault("PostgreSQL immediate restart", restart_postgres),

@@ -8,14 +8,13 @@ workload, samples progress four times a second from the store, and measures reco
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,13 +27,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from engine import connect
 from engine._api import Client
-from engine._consumer import TASK_NAMES
 from engine._store.db import make_engine
-from engine._store.kinds import MessageKind
 from engine._store.repository import Store
 from engine._store.rows import EXECUTIONS, HISTORY, OUTBOX, TASKS, TIMERS
 from engine._store.workers import WORKERS, Held
 from tasks.fleet import BrokerWatch
+from tasks.unacked import UNACKED, delivered_message
 from tests.chaos.histories import Shape, numbering_problems, shape_of
 from tests.chaos.services import OwnPostgres, OwnRedis, await_true
 from tests.chaos.supervisor import Supervisor
@@ -85,7 +83,9 @@ class ChaosFleet:
         store = Store(make_engine(database_url))
         settings = Settings(home=home, database_url=database_url, broker_url=redis.url)
         client = connect(settings, store=store)
-        return cls(redis, postgres, database_url, home, Supervisor(env, home / "logs"), store, client)
+        return cls(
+            redis, postgres, database_url, home, Supervisor(env, home / "logs"), store, client
+        )
 
     def start(self) -> None:
         """Start both workers and beat; return once both workers announced themselves."""
@@ -112,10 +112,10 @@ class ChaosFleet:
         """The stepline messages Redis holds unacknowledged: received by some worker, not done."""
         client = redis.Redis.from_url(self.redis.url)
         try:
-            entries = client.hvals("unacked")  # kombu's Redis transport keeps them there
+            entries = client.hvals(UNACKED)  # kombu's Redis transport keeps them there
         finally:
             client.close()
-        held = (held_in_message(json.loads(entry)[0]) for entry in entries)
+        held = (delivered_message(entry) for entry in entries)
         return [message for message in held if message is not None]
 
     def stop(self) -> None:
@@ -142,31 +142,13 @@ class ChaosFleet:
             ).scalar()
         return [Held.from_stored(value) for value in inflight or []]
 
-    def busiest_worker(self, timeout: float = 60) -> str:
-        """Of the workers up and running, the one holding the most (its loss hurts most).
-
-        A worker the supervisor is still restarting is not among them: its row names what
-        its killed predecessor held.
-        """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready = [r for r in WORKERS_ROLES if self.seen_since(r, self.supervisor.started(r))]
-            if ready:
-                return max(ready, key=lambda role: len(self.held(role)))
-            time.sleep(SAMPLE_EVERY)
-        raise AssertionError(f"no worker was up within {timeout} s")
-
-
-def held_in_message(message: dict[str, Any]) -> Held | None:
-    """The stepline message a kombu message carries (None: a timer's or another task's)."""
-    kind = KINDS.get(message.get("headers", {}).get("task", ""))
-    if kind is None:
-        return None
-    args = json.loads(base64.b64decode(message["body"]))[0]
-    return Held(kind, int(args[0]), str(args[1]), int(args[2]))
-
-
-KINDS = {name: kind for kind, name in TASK_NAMES.items() if kind is not MessageKind.TIMER}
+    def await_up(self, role: str, timeout: float = 60) -> None:
+        """Wait until worker ``role``'s current process heartbeats (after a restart)."""
+        await_true(
+            lambda: self.seen_since(role, self.supervisor.started(role)),
+            timeout,
+            f"{role} to be up",
+        )
 
 
 def node(role: str) -> str:
@@ -176,16 +158,58 @@ def node(role: str) -> str:
 
 @dataclass
 class Recovery:
-    """Messages a killed or frozen worker held, and when the fleet had consumed them all."""
+    """Messages a killed or frozen worker held, and when the fleet had taken them over.
+
+    ``sends``: each message's outbox ``sends`` at the strike; a higher count later means
+    the fleet sent it again.
+    """
 
     struck_at: float
-    held: list[Held]
-    recovered_at: float | None = None
+    sends: dict[Held, int]
+    resent_at: float | None = None
+    consumed_at: float | None = None
 
     @property
-    def seconds(self) -> float | None:
-        """From the strike until the last held message was consumed (None: not yet)."""
-        return None if self.recovered_at is None else self.recovered_at - self.struck_at
+    def handover(self) -> float | None:
+        """From the strike until each held message was sent again or consumed (None: never)."""
+        return None if self.resent_at is None else self.resent_at - self.struck_at
+
+    @property
+    def consumed(self) -> float | None:
+        """From the strike until every held message was consumed (None: not yet)."""
+        return None if self.consumed_at is None else self.consumed_at - self.struck_at
+
+    def check(self, db: Any, now: float) -> None:
+        """Note the moments the held messages were all taken over, then all consumed."""
+        if self.consumed_at is not None:
+            return
+        pending = _pending(db, self.sends)
+        if self.resent_at is None and all(pending[m] > self.sends[m] for m in pending):
+            self.resent_at = now
+        if not pending:
+            self.resent_at = self.resent_at or now
+            self.consumed_at = now
+
+
+def _pending(db: Any, messages: Iterable[Held]) -> dict[Held, int]:
+    """The ``sends`` of those of ``messages`` whose outbox row is not consumed."""
+    keys = [
+        and_(
+            OUTBOX.c.execution_id == message.execution_id,
+            OUTBOX.c.thread_id == message.thread_id,
+            OUTBOX.c.seq == message.seq,
+            OUTBOX.c.kind == message.kind.value,
+        )
+        for message in messages
+    ]
+    if not keys:
+        return {}
+    rows = db.execute(
+        select(
+            OUTBOX.c.kind, OUTBOX.c.execution_id, OUTBOX.c.thread_id, OUTBOX.c.seq, OUTBOX.c.sends
+        ).where(and_(or_(*keys), OUTBOX.c.done.is_(False)))
+    ).all()
+    return {Held.from_stored([kind, e, t, seq]): int(sends) for kind, e, t, seq, sends in rows}
 
 
 @dataclass
@@ -227,8 +251,11 @@ class Wave:
         threading.Thread(target=self._sample_until_stopped, daemon=True, name="wave").start()
 
     def watch(self, held: list[Held], struck_at: float) -> None:
-        """Measure how long the fleet takes to consume ``held``, a worker's struck at ``struck_at``."""
-        self.recoveries.append(Recovery(struck_at, sorted(set(held), key=repr)))
+        """Measure how soon the fleet takes over ``held``, a worker's struck at ``struck_at``."""
+        with self.fleet.store.engine.connect() as db:
+            pending = _pending(db, held)
+        # Consumed already: nothing to take over.
+        self.recoveries.append(Recovery(struck_at, pending))
 
     def await_done(self, timeout: float) -> None:
         """Block until every execution left RUNNING (AssertionError after ``timeout`` s)."""
@@ -257,8 +284,7 @@ class Wave:
                 select(func.count()).where(EXECUTIONS.c.status != "RUNNING")
             ).scalar_one()
             for recovery in self.recoveries:
-                if recovery.recovered_at is None and _all_consumed(db, recovery.held):
-                    recovery.recovered_at = time.monotonic()
+                recovery.check(db, time.monotonic())
         now = time.monotonic()
         self.samples.append((now, int(events), int(finished)))
         if finished >= self.total and self.finished_at is None:
@@ -279,24 +305,6 @@ class Wave:
         return longest
 
 
-def _all_consumed(db: Any, held: list[Held]) -> bool:
-    if not held:
-        return True
-    matches = [
-        and_(
-            OUTBOX.c.execution_id == message.execution_id,
-            OUTBOX.c.thread_id == message.thread_id,
-            OUTBOX.c.seq == message.seq,
-            OUTBOX.c.kind == message.kind.value,
-        )
-        for message in held
-    ]
-    pending = db.execute(
-        select(func.count()).where(and_(or_(*matches), OUTBOX.c.done.is_(False)))
-    ).scalar_one()
-    return int(pending) == 0
-
-
 @dataclass(frozen=True)
 class Leftovers:
     """Rows a finished wave must not leave behind."""
@@ -315,7 +323,9 @@ def leftovers(engine: Engine) -> Leftovers:
     with engine.connect() as db:
 
         def count(table: Any, condition: Any) -> int:
-            return int(db.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
+            return int(
+                db.execute(select(func.count()).select_from(table).where(condition)).scalar_one()
+            )
 
         return Leftovers(
             count(TIMERS, TIMERS.c.fired.is_(False)),

@@ -35,7 +35,9 @@ class Shape:
         """Every event with its thread, as a multiset."""
         counted: Counter[tuple[str, Event]] = Counter()
         for threads in (self.ordered, self.unordered):
-            counted.update((thread, event) for thread, events in threads.items() for event in events)
+            counted.update(
+                (thread, event) for thread, events in threads.items() for event in events
+            )
         return counted
 
 
@@ -83,5 +85,7 @@ def difference(observed: Shape, reference: Shape) -> str:
     }.items():
         for thread in sorted(set(mine) | set(theirs)):
             if mine.get(thread) != theirs.get(thread):
-                lines.append(f"{part} {thread}:\n  got      {mine.get(thread)}\n  expected {theirs.get(thread)}")
+                lines.append(
+                    f"{part} {thread}:\n  got      {mine.get(thread)}\n  expected {theirs.get(thread)}"
+                )
     return "\n".join(lines)

@@ -16,7 +16,12 @@ REPORT_ENV = "STEPLINE_CHAOS_REPORT"
 
 @dataclass(frozen=True)
 class Row:
-    """One run against the control run, in the report's columns."""
+    """One run against the control run, in the report's columns.
+
+    ``recovery_s`` is the hand-over median for a fault that strikes a worker (from the
+    strike until what the worker held was sent again or consumed), and otherwise the
+    longest stall: the longest time after the fault with no new history event.
+    """
 
     fault: str
     executions_run: int
@@ -27,12 +32,14 @@ class Row:
     duplicate_handler_calls: int
     handler_calls: int
     leftover_rows: int
-    recovery_s: float
-    fault_to_done_s: float
-    longest_stall_s: float
+    recovery_s: float | None
+    strikes_on_work: int
     handover_median_s: float | None
     handover_max_s: float | None
-    handovers: int
+    consumed_max_s: float | None
+    longest_stall_s: float
+    fault_to_done_s: float
+    control_fault_to_done_s: float
     wave_s: float
     unexpected_deaths: list[str]
 
@@ -40,8 +47,7 @@ class Row:
     def compare(cls, run: Run, control: Run) -> Row:
         """``run``'s row, its histories and timings measured against ``control``'s."""
         names = list(control.statuses)
-        handovers = [seconds for seconds in run.handovers if seconds is not None]
-        lost = len(run.handovers) - len(handovers)
+        handover = _summary(run.handovers)
         return cls(
             fault=run.fault,
             executions_run=len(run.statuses),
@@ -54,19 +60,26 @@ class Row:
             duplicate_handler_calls=run.duplicate_calls,
             handler_calls=sum(run.calls.values()),
             leftover_rows=run.leftovers.total(),
-            recovery_s=round(run.fault_to_done - control.fault_to_done, 1),
-            fault_to_done_s=round(run.fault_to_done, 1),
+            recovery_s=handover[0] if run.handovers else round(run.longest_stall, 1),
+            strikes_on_work=len(run.handovers),
+            handover_median_s=handover[0],
+            handover_max_s=handover[1],
+            consumed_max_s=_summary(run.consumed)[1],
             longest_stall_s=round(run.longest_stall, 1),
-            handover_median_s=_rounded(statistics.median(handovers) if handovers else None),
-            handover_max_s=_rounded(max(handovers) if handovers and not lost else None),
-            handovers=len(run.handovers),
+            fault_to_done_s=round(run.fault_to_done, 1),
+            control_fault_to_done_s=round(control.fault_to_done, 1),
             wave_s=round(run.wave_seconds, 1),
             unexpected_deaths=[death.summary() for death in run.unexpected_deaths],
         )
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def _summary(seconds: list[float | None]) -> tuple[float | None, float | None]:
+    """Median and maximum, rounded; the maximum is None if one never came."""
+    known = [value for value in seconds if value is not None]
+    if not known:
+        return None, None
+    highest = None if len(known) < len(seconds) else round(max(known), 1)
+    return round(statistics.median(known), 1), highest
 
 
 COLUMNS = (
@@ -75,19 +88,25 @@ COLUMNS = (
     ("completed", "completed"),
     ("histories_identical", "identical"),
     ("duplicated_transitions", "dup transitions"),
-    ("duplicate_handler_calls", "dup calls"),
-    ("leftover_rows", "left rows"),
+    ("duplicate_handler_calls", "dup handler calls"),
+    ("leftover_rows", "rows left"),
     ("recovery_s", "recovery s"),
-    ("fault_to_done_s", "fault->done s"),
-    ("longest_stall_s", "stall s"),
-    ("handover_median_s", "handover med s"),
     ("handover_max_s", "handover max s"),
+    ("consumed_max_s", "consumed max s"),
+    ("longest_stall_s", "stall s"),
+    ("fault_to_done_s", "fault->done s"),
     ("wave_s", "wave s"),
 )
 
+NOTES = """\
+recovery s: a fault on a worker: median hand-over (strike -> each message the worker held
+  sent again or consumed); any other fault: the longest stall (no new history event).
+consumed max s: strike -> all of them consumed (includes waiting in the queue's backlog).
+fault->done s: strike -> the last execution ended (control run: from the same moment)."""
+
 
 def table(rows: list[Row]) -> str:
-    """The rows as a fixed-width text table, one line per run, deaths listed below."""
+    """The rows as a fixed-width text table, one line per run, deaths and notes below."""
     cells = [[title for _, title in COLUMNS]]
     cells += [[_cell(getattr(row, key)) for key, _ in COLUMNS] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
@@ -96,11 +115,7 @@ def table(rows: list[Row]) -> str:
     deaths = [f"  {row.fault}: {death}" for row in rows for death in row.unexpected_deaths]
     if deaths:
         lines += ["", "processes that died on their own (not killed by the suite):", *deaths]
-    notes = (
-        "recovery s: fault->done minus the control's; handover: from a strike on a worker "
-        "until every message it held was consumed"
-    )
-    return "\n".join([*lines, notes])
+    return "\n".join([*lines, "", NOTES])
 
 
 def _cell(value: object) -> str:

@@ -37,8 +37,9 @@ class Run:
         leftovers: rows left behind once the wave ended.
         calls: handler calls per idempotency key.
         deaths: every process exit (the suite's kills included).
-        handovers: per strike on a worker, seconds until the messages it held were consumed
-            (None: not within the run).
+        handovers: per strike on a worker holding work, seconds until each message it held
+            was sent again or consumed (None: not within the run).
+        consumed: per such strike, seconds until every one of them was consumed.
         fault_to_done: seconds from the strike until the last execution ended.
         longest_stall: the longest time after the strike with no new history event.
         wave_seconds: from the first start until the last execution ended.
@@ -52,6 +53,7 @@ class Run:
     calls: Counter[str]
     deaths: list[Death]
     handovers: list[float | None]
+    consumed: list[float | None]
     fault_to_done: float
     longest_stall: float
     wave_seconds: float
@@ -93,7 +95,8 @@ def run_wave(fleet: ChaosFleet, fault: Fault) -> Run:
         leftovers=left,
         calls=handler_calls(fleet.calls),
         deaths=list(fleet.supervisor.deaths),
-        handovers=[recovery.seconds for recovery in wave.recoveries if recovery.held],
+        handovers=[recovery.handover for recovery in wave.recoveries if recovery.sends],
+        consumed=[recovery.consumed for recovery in wave.recoveries if recovery.sends],
         fault_to_done=finished - struck_at,
         longest_stall=wave.longest_stall(struck_at),
         wave_seconds=finished - wave.started_at,
