@@ -151,7 +151,7 @@ class Supervisor:
         count = self._incarnations.get(role, 0) + 1
         self._incarnations[role] = count
         log = self.logs / f"{role}.{count}.log"
-        args = WORKER_ARGS + ["--hostname", f"{role}@%h"] if role.startswith("worker") else []
+        args = [*WORKER_ARGS, "--hostname", f"{role}@%h"] if role.startswith("worker") else []
         if role == "beat":
             args = ["beat", "--loglevel", "WARNING", "--schedule", str(self.logs / "beat-sched")]
         with log.open("ab") as output:
@@ -204,10 +204,8 @@ def _end(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the main process, SIGKILL its group after 15 s."""
     with suppress(ProcessLookupError):
         process.terminate()
-    try:
+    with suppress(subprocess.TimeoutExpired):
         process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        pass
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=15)
