@@ -109,6 +109,26 @@ class Settings(BaseSettings):
         "from (unset: no authentication, as Step Functions Local).",
     )
 
+    metrics_port: int = Field(
+        default=0,
+        description="Port of a worker's Prometheus endpoint, served by its main process "
+        "(0: none; `stepline serve` answers GET /metrics on its own port).",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address a worker's Prometheus endpoint listens on."
+    )
+    metrics_dir: str = Field(
+        default="",
+        validation_alias=AliasChoices("STEPLINE_METRICS_DIR", "PROMETHEUS_MULTIPROC_DIR"),
+        description="prometheus_client's multi-process folder (also PROMETHEUS_MULTIPROC_DIR); "
+        "a worker with a metrics port and none uses a fresh temporary folder.",
+    )
+    execution_log_file: str = Field(
+        default="",
+        description="JSON-lines file every process appends execution log records to "
+        "(loggingConfiguration; empty: the stepline.executions loggers only).",
+    )
+
     heartbeat_file: str = Field(
         default="",
         description="File a worker's main process touches every few seconds once ready, "

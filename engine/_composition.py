@@ -102,8 +102,10 @@ def build_runtime(
     from engine._runtime import Runtime
 
     config = settings if settings is not None else read_settings()
+    store = store if store is not None else open_store(config)
+    observe(store, config)
     return Runtime(
-        store if store is not None else open_store(config),
+        store,
         dispatcher if dispatcher is not None else celery_dispatcher(config),
         clock or SystemClock(),
         limits=limits(config),
@@ -139,6 +141,20 @@ def open_store(settings: Settings) -> Store:
     except OperationalError as error:
         raise StoreUnreachable(shown, _first_line(error)) from error
     return Store(make_engine(url))
+
+
+def observe(store: Store, settings: Settings) -> None:
+    """Count and log every step ``store`` commits: Prometheus metrics and execution logs.
+
+    Listening again replaces the listeners (ADRs 0044, 0045): a store wired twice counts once.
+    """
+    from engine._observe.execution_logs import ExecutionLogs, JsonLinesFile
+    from engine._observe.metrics import count_committed
+
+    store.listen("metrics", count_committed)
+    log_file = settings.execution_log_file
+    sink = JsonLinesFile(log_file) if log_file else None
+    store.listen("execution-logs", ExecutionLogs(store.logging_configuration, file=sink))
 
 
 def celery_dispatcher(settings: Settings) -> Dispatcher:
@@ -192,4 +208,4 @@ def _first_line(error: Exception) -> str:
     return lines[0] if lines else type(original).__name__
 
 
-__all__ = ["build_runtime", "celery_dispatcher", "connect", "limits", "open_store"]
+__all__ = ["build_runtime", "celery_dispatcher", "connect", "limits", "observe", "open_store"]

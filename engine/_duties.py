@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from engine._observe.metrics import count_lost_workers, count_released
 from engine._runtime import Runtime
 from engine._store.workers import release_lost, take_duty
 
@@ -102,7 +103,10 @@ class Duties:
     def _release_lost_workers(self) -> None:
         now = self.runtime.clock.now()
         silent_since = now - timedelta(seconds=self.lost_after)
-        for worker, count in release_lost(self.runtime.store.engine, silent_since, now).items():
+        released = release_lost(self.runtime.store.engine, silent_since, now)
+        count_lost_workers(len(released))
+        count_released(sum(released.values()), "lost_worker")
+        for worker, count in released.items():
             log.warning(
                 "worker %s has been silent for over %.0f s: %d of its message(s) resent",
                 worker,

@@ -55,6 +55,7 @@ from engine._interpreter.redrive import NotRedrivable, redrive
 from engine._interpreter.snapshot import ROOT_THREAD_ID, Execution, ExecutionStatus
 from engine._interpreter.turn import Limits
 from engine._messaging.status import status_changed
+from engine._observe.metrics import count_relayed
 from engine._records import ExecutionRecord, execution_header
 from engine._store.kinds import MessageKind, TaskStatus
 from engine._store.repository import (
@@ -323,6 +324,7 @@ class Runtime:
         self._publish(messages)
         until = self.clock.now() + self._lease()
         self.store.lease([m.id for m in messages if m.id], until)
+        count_relayed(len(messages))
         return len(messages)
 
     def prune_outbox(self, retention: timedelta, limit: int = 10_000) -> int:

@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 from engine._errors import StatesError
 from engine._integrations.mocks import state_invocation
 from engine._integrations.services import Services, durable_services
+from engine._observe.metrics import observe_handler
 from engine._resources import AWAITING, HandlerRegistry, Outcome, TaskCall, outcome_event
 from engine._runtime import Runtime
 from engine._store.rows import TaskInvocation
@@ -56,14 +57,24 @@ def execute_task(
         test_case=task.test_case,
         state_invocation=_state_invocation(runtime, task, thread_id),
     )
+    began = time.monotonic()
     with lease_keeper(runtime).holding(execution_id, thread_id, seq):
         outcome = _invoke(handlers, call, services or _services_of(runtime, handlers))
+    elapsed = time.monotonic() - began
+    observe_handler(task.resource, task.parameters, _outcome_label(outcome), elapsed)
     if before_report is not None:
         before_report()
     if outcome is AWAITING:
         runtime.task_submitted(execution_id, thread_id, seq)
         return
     runtime.finish_task(execution_id, thread_id, seq, outcome_event(thread_id, seq, outcome))
+
+
+def _outcome_label(outcome: Outcome | StatesError) -> str:
+    """How a handler run ended, as the handler duration metric labels it."""
+    if outcome is AWAITING:
+        return "submitted"  # its result comes later (a task token, a .sync job)
+    return "failed" if isinstance(outcome, StatesError) else "succeeded"
 
 
 def _state_invocation(runtime: Runtime, task: TaskInvocation, thread_id: str) -> int:

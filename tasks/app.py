@@ -19,7 +19,10 @@ from celery.signals import (
 
 # Imported first, so its worker_ready receiver (the heartbeat) runs before `_announce`,
 # which may wait on the store: a liveness probe must not depend on the store.
-import tasks.liveness  # noqa: F401
+import tasks.liveness
+
+# For its signal receivers: the worker's Prometheus endpoint (ADR 0044).
+import tasks.metrics  # noqa: F401
 from config.celery import celery_config
 from config.settings import Settings
 from engine._store.db import OUTAGES

@@ -22,6 +22,7 @@ from celery.worker.consumer import Consumer
 from config.settings import Settings
 from engine._consumer import TASK_NAMES
 from engine._duties import Duties
+from engine._observe.metrics import count_released
 from engine._runtime import Runtime
 from engine._store.kinds import MessageKind
 from engine._store.workers import (
@@ -89,6 +90,7 @@ class Received:
     def resend(self, runtime: Runtime) -> int:
         """The broker connection came back: resend what was received and not consumed."""
         released = release_held(runtime.store.engine, self.recent(), runtime.clock.now())
+        count_released(released, "connection_lost")
         if released:
             log.warning("broker connection restored: %d message(s) sent again", released)
         return released
@@ -192,6 +194,7 @@ class BrokerWatch:
         engine = self.runtime.store.engine
         if self._client.set(self.KEY, uuid.uuid4().hex, nx=True):
             released = release_unconsumed(engine, now)
+            count_released(released, "broker_lost")
             if released:
                 log.warning("the broker lost its messages: %d message(s) sent again", released)
             return released
@@ -208,6 +211,7 @@ class BrokerWatch:
             lease=self.config.lease_seconds,
             now=now,
         )
+        count_released(released, "broker_lost")
         if released:
             log.warning("%d message(s) the broker lost were sent again", released)
         return released
@@ -311,4 +315,35 @@ class FleetConsumer(Consumer):  # type: ignore[misc]
             return original(*args, **{**RECONNECT_INTERVALS, **kwargs})
 
         conn.ensure_connection = quick
+        tolerate_close_after_collect(conn)
         return super().ensure_connected(conn)
+
+
+def tolerate_close_after_collect(conn: Any) -> None:
+    """Let ``conn.close()`` succeed after ``conn.collect()`` dropped its transport.
+
+    On a lost broker Celery collects the connection (kombu sets the transport's client to
+    None) and then closes it. Should the default channel's first close have failed midway
+    (its pending BRPOP read raised the connection error), the second close restores the
+    channel's unacknowledged messages through a new Redis client, whose parameters come from
+    the collected client: ``AttributeError: 'NoneType' object has no attribute 'hostname'``.
+    That is no connection error, so it escaped Celery's cleanup and stopped the worker
+    ("Unrecoverable error"). Nothing is lost by skipping that restore: Redis keeps the messages
+    unacknowledged until its visibility timeout and `ResendOnReconnect` resends them sooner.
+    """
+    close = conn.close
+
+    def close_collected() -> None:
+        try:
+            close()
+        except AttributeError:
+            if conn._transport is not None:  # not the collected case: a real bug
+                raise
+            log.warning(
+                "the lost broker connection's channel could not be closed (its transport was"
+                " collected); its unacknowledged messages are resent after the reconnect"
+            )
+            conn._default_channel = None
+
+    conn.close = close_collected
+    conn.release = close_collected

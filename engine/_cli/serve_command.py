@@ -11,6 +11,7 @@ request must be SigV4-signed with one of those keys. ADR 0032.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -69,7 +70,25 @@ def serve(seams: CliSeams, host: str, port: int, local: bool, modules: tuple[str
         click.echo(
             "stepline serve: STEPLINE_ACCESS_KEYS unset, requests are not authenticated", err=True
         )
-    run_server(protocol, host=host, port=port)
+    run_server(protocol, host=host, port=port, metrics=scrape(client, config.metrics_dir))
+
+
+def scrape(client: Any, multiprocess_dir: str) -> Callable[[], tuple[bytes, str]]:
+    """What ``GET /metrics`` answers: this server's metrics and, durable, the store's gauges.
+
+    ``multiprocess_dir``: prometheus_client's folder, exported before its first import.
+    """
+    import os
+
+    from engine._observe.metrics import StoreGauges, exposition, metrics_registry
+
+    if multiprocess_dir:
+        os.makedirs(multiprocess_dir, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiprocess_dir
+    store = getattr(client.backend, "store", None)  # None: --local keeps no store
+    gauges = StoreGauges(store.backlog, client.clock.now) if store is not None else None
+    registry = metrics_registry(multiprocess_dir=multiprocess_dir, gauges=gauges)
+    return lambda: exposition(registry)
 
 
 COMMANDS = (serve,)

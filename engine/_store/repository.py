@@ -13,8 +13,10 @@ keyset-paged in SQL behind opaque tokens.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +25,7 @@ from sqlmodel import SQLModel
 
 from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Thread, ThreadStatus
+from engine._observe.committed import CommitListener, CommittedStep
 from engine._records import (
     AliasRecord,
     ChildExecutionRecord,
@@ -88,6 +91,26 @@ from engine._store.rows import (
 from engine._store.session import StepSession
 
 Json = Any
+log = logging.getLogger("stepline.store")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Work the store holds that is late, read at scrape time (metrics gauges).
+
+    Attributes:
+        unconsumed_messages: outbox messages not consumed yet (published or not).
+        overdue_messages: of those, the ones whose lease ran out: the relay's work.
+        overdue_timers: unfired timers that are due.
+        oldest_overdue_timer_seconds: how late the latest of them is (0: none).
+        running_executions: RUNNING executions per state machine ARN.
+    """
+
+    unconsumed_messages: int
+    overdue_messages: int
+    overdue_timers: int
+    oldest_overdue_timer_seconds: float
+    running_executions: dict[str, int]
 
 
 class Store:
@@ -98,6 +121,15 @@ class Store:
         # Hashes of definitions known to be stored. Definitions are never deleted, so a
         # start whose definition is here skips inserting it (ADR 0014).
         self._definitions: set[str] = set()
+        self._listeners: dict[str, CommitListener] = {}
+
+    def listen(self, name: str, listener: CommitListener) -> None:
+        """Tell ``listener`` of every committed step that recorded history (ADR 0044).
+
+        ``name`` keys it: listening again under the same name replaces the listener, so a
+        process that wires its store twice does not count every step twice.
+        """
+        self._listeners[name] = listener
 
     def create_schema(self) -> None:
         """Create every table (tests and the embedded default; production runs migrations)."""
@@ -398,6 +430,18 @@ class Store:
             yield session
             session.flush()
         self._definitions.update(session.stored_definitions)  # committed
+        if self._listeners:
+            self._tell_listeners(session.committed_step())
+
+    def _tell_listeners(self, step: CommittedStep | None) -> None:
+        """After the commit: what is reported is true, and a failing listener undoes nothing."""
+        if step is None:
+            return
+        for name, listener in list(self._listeners.items()):
+            try:
+                listener(step)
+            except Exception:  # metrics and logs must never fail a committed step
+                log.warning("commit listener %s failed", name, exc_info=True)
 
     def task(self, execution_id: int, thread_id: str, seq: int) -> TaskInvocation | None:
         """A task row (tests and diagnostics; a worker gets it from its claim)."""
@@ -520,6 +564,38 @@ class Store:
         with self.engine.connect() as db:
             return db.scalar(select(TIMERS.c.execution_id).where(TIMERS.c.id == timer))
 
+    def logging_configuration(self, machine_arn: str) -> Json:
+        """The state machine's loggingConfiguration as stored (None: none, or no machine)."""
+        query = select(MACHINES.c.logging_configuration).where(MACHINES.c.arn == machine_arn)
+        with self.engine.connect() as db:
+            return db.scalar(query)
+
+    def backlog(self, now: datetime) -> Backlog:
+        """How much late work the store holds right now (each count is one indexed query)."""
+        unconsumed = OUTBOX.c.done.is_(False)
+        due = and_(TIMERS.c.fired.is_(False), TIMERS.c.due_at <= now)
+        running = (
+            select(EXECUTIONS.c.machine_arn, count())
+            .where(EXECUTIONS.c.status == "RUNNING")
+            .group_by(EXECUTIONS.c.machine_arn)
+        )
+        with self.engine.connect() as db:
+            messages = db.scalar(select(count()).select_from(OUTBOX).where(unconsumed))
+            overdue = db.scalar(
+                select(count()).select_from(OUTBOX).where(unconsumed, OUTBOX.c.lease_until <= now)
+            )
+            timers = db.scalar(select(count()).select_from(TIMERS).where(due))
+            first_due = select(TIMERS.c.due_at).where(due).order_by(TIMERS.c.due_at).limit(1)
+            oldest = utc(db.scalar(first_due))
+            per_machine = {str(arn): int(n) for arn, n in db.execute(running)}
+        return Backlog(
+            unconsumed_messages=int(messages or 0),
+            overdue_messages=int(overdue or 0),
+            overdue_timers=int(timers or 0),
+            oldest_overdue_timer_seconds=(now - oldest).total_seconds() if oldest else 0.0,
+            running_executions=per_machine,
+        )
+
     def counts(self) -> dict[str, int]:
         """Row counts per table (benchmarks and diagnostics)."""
         with self.engine.connect() as db:
@@ -530,6 +606,7 @@ class Store:
 
 
 __all__ = [
+    "Backlog",
     "CreatedExecution",
     "OutboxMessage",
     "StepSession",

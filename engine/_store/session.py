@@ -10,8 +10,10 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine._interpreter.decisions import RecordChildExecution, RecordMapRun
+from engine._interpreter.history import HistoryEvent
 from engine._interpreter.snapshot import Execution, Thread
 from engine._interpreter.turn import StepResult
+from engine._observe.committed import CommittedStep
 from engine._records import (
     ChildExecutionRecord,
     ExecutionRecord,
@@ -56,6 +58,7 @@ from engine._store.rows import (
     text_of,
     timer_record,
     upsert,
+    utc_required,
 )
 
 Json = Any
@@ -274,6 +277,10 @@ class StepSession:
         self._task_changes: dict[tuple[str, int], dict[str, Any]] = {}
         self.stored_definitions: set[str] = set()  # by this session (known once committed)
         self.messages: list[OutboxMessage] = []
+        # Every history event applied, kept past flush: the listeners hear of them once
+        # the transaction has committed (Store.session).
+        self._events: list[HistoryEvent] = []
+        self._entered_before: dict[str, str] = {}
         self.folded = 0  # states entered without a message of their own (Runtime.fold_states)
 
     # reads
@@ -435,6 +442,9 @@ class StepSession:
         self._header = header
         self._header_applied_at = now
         for thread in result.threads:
+            before = self._threads.get(thread.id)
+            if before is not None and before.entered_time:
+                self._entered_before.setdefault(thread.id, before.entered_time)
             self._threads[thread.id] = thread
             self._thread_writes[thread.id] = thread
             self._absent.discard(thread.id)
@@ -449,6 +459,30 @@ class StepSession:
                 "details": e.details,
             }
             for e in result.history
+        )
+        self._events.extend(result.history)
+
+    def committed_step(self) -> CommittedStep | None:
+        """What this session recorded, for the listeners (None: it recorded no history).
+
+        Only meaningful once the transaction has committed (`Store.session` calls it then).
+        """
+        if not self._events or not self._row:
+            return None
+        redrive_count = int(self._row.get("redrive_count") or 0)
+        started = self._row.get("redrive_date") or self._row["start_date"]
+        redriven = [e for e in self._events if e.type == "ExecutionRedriven"]
+        if redriven:  # this session redrove it: the run starts now
+            redrive_count += 1
+            started = datetime.fromisoformat(redriven[-1].timestamp)
+        return CommittedStep(
+            execution_arn=self.execution_arn,
+            machine_arn=str(self._row["machine_arn"]),
+            machine_name=self.header.state_machine_name,
+            run_started=utc_required(started),
+            redrive_count=redrive_count,
+            events=tuple(self._events),
+            entered_before=dict(self._entered_before),
         )
 
     def add_message(

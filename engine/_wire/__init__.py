@@ -5,7 +5,14 @@ as AWS checks them; `SigV4Verifier` checks signatures with botocore's signer; `c
 puts both behind Starlette. ADR 0032.
 """
 
-from engine._wire.app import DEFAULT_HOST, DEFAULT_PORT, HEALTH_PATH, create_app, serve
+from engine._wire.app import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    HEALTH_PATH,
+    METRICS_PATH,
+    create_app,
+    serve,
+)
 from engine._wire.errors import WireError
 from engine._wire.protocol import CONTENT_TYPE, TARGET_PREFIX, WireProtocol, WireResponse
 from engine._wire.sigv4 import SignedRequest, SigV4Verifier, parse_access_keys
@@ -15,6 +22,7 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "HEALTH_PATH",
+    "METRICS_PATH",
     "TARGET_PREFIX",
     "SigV4Verifier",
     "SignedRequest",

@@ -2,11 +2,13 @@
 
 Starlette only carries bytes: every request (any path, any method) goes to the protocol
 handler, which answers as AWS would -- except ``GET``/``HEAD`` of `HEALTH_PATH`, which
-answers 200 for probes. Operations run in Starlette's thread pool, since the client blocks
-on its store.
+answers 200 for probes, and ``GET`` of `METRICS_PATH`, which answers Prometheus's scrape.
+Operations run in Starlette's thread pool, since the client blocks on its store.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -25,9 +27,16 @@ It asks nothing of the store: a database that is briefly away must not get the s
 restarted (``stepline health store`` checks the store). SDKs only ``POST /``, and a
 ``POST`` here still goes to the protocol."""
 
+METRICS_PATH = "/metrics"
+"""Answers ``GET`` with the Prometheus exposition (ADR 0044), unauthenticated like
+`HEALTH_PATH`: it shows names and counts, never a payload. Other methods go to the protocol."""
 
-def create_app(protocol: WireProtocol) -> Starlette:
-    """An ASGI app answering every request with ``protocol``."""
+Scrape = Callable[[], tuple[bytes, str]]
+"""Renders a scrape: the exposition's body and its content type."""
+
+
+def create_app(protocol: WireProtocol, metrics: Scrape | None = None) -> Starlette:
+    """An ASGI app answering every request with ``protocol`` (and scrapes with ``metrics``)."""
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()
@@ -39,10 +48,17 @@ def create_app(protocol: WireProtocol) -> Starlette:
         )
         return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
+    async def scrape(_: Request) -> Response:
+        assert metrics is not None
+        body, content_type = await run_in_threadpool(metrics)  # the gauges read the store
+        return Response(body, headers={"Content-Type": content_type})
+
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
+    scrapes = [Route(METRICS_PATH, scrape, methods=["GET"])] if metrics is not None else []
     return Starlette(
         routes=[
             Route(HEALTH_PATH, _health, methods=["GET", "HEAD"]),
+            *scrapes,
             Route("/", endpoint, methods=methods),
             Route("/{path:path}", endpoint, methods=methods),
         ]
@@ -53,8 +69,13 @@ async def _health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def serve(protocol: WireProtocol, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve ``protocol`` with uvicorn until interrupted."""
+def serve(
+    protocol: WireProtocol,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    metrics: Scrape | None = None,
+) -> None:
+    """Serve ``protocol`` (and ``metrics`` at `METRICS_PATH`) with uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(protocol), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(protocol, metrics), host=host, port=port, log_level="info")

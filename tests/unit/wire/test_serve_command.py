@@ -21,8 +21,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """What ``stepline serve`` would have served, instead of serving it."""
     calls: dict[str, Any] = {}
 
-    def record(protocol: Any, host: str, port: int) -> None:
-        calls.update(protocol=protocol, host=host, port=port)
+    def record(protocol: Any, host: str, port: int, metrics: Any = None) -> None:
+        calls.update(protocol=protocol, host=host, port=port, metrics=metrics)
 
     monkeypatch.setattr(engine._wire, "serve", record)
     return calls
@@ -44,6 +44,9 @@ def test_serve_binds_localhost_on_step_functions_locals_port(
     assert isinstance(served["protocol"].client.backend, LocalBackend)
     assert served["protocol"].verifier is None
     assert "not authenticated" in result.output
+    # And it answers scrapes at /metrics
+    body, _ = served["metrics"]()
+    assert b"stepline_executions_started_total" in body
 
 
 def test_serve_requires_signatures_when_access_keys_are_set(
