@@ -84,8 +84,7 @@ def difference(observed: Shape, reference: Shape) -> str:
         "unordered": (observed.unordered, reference.unordered),
     }.items():
         for thread in sorted(set(mine) | set(theirs)):
-            if mine.get(thread) != theirs.get(thread):
-                lines.append(
-                    f"{part} {thread}:\n  got      {mine.get(thread)}\n  expected {theirs.get(thread)}"
-                )
+            got, expected = mine.get(thread), theirs.get(thread)
+            if got != expected:
+                lines.append(f"{part} {thread}:\n  got      {got}\n  expected {expected}")
     return "\n".join(lines)
