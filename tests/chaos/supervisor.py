@@ -135,7 +135,7 @@ class Supervisor:
             return [death for death in self.deaths if not death.expected]
 
     def stop_all(self) -> None:
-        """Stop supervising and end every process."""
+        """Stop supervising and kill every process (the run is over: nothing to finish)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -144,8 +144,8 @@ class Supervisor:
             self._processes.clear()
         for process in processes:
             with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGCONT)  # a frozen one must hear SIGTERM
-            _end(process)
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
     def _spawn(self, role: str) -> None:
         count = self._incarnations.get(role, 0) + 1
