@@ -49,22 +49,22 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # A round of the fleet's duties (relay, due timers, continuations), skipped while a
             # worker's own duty thread holds the lock (ADR 0035): beat is a fallback only.
             "stepline-relay": {
-                "task": "stepline.relay",
+                "task": "stepline.housekeeping.relay",
                 "schedule": settings.relay_interval_seconds,
                 "options": {"queue": settings.steps_queue, "expires": 30},
             },
             "stepline-prune-outbox": {
-                "task": "stepline.prune_outbox",
+                "task": "stepline.housekeeping.prune_outbox",
                 "schedule": 300.0,
                 "options": {"queue": settings.steps_queue, "expires": 300},
             },
             "stepline-prune-queue-messages": {
-                "task": "stepline.prune_queue_messages",
+                "task": "stepline.housekeeping.prune_queue_messages",
                 "schedule": 300.0,
                 "options": {"queue": settings.steps_queue, "expires": 300},
             },
             "stepline-prune-broker": {
-                "task": "stepline.prune_broker",
+                "task": "stepline.housekeeping.prune_broker",
                 "schedule": 300.0,
                 "options": {"queue": settings.steps_queue, "expires": 300},
             },

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     flower_basic_auth: str = Field(default="", repr=False, description="user:password for Flower.")
     flower_port: int = 5555
+    flower_housekeeping: bool = Field(
+        default=False,
+        description="Housekeeping tasks (stepline.housekeeping.*) send task events: Flower "
+        "lists them beside the states.",
+    )
     access_keys: str = Field(
         default="",
         repr=False,

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine import _children as children
 from engine._integrations.services import Services
+from engine._interpreter.failures import StateFailure
 from engine._messaging.status import deliver_status_event
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
@@ -47,20 +48,25 @@ def consume(
     *,
     services: Services | None = None,
     before_report: Callable[[], object] | None = None,
-) -> None:
+) -> StateFailure | None:
     """Carry out one message: enter a state, fire a timer, or run a Task's handler.
+
+    Returns the failure the message's step recorded (a Fail state, a handler's error, a
+    timeout), for the Celery task to report; the store has committed it either way.
 
     ``services``: what integrations call (the worker's, with its Celery app).
     ``before_report``: called after a handler returns and before its outcome is
     reported (the fake fires timers that fell due while a handler advanced a fake clock).
     """
     if kind is MessageKind.STEP:
-        runtime.advance(*args)
-    elif kind is MessageKind.TIMER:
-        runtime.fire_timer(timer_address(*args))
-    elif kind is MessageKind.TASK:
-        execute_task(runtime, handlers, *args, services=services, before_report=before_report)
-    elif kind is MessageKind.EVENT:
+        return runtime.advance(*args)
+    if kind is MessageKind.TIMER:
+        return runtime.fire_timer(timer_address(*args))
+    if kind is MessageKind.TASK:
+        return execute_task(
+            runtime, handlers, *args, services=services, before_report=before_report
+        )
+    if kind is MessageKind.EVENT:
         deliver_status_event(runtime, handlers, services, *args)
     elif kind is MessageKind.CHILD:
         children.complete_parent(runtime, *args)
@@ -68,3 +74,4 @@ def consume(
         children.stop_child(runtime, *args)
     else:  # pragma: no cover - MessageKind is closed
         raise ValueError(f"unknown message kind {kind!r}")
+    return None

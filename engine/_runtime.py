@@ -45,6 +45,7 @@ from engine._interpreter.events import (
     TimerFired,
     TimerKind,
 )
+from engine._interpreter.failures import StateFailure, recorded_failure
 from engine._interpreter.integration import (
     ResourceInfo,
     ResourceKind,
@@ -174,28 +175,32 @@ class Runtime:
         self._publish(session.messages)
         return created
 
-    def advance(self, execution_id: int, thread_id: str, seq: int) -> None:
-        """A step message arrived: enter the thread's state."""
-        self._deliver(
+    def advance(self, execution_id: int, thread_id: str, seq: int) -> StateFailure | None:
+        """A step message arrived: enter the thread's state; returns the failure it recorded."""
+        return self._deliver(
             execution_id, StepDue(thread_id, seq), consume=(MessageKind.STEP, thread_id, seq)
         )
 
-    def fire_timer(self, timer_id: TimerKey | int) -> None:
-        """Fire a due timer (from its countdown message or the beat job); idempotent."""
+    def fire_timer(self, timer_id: TimerKey | int) -> StateFailure | None:
+        """Fire a due timer (from its countdown message or the beat job); idempotent.
+
+        Returns the failure firing it recorded (a state timing out), if any.
+        """
         execution_id = self.store.timer_execution(timer_id)
         if execution_id is None:
-            return
+            return None
         now = self.clock.now()
         with self.store.session(execution_id) as session:
             timer = session.load() and session.timer(timer_id)
             if not timer or timer.fired:
-                return
+                return None
             if timer.due_at > now + timedelta(seconds=1):
-                return  # early: the countdown message came too soon; the beat job fires it
+                return None  # early: the countdown message came too soon; the beat job fires it
             session.fire_timer(timer_id)
             event = TimerFired(timer.key.thread_id, timer.key.seq, TimerKind(timer.key.kind))
-            self._run(session, event, now)
+            activation = self._run(session, event, now)
         self._publish(session.messages)
+        return recorded_failure(activation.history)
 
     def begin_task(
         self, execution_id: int, thread_id: str, seq: int, worker_name: str | None = None
@@ -250,9 +255,14 @@ class Runtime:
         with self.store.session(execution_id) as session:
             session.consume(MessageKind.TASK, thread_id, seq)
 
-    def finish_task(self, execution_id: int, thread_id: str, seq: int, event: Event) -> None:
-        """The handler returned or raised: consume its message and step the thread."""
-        self._deliver(
+    def finish_task(
+        self, execution_id: int, thread_id: str, seq: int, event: Event
+    ) -> StateFailure | None:
+        """The handler returned or raised: consume its message and step the thread.
+
+        Returns the failure the step recorded (the handler's error, a timeout), if any.
+        """
+        return self._deliver(
             execution_id, event, consume=(MessageKind.TASK, thread_id, seq), task_done=True
         )
 
@@ -347,26 +357,29 @@ class Runtime:
         *,
         consume: tuple[MessageKind, str, int] | None = None,
         task_done: bool = False,
-    ) -> None:
+    ) -> StateFailure | None:
+        """Step the execution with ``event`` in one transaction; returns what failed in it."""
         now = self.clock.now()
         with self.store.session(execution_id) as session:
             if not session.load(event.thread_id):
                 log.warning("event for unknown execution %s ignored", execution_id)
-                return
+                return None
             if consume is not None:
                 session.consume(*consume)
             if task_done:
                 session.set_task_status(event.thread_id, getattr(event, "seq", -1), TaskStatus.DONE)
-            self._run(session, event, now)
+            activation = self._run(session, event, now)
         self._publish(session.messages)
+        return recorded_failure(activation.history)
 
-    def _run(self, session: StepSession, event: Event, now: datetime) -> None:
+    def _run(self, session: StepSession, event: Event, now: datetime) -> Activation:
         """Load → activate → persist: the activation resolves everything inside the execution."""
         machine = self._machine(session)
         activation = activate(
             machine, session.header, session, [event], now, self.limits, self._inline()
         )
         self._persist(session, activation, now)
+        return activation
 
     def _inline(self) -> Inline:
         return Inline(enter_tasks=True, fold_states=self.settings.fold_states)
@@ -473,8 +486,10 @@ class Runtime:
                     timer.seq,
                     MessageKind.TIMER,
                     queue=self.settings.steps_queue,
+                    shadow=_timer_shadow(session, timer),
                     available_at=timer.due,
                     timer_kind=timer.kind.value,
+                    execution_arn=session.execution_arn,
                 )
             )
 
@@ -566,6 +581,17 @@ def _function_name(info: ResourceInfo, parameters: Json) -> str | None:
         return None
     function = parameters.get("FunctionName") if isinstance(parameters, dict) else None
     return str(function).split(":function:")[-1].split(":")[0] if function else info.resource
+
+
+def _timer_shadow(session: StepSession, timer: StartTimer) -> str | None:
+    """Flower's name of a timer's message: the state it continues (``machine.state``).
+
+    The execution's own timeout continues no state: it keeps the task's name.
+    """
+    thread = session.thread(timer.thread_id)
+    if timer.kind is TimerKind.EXECUTION_TIMEOUT or thread is None:
+        return None
+    return f"{session.header.state_machine_name}.{thread.state}"
 
 
 __all__ = [

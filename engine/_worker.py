@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 from engine._errors import StatesError
 from engine._integrations.mocks import state_invocation
 from engine._integrations.services import Services, durable_services
+from engine._interpreter.failures import StateFailure
 from engine._observe.metrics import observe_handler
 from engine._resources import AWAITING, HandlerRegistry, Outcome, TaskCall, outcome_event
 from engine._runtime import Runtime
@@ -33,17 +34,19 @@ def execute_task(
     *,
     services: Services | None = None,
     before_report: Callable[[], object] | None = None,
-) -> None:
+) -> StateFailure | None:
     """Claim the task, run its resource while renewing the claim, report the outcome.
 
     ``services``: what integrations call (default: this runtime's, without Celery).
 
     An outcome that comes later (`AWAITING`: a callback token, a ``.sync`` job) releases
     the task's message; the task itself waits in the store for that outcome.
+
+    Returns the failure the report recorded (the handler's error), if any.
     """
     task = runtime.begin_task(execution_id, thread_id, seq)
     if task is None:
-        return
+        return None
     call = TaskCall(
         resource=task.resource,
         parameters=task.parameters,
@@ -66,8 +69,9 @@ def execute_task(
         before_report()
     if outcome is AWAITING:
         runtime.task_submitted(execution_id, thread_id, seq)
-        return
-    runtime.finish_task(execution_id, thread_id, seq, outcome_event(thread_id, seq, outcome))
+        return None
+    event = outcome_event(thread_id, seq, outcome)
+    return runtime.finish_task(execution_id, thread_id, seq, event)
 
 
 def _outcome_label(outcome: Outcome | StatesError) -> str:

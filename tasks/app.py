@@ -28,6 +28,12 @@ from config.settings import Settings
 from engine._store.db import OUTAGES
 from engine._store.workers import announce
 from tasks import fleet, wiring
+from tasks.monitoring import (
+    HOUSEKEEPING_PREFIX,
+    SHOW_HOUSEKEEPING,
+    StateNamedAMQP,
+    quiet_housekeeping_logs,
+)
 from tasks.startup import import_handlers_or_exit
 
 log = logging.getLogger("stepline.worker")
@@ -46,8 +52,10 @@ it to the relay's lease (ADR 0035)."""
 
 def create_app(settings: Settings) -> Celery:
     """A Celery app configured from ``settings``, with stepline's tasks registered."""
-    app = Celery("stepline")
+    app = Celery("stepline", amqp=StateNamedAMQP)
     app.conf.update(celery_config(settings))
+    app.conf[SHOW_HOUSEKEEPING] = settings.flower_housekeeping
+    quiet_housekeeping_logs()
     if settings.celery_broker_url.startswith("sqla+"):
         _tune_sqlalchemy_transport(settings)
     app.steps["consumer"].add(fleet.ResendOnReconnect)
@@ -62,6 +70,23 @@ def create_app(settings: Settings) -> Celery:
         "tasks.queues",
     )
     return app
+
+
+def housekeeping_task(name: str, *, formerly: str) -> Callable[[Callable[..., Any]], Any]:
+    """Register a fleet upkeep task as ``stepline.housekeeping.NAME`` (ADR 0046).
+
+    It sends task events only with ``STEPLINE_FLOWER_HOUSEKEEPING`` on, so Flower lists
+    states alone. ``formerly``: its name before this release, still served, so messages an
+    older beat sent are not refused as unregistered.
+    """
+    shown = wiring.settings().flower_housekeeping
+
+    def register(function: Callable[..., Any]) -> Any:
+        options: dict[str, Any] = {"ignore_result": True, "send_events": shown}
+        app.task(name=formerly, **options)(function)
+        return app.task(name=HOUSEKEEPING_PREFIX + name, **options)(function)
+
+    return register
 
 
 def _tune_sqlalchemy_transport(settings: Settings) -> None:

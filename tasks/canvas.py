@@ -19,7 +19,7 @@ so a redelivered task finds the execution it started rather than starting anothe
 
 ``stepline.run_execution`` takes the rest of its chain (and any ``link`` callbacks) off
 the request and stores it keyed by the execution (table ``continuations``); the
-``stepline.send_continuations`` beat job sends it with the execution's output once the
+``stepline.housekeeping.send_continuations`` job sends it with the execution's output once the
 execution SUCCEEDED. An execution that fails, times out or is aborted ends the canvas
 there: the continuation is dropped with a warning naming the execution and its status.
 """
@@ -37,13 +37,13 @@ from celery.canvas import Signature
 
 from engine._store.continuations import ended_continuations, put_continuation, take_continuation
 from tasks import wiring
-from tasks.app import app
+from tasks.app import app, housekeeping_task
 
 Json = Any
 log = logging.getLogger("stepline.canvas")
 START_EXECUTION = "stepline.start_execution"
 RUN_EXECUTION = "stepline.run_execution"
-SEND_CONTINUATIONS = "stepline.send_continuations"
+SEND_CONTINUATIONS = "stepline.send_continuations"  # now stepline.housekeeping.*
 _NAMES = uuid.UUID("0f7d3c52-7a3e-4c7a-b1a6-2f1f5c9e8d21")
 
 
@@ -111,7 +111,7 @@ def _start(task: Task, input: Json, state_machine_arn: str, name: str | None) ->
     return str(response["executionArn"])
 
 
-@app.task(name=SEND_CONTINUATIONS, ignore_result=True)
+@housekeeping_task("send_continuations", formerly=SEND_CONTINUATIONS)
 def send_continuations() -> int:
     """Send the continuation of every execution that ended (a beat job); returns how many."""
     store = wiring.runtime().store

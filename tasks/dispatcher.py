@@ -29,10 +29,17 @@ class CeleryDispatcher:
             group(signatures).apply_async()
 
     def signature(self, message: OutboxMessage) -> Any:
-        """The Celery signature for one message; Flower lists it as ``machine.state``."""
+        """The Celery signature for one message; Flower lists it as ``machine.state``.
+
+        Flower shows the execution's ARN beside the ids (``kwargsrepr``), never a payload.
+        """
         options: dict[str, Any] = {"queue": message.queue or self.settings.steps_queue}
         if message.shadow:
             options["shadow"] = message.shadow
+        if message.execution_arn:
+            # Shown by Flower in the task's kwargs (search ``kwargs:execution=ARN``); the
+            # task takes no such argument: its arguments stay ids.
+            options["kwargsrepr"] = repr({"execution": message.execution_arn})
         kind = MessageKind(message.kind)
         if kind is MessageKind.TIMER:
             due = message.available_at or datetime.now(UTC)

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from engine._messaging.queues import prune_messages
 from tasks import wiring
-from tasks.app import app
+from tasks.app import housekeeping_task
 
 
-@app.task(name="stepline.prune_queue_messages", ignore_result=True)
+@housekeeping_task("prune_queue_messages", formerly="stepline.prune_queue_messages")
 def prune_queue_messages() -> int:
     """Remove deleted queue messages past the outbox retention and messages past retention.
 

@@ -11,20 +11,30 @@ from engine._duties import Duties
 from engine._store.db import make_engine
 from engine._store.kinds import MessageKind
 from tasks import wiring
-from tasks.app import RETRY_ON_OUTAGE, app
+from tasks.app import RETRY_ON_OUTAGE, app, housekeeping_task
+from tasks.monitoring import StateFailed, report
 
 
-@app.task(name=TASK_NAMES[MessageKind.TIMER], ignore_result=True, acks_late=True, **RETRY_ON_OUTAGE)
+@app.task(
+    name=TASK_NAMES[MessageKind.TIMER],
+    ignore_result=True,
+    acks_late=True,
+    throws=(StateFailed,),
+    **RETRY_ON_OUTAGE,
+)
 def fire_timer(*address: int | str) -> None:
     """A timer's countdown message arrived: fire it if it is due and not yet fired.
 
     ``address``: ``(execution_id, thread_id, seq, kind)``; a message sent by an older
     release carries the timer's row id alone, and still fires it.
+
+    Raises:
+        StateFailed: a state (or the execution) timed out (recorded and committed already).
     """
-    consume(wiring.runtime(), wiring.handlers(), MessageKind.TIMER, address)
+    report(consume(wiring.runtime(), wiring.handlers(), MessageKind.TIMER, address))
 
 
-@app.task(name="stepline.fire_due_timers", ignore_result=True)
+@housekeeping_task("fire_due_timers", formerly="stepline.fire_due_timers")
 def fire_due_timers() -> int:
     """Fire every due timer (long Waits have no message: this is how they end)."""
     return wiring.runtime().fire_due_timers()
@@ -34,7 +44,7 @@ BEAT_HOLDER = "celery-beat"
 """Who holds the duty lock while beat's job runs a round (no worker's duty thread does)."""
 
 
-@app.task(name="stepline.relay", ignore_result=True)
+@housekeeping_task("relay", formerly="stepline.relay")
 def relay() -> bool:
     """A round of the fleet's duties, unless a worker's duty thread runs them (ADR 0041).
 
@@ -57,14 +67,14 @@ def relay() -> bool:
     return duties.run_round()
 
 
-@app.task(name="stepline.prune_outbox", ignore_result=True)
+@housekeeping_task("prune_outbox", formerly="stepline.prune_outbox")
 def prune_outbox() -> int:
     """Delete consumed outbox rows past their retention (the outbox would only grow)."""
     retention = timedelta(seconds=wiring.settings().outbox_retention_seconds)
     return wiring.runtime().prune_outbox(retention)
 
 
-@app.task(name="stepline.prune_broker", ignore_result=True)
+@housekeeping_task("prune_broker", formerly="stepline.prune_broker")
 def prune_broker() -> int:
     """Delete acknowledged rows of the SQLite broker (kombu never deletes them)."""
     url = wiring.settings().celery_broker_url

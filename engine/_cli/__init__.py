@@ -55,6 +55,7 @@ from engine._cli.common import (
 from engine._cli.failures import explain
 from engine._cli.history import history_lines
 from engine._cli.interrupt import interruptible
+from engine._cli.progress import showing_progress
 from engine._composition import connect, read_settings
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._resources import DEFAULT_REGISTRY
@@ -157,6 +158,12 @@ def validate(files: tuple[Path, ...], machine_type: str) -> None:
     is_flag=True,
     help="Run in-process with the local executor: no store, no broker, no worker.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show states entering and exiting on stderr while a durable run goes on.",
+)
 @click.pass_obj
 def run(
     seams: CliSeams,
@@ -167,13 +174,16 @@ def run(
     name: str | None,
     machine_type: str,
     local: bool,
+    progress: bool,
 ) -> None:
     """Run the state machine in FILE once and print its output as JSON.
 
     By default it runs durably on the configured store and broker -- with no
     configuration, SQLite files under .stepline/ -- served by an in-process Celery
     worker; the execution ARN is printed on stderr, for `stepline history ARN` later.
-    With --local it runs in-process with nothing stored.
+    With --local it runs in-process with nothing stored. While a durable run goes on,
+    its states are shown entering and exiting on stderr (live on a terminal, one line
+    each otherwise; --no-progress: not at all).
 
     Task resources arn:aws:lambda:REGION:ACCOUNT:function:NAME and
     arn:aws:states:::lambda:invoke (FunctionName) call the handler registered as NAME.
@@ -201,6 +211,8 @@ def run(
         if problems:
             click.echo("\n".join(problems), err=True)
             sys.exit(1)
+        if progress and not local:
+            wait = showing_progress(wait, seams.clock.now)
         described = execute(
             client, wait, machine_name(file), text, machine_type, execution_input, name
         )

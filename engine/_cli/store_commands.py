@@ -32,6 +32,7 @@ from engine._cli.common import (
 )
 from engine._cli.failures import broker_unreachable
 from engine._cli.history import history_lines, json_lines
+from engine._cli.progress import showing_progress
 from engine._composition import celery_dispatcher, connect
 
 if TYPE_CHECKING:
@@ -72,9 +73,20 @@ def create(seams: CliSeams, name: str, file: Path, machine_type: str, publish: b
 @click.option("--input", "input_text", default="{}", show_default=True, metavar="JSON|@FILE")
 @click.option("--name", help="The execution name (default: a fresh UUID).")
 @click.option("--wait", is_flag=True, help="Wait for the end (running workers advance it).")
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="With --wait: show states entering and exiting on stderr meanwhile.",
+)
 @click.pass_obj
-def start(seams: CliSeams, machine: str, input_text: str, name: str | None, wait: bool) -> None:
+def start(
+    seams: CliSeams, machine: str, input_text: str, name: str | None, wait: bool, progress: bool
+) -> None:
     """Start an execution of MACHINE (a name or an ARN); print its ARN.
+
+    With --wait, print its output (or its error, exit 1) once it ends, showing its states
+    entering and exiting on stderr meanwhile (live on a terminal, one line each otherwise).
 
     When the broker cannot be reached, the execution is stored all the same and runs
     once the broker is back (the beat relay republishes it): a note says so on stderr,
@@ -91,7 +103,8 @@ def start(seams: CliSeams, machine: str, input_text: str, name: str | None, wait
     click.echo(started["executionArn"])
     if not _broker_failed(seams, dispatcher, "the execution") and wait:
         # An Express execution cannot be described (InvalidArn, as on AWS): one line, exit 1.
-        report(call(partial(await_end, client, started["executionArn"])))
+        waiter = showing_progress(await_end, seams.clock.now) if progress else await_end
+        report(call(partial(waiter, client, started["executionArn"])))
 
 
 def _publishing_client(seams: CliSeams) -> tuple[Client, NotingDispatcher]:

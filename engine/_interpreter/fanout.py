@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from typing import Any
 
 from engine._asl.model import AnyState, ItemBatcher, MapState, ParallelState, ProcessorMode
@@ -47,6 +46,7 @@ from engine._interpreter.snapshot import (
     Thread,
     ThreadStatus,
     child_thread_id,
+    evolve,
 )
 from engine._interpreter.turn import Turn
 
@@ -59,7 +59,7 @@ Json = Any
 def run_parallel(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Enter a Parallel state: keep the effective input and start every branch."""
     effective = flow.effective_input(turn, thread, state)
-    thread = turn.save(replace(thread, effective=effective))
+    thread = turn.save(evolve(thread, effective=effective))
     start_parallel(turn, thread, state)
 
 
@@ -92,7 +92,7 @@ def start_parallel(turn: Turn, thread: Thread, state: AnyState) -> None:
 def run_map(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Enter a Map state: keep the effective input and start the iterations."""
     effective = flow.effective_input(turn, thread, state)
-    thread = turn.save(replace(thread, effective=effective))
+    thread = turn.save(evolve(thread, effective=effective))
     start_map(turn, thread, state)
 
 
@@ -169,7 +169,7 @@ def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -
             for batch in _batches(turn, thread, state, state.item_batcher, inputs)
         ]
     children = [
-        replace(
+        evolve(
             _child(
                 thread,
                 generation,
@@ -232,10 +232,10 @@ def _start_iteration(
         parent = emit(turn, parent, "MapIterationStarted", {"index": index, "name": state.name})
         previous = parent.last_event_id
     fan_out = _fan(parent)
-    parent = turn.save(replace(parent, fan_out=replace(fan_out, started=fan_out.started + 1)))
+    parent = turn.save(evolve(parent, fan_out=evolve(fan_out, started=fan_out.started + 1)))
     map_run_arn = recorded_map_run(state, fan_out)
     if child is not None:
-        child = _activate(turn, replace(child, last_event_id=previous))
+        child = _activate(turn, evolve(child, last_event_id=previous))
         if map_run_arn is not None:
             record_child_started(turn, map_run_arn, child, fan_out.items_in(index))
     else:
@@ -248,7 +248,7 @@ def activate_pending(turn: Turn, thread: Thread, event: ThreadActivated) -> None
     """A PENDING iteration got its slot: it starts running."""
     if thread.status is not ThreadStatus.PENDING:
         return
-    thread = _activate(turn, replace(thread, last_event_id=event.previous_event_id))
+    thread = _activate(turn, evolve(thread, last_event_id=event.previous_event_id))
     if event.map_run_arn is not None:
         record_child_started(turn, event.map_run_arn, thread, event.item_count)
 
@@ -337,7 +337,7 @@ def branch_ended(turn: Turn, thread: Thread, event: BranchEnded) -> None:
     if fan_out.has_ended(event.index):
         return  # a duplicate: this child was counted already
     thread = turn.save(
-        replace(thread, fan_out=replace(fan_out, ended=fan_out.mark_ended(event.index)))
+        evolve(thread, fan_out=evolve(fan_out, ended=fan_out.mark_ended(event.index)))
     )
     state = turn.state(thread)
     if isinstance(state, MapState):
@@ -356,12 +356,12 @@ def map_run_updated(turn: Turn, thread: Thread, event: MapRunUpdated) -> None:
     if fan_out.map_run_arn != event.map_run_arn:
         return  # the Map Run ended (or was retried into a new one) meanwhile
     if event.max_concurrency is not None:
-        fan_out = replace(fan_out, max_concurrency=event.max_concurrency)
+        fan_out = evolve(fan_out, max_concurrency=event.max_concurrency)
     if event.tolerated_failure_count is not None:
-        fan_out = replace(fan_out, tolerated_failures=event.tolerated_failure_count)
+        fan_out = evolve(fan_out, tolerated_failures=event.tolerated_failure_count)
     if event.tolerated_failure_percentage is not None:
-        fan_out = replace(fan_out, tolerated_percentage=event.tolerated_failure_percentage)
-    thread = turn.save(replace(thread, fan_out=fan_out))
+        fan_out = evolve(fan_out, tolerated_percentage=event.tolerated_failure_percentage)
+    thread = turn.save(evolve(thread, fan_out=fan_out))
     state = turn.state(thread)
     assert isinstance(state, MapState)
     thread = refill_slots(turn, thread, state)
@@ -375,8 +375,8 @@ def _current(thread: Thread, event: BranchEnded) -> bool:
 
 def _count_success(turn: Turn, thread: Thread) -> Thread:
     assert thread.fan_out is not None
-    fan_out = replace(thread.fan_out, succeeded=thread.fan_out.succeeded + 1)
-    return _after_count(turn, turn.save(replace(thread, fan_out=fan_out)))
+    fan_out = evolve(thread.fan_out, succeeded=thread.fan_out.succeeded + 1)
+    return _after_count(turn, turn.save(evolve(thread, fan_out=fan_out)))
 
 
 def _after_count(turn: Turn, thread: Thread) -> Thread:
@@ -403,8 +403,8 @@ def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchE
     if event.succeeded:
         thread = _count_success(turn, thread)
     else:
-        fan_out = replace(_fan(thread), failed=_fan(thread).failed + 1)
-        thread = turn.save(replace(thread, fan_out=fan_out))
+        fan_out = evolve(_fan(thread), failed=_fan(thread).failed + 1)
+        thread = turn.save(evolve(thread, fan_out=fan_out))
         if over_tolerance(fan_out):
             _fail_fan_out(turn, thread, state, event, "MapStateFailed")
             return
@@ -439,10 +439,10 @@ def _count_items(turn: Turn, thread: Thread, event: BranchEnded) -> Thread:
     fan_out = _fan(thread)
     items = fan_out.items_in(event.index)
     if event.succeeded:
-        fan_out = replace(fan_out, succeeded_items=fan_out.succeeded_items + items)
+        fan_out = evolve(fan_out, succeeded_items=fan_out.succeeded_items + items)
     else:
-        fan_out = replace(fan_out, failed_items=fan_out.failed_items + items)
-    return turn.save(replace(thread, fan_out=fan_out))
+        fan_out = evolve(fan_out, failed_items=fan_out.failed_items + items)
+    return turn.save(evolve(thread, fan_out=fan_out))
 
 
 def record_map_run(turn: Turn, thread: Thread, status: str) -> None:
@@ -534,7 +534,7 @@ def _fail_fan_out(
         error = ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD
         cause = "The specified tolerated failure threshold was exceeded"
     record_map_run(turn, thread, "FAILED")
-    thread = turn.save(replace(thread, phase=Phase.ENTER))
+    thread = turn.save(evolve(thread, phase=Phase.ENTER))
 
     def give_up(current: Thread) -> Thread:
         if isinstance(state, MapState) and state.processor_mode is ProcessorMode.DISTRIBUTED:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +26,7 @@ from engine._interpreter.decisions import (
 from engine._interpreter.events import BranchEnded, TimerKind
 from engine._interpreter.history import assigned_details, payload_details
 from engine._interpreter.retry import backoff_seconds, find_catcher, find_retrier
-from engine._interpreter.snapshot import ExecutionStatus, Phase, Thread, ThreadStatus
+from engine._interpreter.snapshot import ExecutionStatus, Phase, Thread, ThreadStatus, evolve
 from engine._interpreter.turn import Limits, Turn
 
 Json = Any
@@ -100,14 +99,14 @@ def data_limit_cause(label: str) -> str:
 def enter(turn: Turn, thread: Thread, body: Callable[[Turn, Thread, AnyState], None]) -> None:
     """Enter ``thread``'s state: emit ``*StateEntered`` and run the state's body."""
     state = turn.state(thread)
-    thread = replace(thread, entered_time=turn.timestamp, visit=thread.visit + 1)
+    thread = evolve(thread, entered_time=turn.timestamp, visit=thread.visit + 1)
     thread = emit(
         turn,
         thread,
         f"{state.type_name}StateEntered",
         {"name": state.name, **payload_details("input", thread.input)},
     )
-    thread = turn.save(replace(thread, entered_event_id=thread.last_event_id))
+    thread = turn.save(evolve(thread, entered_event_id=thread.last_event_id))
     give_up = state_failed_event(turn, state) if is_fan_out(state) else None
     guarded(turn, thread, state, lambda: body(turn, thread, state), on_give_up=give_up)
 
@@ -166,7 +165,7 @@ def exit_state(
     if too_large is not None:
         fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, too_large)
         return
-    thread = replace(thread, variables=variables)
+    thread = evolve(thread, variables=variables)
     details = {
         "name": state.name,
         **payload_details("output", outcome.output),
@@ -272,7 +271,7 @@ def succeed_thread(turn: Turn, thread: Thread, output: Json) -> None:
     thread = turn.save(thread.bump(status=ThreadStatus.SUCCEEDED, phase=Phase.DONE, output=output))
     if thread.parent_id is None:
         emit(turn, thread, "ExecutionSucceeded", payload_details("output", output))
-        turn.execution = replace(turn.execution, status=ExecutionStatus.SUCCEEDED, output=output)
+        turn.execution = evolve(turn.execution, status=ExecutionStatus.SUCCEEDED, output=output)
         turn.decide(FinishExecution(ExecutionStatus.SUCCEEDED))
         return
     _tell_parent(turn, thread, succeeded=True, output=output)
@@ -290,7 +289,7 @@ def fail_thread(turn: Turn, thread: Thread, error: str | None, cause: str | None
     )
     if thread.parent_id is None:
         emit(turn, thread, "ExecutionFailed", error_details(error, cause))
-        turn.execution = replace(
+        turn.execution = evolve(
             turn.execution, status=ExecutionStatus.FAILED, error=error, cause=cause
         )
         turn.decide(FinishExecution(ExecutionStatus.FAILED))

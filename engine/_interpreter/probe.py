@@ -18,7 +18,7 @@ Outcomes, as AWS's TestState reports them:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -41,7 +41,14 @@ from engine._interpreter import fanout, flow
 from engine._interpreter.lifecycle import size_cause
 from engine._interpreter.retry import backoff_seconds, find_catcher, find_retrier
 from engine._interpreter.seeded import step_rng
-from engine._interpreter.snapshot import ROOT_THREAD_ID, Execution, FanOut, Thread, ThreadStatus
+from engine._interpreter.snapshot import (
+    ROOT_THREAD_ID,
+    Execution,
+    FanOut,
+    Thread,
+    ThreadStatus,
+    evolve,
+)
 from engine._interpreter.states import fail_field, rule_holds, wait_due
 from engine._interpreter.turn import Limits, Turn, iso_timestamp
 
@@ -130,7 +137,7 @@ class _ProbeTurn(Turn):
     def scope(self, thread: Thread, value: Json, **options: Any) -> Scope:
         """The interpreter's scope, with the caller's context fields merged into ``$$``."""
         base = super().scope(thread, value, **options)
-        return replace(base, context=_merge(base.context, self.extra_context))
+        return evolve(base, context=_merge(base.context, self.extra_context))
 
 
 def _merge(base: Json, extra: Json) -> Json:
@@ -288,7 +295,7 @@ def _map_stages(
     turn: Turn, thread: Thread, state: MapState, effective: Json, inspection: Inspection
 ) -> list[Json]:
     """Items, each item's ItemSelector input and the Map's limits, as AWS shows them."""
-    thread = replace(thread, effective=effective)
+    thread = evolve(thread, effective=effective)
     items = fanout.map_items(turn, thread, state)
     if not flow.is_jsonata(state):
         inspection.record("afterItemsPath", items)

@@ -16,7 +16,6 @@ limits) is the API's decision, made before.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from engine._asl.model import MapState, ParallelState, ProcessorMode, StateMachine
@@ -39,6 +38,7 @@ from engine._interpreter.snapshot import (
     Thread,
     ThreadStatus,
     children_prefix,
+    evolve,
 )
 from engine._interpreter.step import ALWAYS
 from engine._interpreter.turn import Limits, StepResult, Turn
@@ -90,7 +90,7 @@ def redrive_step(
     if root is None:
         raise NotRedrivable(f"execution {execution.arn!r}: no root thread to redrive")
     count = execution.redrive_count + 1
-    running = replace(
+    running = evolve(
         execution,
         status=ExecutionStatus.RUNNING,
         output=None,
@@ -105,7 +105,7 @@ def redrive_step(
         step_rng(execution.seed, ROOT_THREAD_ID, _REDRIVE_SEQ),
         limits or Limits(),
     )
-    marker = replace(root, last_event_id=execution.next_event_id - 1, silent=False)
+    marker = evolve(root, last_event_id=execution.next_event_id - 1, silent=False)
     redriven_id = turn.emit(marker, "ExecutionRedriven", {"redriveCount": count}).last_event_id
     _restart(turn, threads, root, redriven_id)
     if machine.timeout_seconds:
@@ -188,7 +188,7 @@ def _kept_progress(fan_out: FanOut, kept: list[Thread]) -> FanOut:
     ended = 0
     for child in kept:
         ended |= 1 << (child.index or 0)
-    return replace(fan_out, succeeded=len(kept), failed=0, ended=format(ended, "x"))
+    return evolve(fan_out, succeeded=len(kept), failed=0, ended=format(ended, "x"))
 
 
 def _restart_child(

@@ -10,7 +10,6 @@ so replaying the same events yields the same history.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,6 +60,7 @@ from engine._interpreter.snapshot import (
     Phase,
     Thread,
     ThreadStatus,
+    evolve,
     machine_at,
 )
 from engine._interpreter.turn import Limits, StepResult, Turn
@@ -108,7 +108,7 @@ def start(
     )
     details = {**payload_details("input", execution.input), "roleArn": execution.role_arn}
     root = emit(turn, root, "ExecutionStarted", details)
-    root = turn.save(replace(root, last_event_id=0))  # AWS chains the first state to 0
+    root = turn.save(evolve(root, last_event_id=0))  # AWS chains the first state to 0
     turn.decide(ScheduleStep(root.id, root.seq, root.state))
     if machine.timeout_seconds:
         due = now + timedelta(seconds=machine.timeout_seconds)
@@ -220,7 +220,7 @@ def abort(turn: Turn, thread: Thread, error: str | None, cause: str | None) -> N
     thread = turn.save(thread.bump(status=ThreadStatus.ABORTED, phase=Phase.DONE))
     if thread.parent_id is None:
         emit(turn, thread, "ExecutionAborted", error_details(error, cause))
-        turn.execution = replace(
+        turn.execution = evolve(
             turn.execution, status=ExecutionStatus.ABORTED, error=error, cause=cause
         )
         turn.decide(FinishExecution(ExecutionStatus.ABORTED))
@@ -260,7 +260,7 @@ def _enforce_history_limit(turn: Turn) -> None:
     turn.emit(marker, "ExecutionFailed", {"error": ErrorName.RUNTIME, "cause": cause})
     # Nothing this step decided may run any more: no steps, tasks or timers.
     turn.decisions = [d for d in turn.decisions if isinstance(d, Deliver | AbortChildren)]
-    turn.execution = replace(
+    turn.execution = evolve(
         turn.execution, status=ExecutionStatus.FAILED, error=ErrorName.RUNTIME, cause=cause
     )
     turn.decide(Deliver(AbortRequested(ROOT_THREAD_ID)))  # the threads stop without history
@@ -274,7 +274,7 @@ def _time_out_execution(turn: Turn, root: Thread) -> None:
         turn.decide(CancelTask(root.id, root.seq))
     root = turn.save(root.bump(status=ThreadStatus.ABORTED, phase=Phase.DONE))
     emit(turn, root, "ExecutionTimedOut", {"error": ErrorName.TIMEOUT})
-    turn.execution = replace(
+    turn.execution = evolve(
         turn.execution, status=ExecutionStatus.TIMED_OUT, error=ErrorName.TIMEOUT
     )
     turn.decide(FinishExecution(ExecutionStatus.TIMED_OUT))

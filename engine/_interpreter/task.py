@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +27,7 @@ from engine._interpreter.lifecycle import (
     handle_error,
     size_cause,
 )
-from engine._interpreter.snapshot import Phase, Thread
+from engine._interpreter.snapshot import Phase, Thread, evolve
 from engine._interpreter.turn import Turn, iso_timestamp
 
 Json = Any
@@ -44,7 +43,7 @@ def run_task(turn: Turn, thread: Thread, state: AnyState) -> None:
     """Enter a Task: keep the effective input (retries reuse it) and schedule it."""
     assert isinstance(state, TaskState)
     effective = flow.effective_input(turn, thread, state)
-    thread = turn.save(replace(thread, effective=effective))
+    thread = turn.save(evolve(thread, effective=effective))
     attempt_task(turn, thread, state)
 
 
@@ -110,7 +109,7 @@ def task_started(turn: Turn, thread: Thread, worker_name: str | None = None) -> 
     if info.kind is ResourceKind.ACTIVITY and worker_name:
         details = {"workerName": worker_name}
     thread = emit(turn, thread, f"{_PREFIX[info.kind]}Started", details)
-    turn.save(replace(thread, task_started=True))
+    turn.save(evolve(thread, task_started=True))
 
 
 def task_heartbeat(turn: Turn, thread: Thread) -> None:
@@ -120,7 +119,7 @@ def task_heartbeat(turn: Turn, thread: Thread) -> None:
     if not heartbeat:
         return
     due = turn.now + timedelta(seconds=heartbeat)
-    turn.save(replace(thread, heartbeat_due=iso_timestamp(due)))
+    turn.save(evolve(thread, heartbeat_due=iso_timestamp(due)))
     turn.decide(StartTimer(thread.id, thread.seq, TimerKind.HEARTBEAT, due))
 
 

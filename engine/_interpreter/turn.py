@@ -6,8 +6,9 @@ A `Turn` is local to one call of :func:`engine._interpreter.step.step`; the froz
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from engine._asl.model import AnyState, StateMachine
@@ -16,7 +17,7 @@ from engine._dataflow.sizes import BUILD_HEADROOM
 from engine._interpreter.context import context_object
 from engine._interpreter.decisions import Decision
 from engine._interpreter.history import HistoryEvent
-from engine._interpreter.snapshot import Execution, Thread, state_of
+from engine._interpreter.snapshot import Execution, Thread, evolve, state_of
 
 Json = Any
 
@@ -74,9 +75,9 @@ class Turn:
         self.decisions: list[Decision] = []
         self.history_exceeded = False
 
-    @property
+    @cached_property
     def timestamp(self) -> str:
-        """The step's time as history and the context object show it."""
+        """The step's time as history and the context object show it (rendered once)."""
         return iso_timestamp(self.now)
 
     def emit(
@@ -99,7 +100,7 @@ class Turn:
             self.history_exceeded = True  # the step fails the execution instead
             return thread
         event_id = self.execution.next_event_id
-        self.execution = replace(self.execution, next_event_id=event_id + 1)
+        self.execution = evolve(self.execution, next_event_id=event_id + 1)
         previous_id = thread.last_event_id if previous is None else previous
         self.history.append(
             HistoryEvent(
@@ -111,7 +112,7 @@ class Turn:
                 thread_id=thread.id,
             )
         )
-        return replace(thread, last_event_id=event_id)
+        return evolve(thread, last_event_id=event_id)
 
     def save(self, thread: Thread) -> Thread:
         """Record ``thread`` as changed (the latest version wins)."""

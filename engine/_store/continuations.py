@@ -1,7 +1,7 @@
 """Continuations: what a Celery canvas does once a stepline execution ends (ADR 0020).
 
 ``stepline.run_execution`` starts an execution and stores the rest of its chain here,
-keyed by the execution; the ``stepline.send_continuations`` beat job sends it with the
+keyed by the execution; the ``stepline.housekeeping.send_continuations`` job sends it with the
 execution's output once the execution has ended, deleting the row in the transaction
 that sends it (at-least-once: a crash before the commit sends it again).
 """

@@ -461,7 +461,11 @@ class Store:
         with self.engine.connect() as db:
             rows = (
                 db.execute(
-                    select(OUTBOX)
+                    # The ARN only labels the Celery message for operators (Flower).
+                    select(OUTBOX, EXECUTIONS.c.arn.label("execution_arn"))
+                    .select_from(
+                        OUTBOX.outerjoin(EXECUTIONS, EXECUTIONS.c.id == OUTBOX.c.execution_id)
+                    )
                     .where(and_(OUTBOX.c.done.is_(False), OUTBOX.c.lease_until <= now))
                     .order_by(OUTBOX.c.lease_until)
                     .limit(limit)

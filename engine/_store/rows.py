@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -89,6 +89,8 @@ class OutboxMessage:
     timer_id: int | None = None  # set on timer messages sent before timers had keys
     available_at: datetime | None = None
     timer_kind: str | None = None  # a timer message: the timer is (ids above, this kind)
+    # For operators only (Flower's task list): not part of the message's identity.
+    execution_arn: str | None = field(default=None, compare=False)
 
     @property
     def timer(self) -> TimerKey | int | None:
@@ -525,6 +527,7 @@ def message(row: Any) -> OutboxMessage:
         shadow=row["shadow"],
         timer_id=row["timer_id"],
         available_at=utc(row["available_at"]),
+        execution_arn=row.get("execution_arn"),
     )
 
 

@@ -531,6 +531,7 @@ class StepSession:
                 shadow,
                 timer_id,
                 available_at,
+                execution_arn=self._row.get("arn") if target == self.execution_id else None,
             )
         )
 

@@ -410,7 +410,7 @@ class ContinuationRow(SQLModel, table=True):
     """What a Celery canvas does once an execution ends (``stepline.run_execution``).
 
     The rest of the chain (and any linked callbacks) as Celery signature dicts, sent with
-    the execution's output by the ``stepline.send_continuations`` beat job (ADR 0020).
+    the execution's output by the ``stepline.housekeeping.send_continuations`` job (ADR 0020).
     """
 
     __tablename__ = "continuations"

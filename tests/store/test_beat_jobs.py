@@ -29,7 +29,7 @@ def test_every_beat_job_is_a_registered_task() -> None:
     app.loader.import_default_modules()
     # Then each scheduled job names a task the workers know
     assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
-    assert "stepline.prune_outbox" in scheduled
+    assert "stepline.housekeeping.prune_outbox" in scheduled
 
 
 def test_the_prune_job_deletes_consumed_messages_after_their_retention(store: Store) -> None:

@@ -31,5 +31,5 @@ def test_the_queue_prune_job_is_scheduled_and_removes_old_deleted_messages(store
     finally:
         wiring.reset()
     # Then it is scheduled, keeps the row while a redelivered Task could resend, then drops it
-    assert "stepline.prune_queue_messages" in scheduled
+    assert "stepline.housekeeping.prune_queue_messages" in scheduled
     assert (kept, pruned) == (0, 1)

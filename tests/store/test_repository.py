@@ -395,8 +395,9 @@ def test_an_unconsumed_message_falls_due_when_its_lease_expires(store: Store) ->
     # When the relay looks before and after the lease
     before = store.due_outbox(T0 + timedelta(seconds=119), 10)
     after = store.due_outbox(T0 + timedelta(minutes=2), 10)
-    # Then it is due only after, ids only, as committed
+    # Then it is due only after, ids only, as committed, labelled with its execution's ARN
     assert before == []
+    assert after[0].execution_arn == f"{ACCOUNT}:execution:orders:run-1"
     assert [(m.id, m.execution_id, m.thread_id, m.seq, m.kind) for m in after] == [
         (message_id, execution_id, "root", 1, "step")
     ]
