@@ -110,8 +110,9 @@ class Settings(BaseSettings):
     access_keys: str = Field(
         default="",
         repr=False,
-        description="AKID:SECRET[,AKID2:SECRET2] `stepline serve` requires SigV4 signatures "
-        "from (unset: no authentication, as Step Functions Local).",
+        description="AKID:SECRET[:readonly][,AKID2:SECRET2] `stepline serve` requires SigV4 "
+        "signatures (and console logins) from; :readonly keys may not change anything "
+        "(unset: no authentication, as Step Functions Local).",
     )
 
     metrics_port: int = Field(

@@ -101,6 +101,34 @@ class ExecutionRecord:
 
 
 @dataclass(frozen=True)
+class ExecutionSummary:
+    """An execution as a listing shows it: no input, output or checkpoint (the console)."""
+
+    arn: str
+    machine_arn: str
+    name: str
+    status: str
+    start_date: datetime
+    stop_date: datetime | None = None
+    redrive_count: int = 0
+
+
+@dataclass(frozen=True)
+class ExecutionQuery:
+    """Which executions a console listing shows, newest first.
+
+    Attributes:
+        machine_arn: only this state machine's (None: every machine's).
+        status: only executions in this status.
+        name: only executions whose name contains this text (case-insensitive).
+    """
+
+    machine_arn: str | None = None
+    status: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class MapRunRecord:
     """A Distributed Map's Map Run as DescribeMapRun reports it."""
 

@@ -31,7 +31,9 @@ from engine._records import (
     AliasRecord,
     ChildExecutionRecord,
     Compiled,
+    ExecutionQuery,
     ExecutionRecord,
+    ExecutionSummary,
     MachineRecord,
     MapRunRecord,
     Page,
@@ -134,6 +136,12 @@ class Backend(Protocol):
 
         Filters: one version or alias, one status, redriven (True) or never redriven (False).
         """
+        ...
+
+    def search_executions(
+        self, query: ExecutionQuery, *, limit: int = 50, token: str | None = None
+    ) -> Page[ExecutionSummary]:
+        """A page of any machine's executions, newest first (the web console's listing)."""
         ...
 
     def history(self, arn: str) -> list[HistoryEvent]:

@@ -20,7 +20,9 @@ from engine._records import (
     AliasRecord,
     ChildExecutionRecord,
     Compiled,
+    ExecutionQuery,
     ExecutionRecord,
+    ExecutionSummary,
     MachineRecord,
     MapRunRecord,
     Page,
@@ -163,6 +165,12 @@ class DurableBackend:
             limit=limit,
             token=token,
         )
+
+    def search_executions(
+        self, query: ExecutionQuery, *, limit: int = 50, token: str | None = None
+    ) -> Page[ExecutionSummary]:
+        """A page of any machine's executions, newest first (the console's listing)."""
+        return self.store.search_executions(query, limit=limit, token=token)
 
     def history(self, arn: str) -> list[HistoryEvent]:
         """An execution's history."""

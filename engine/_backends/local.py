@@ -28,7 +28,9 @@ from engine._records import (
     AliasRecord,
     ChildExecutionRecord,
     Compiled,
+    ExecutionQuery,
     ExecutionRecord,
+    ExecutionSummary,
     MachineRecord,
     MapRunRecord,
     Page,
@@ -194,6 +196,30 @@ class LocalBackend:
             and (redriven is None or (r.redrive_count > 0) == redriven)
         ]
         return page_in_memory(runs, limit, token)
+
+    def search_executions(
+        self, query: ExecutionQuery, *, limit: int = 50, token: str | None = None
+    ) -> Page[ExecutionSummary]:
+        """A page of any machine's executions, newest first, filtered (in memory)."""
+        for arn in list(self._drivers):
+            self.execution(arn)  # caught up, as `executions` does
+        started = {arn: index for index, arn in enumerate(self._executions)}
+        runs = sorted(
+            self._executions.values(),
+            key=lambda r: (r.start_date, started[r.arn]),
+            reverse=True,  # started in the same instant: the later start first, as in SQL
+        )
+        wanted = (query.name or "").lower()
+        found = [
+            ExecutionSummary(
+                r.arn, r.machine_arn, r.name, r.status, r.start_date, r.stop_date, r.redrive_count
+            )
+            for r in runs
+            if (query.machine_arn is None or r.machine_arn == query.machine_arn)
+            and (query.status is None or r.status == query.status)
+            and wanted in r.name.lower()
+        ]
+        return page_in_memory(found, limit, token)
 
     def history(self, arn: str) -> list[HistoryEvent]:
         """The execution's history."""

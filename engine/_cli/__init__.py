@@ -29,6 +29,7 @@ import click
 from engine._api import Client
 from engine._cli import (
     event_commands,
+    graph_command,
     health_command,
     messaging_commands,
     serve_command,
@@ -462,6 +463,7 @@ for _command in (
     *event_commands.COMMANDS,
     *task_commands.COMMANDS,
     *serve_command.COMMANDS,
+    *graph_command.COMMANDS,
     *health_command.COMMANDS,
 ):
     main.add_command(_command)

@@ -6,7 +6,8 @@ executions it starts); ``--local`` serves an in-process client (nothing stored, 
 run inside the request), as Step Functions Local does. Both read Step Functions Local's
 mock config from ``SFN_MOCK_CONFIG`` (or ``STEPLINE_MOCK_CONFIG``; ADR 0029), so
 ``stateMachineArn=ARN#CASE`` runs a test case. With ``STEPLINE_ACCESS_KEYS`` set every
-request must be SigV4-signed with one of those keys. ADR 0032.
+request must be SigV4-signed with one of those keys (ADR 0032). ``GET /`` serves the web
+console, behind a login with the same keys (ADR 0042).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def serve(seams: CliSeams, host: str, port: int, local: bool, modules: tuple[str
         stepline serve --local          # in-process, like Step Functions Local
         aws stepfunctions list-state-machines --endpoint-url http://127.0.0.1:8083
     """  # noqa: D301 -- click's \b keeps the example's lines unwrapped
-    from engine._wire import SigV4Verifier, WireProtocol, parse_access_keys
+    from engine._console import ConsoleAuth, console_routes
+    from engine._wire import SigV4Verifier, WireProtocol, parse_access_keys, read_only_keys
     from engine._wire import serve as run_server
 
     config = seams.config()
@@ -65,12 +67,21 @@ def serve(seams: CliSeams, host: str, port: int, local: bool, modules: tuple[str
         import_handler_modules(modules)
         client = connect(config)
     verifier = SigV4Verifier(keys) if keys else None
-    protocol = WireProtocol(client, verifier=verifier, one_at_a_time=local)
+    read_only = read_only_keys(config.access_keys)
+    protocol = WireProtocol(client, verifier=verifier, one_at_a_time=local, read_only=read_only)
     if not keys:
         click.echo(
             "stepline serve: STEPLINE_ACCESS_KEYS unset, requests are not authenticated", err=True
         )
-    run_server(protocol, host=host, port=port, metrics=scrape(client, config.metrics_dir))
+    console = console_routes(client, ConsoleAuth(keys, read_only))
+    click.echo(f"stepline serve: the web console is at http://{host}:{port}/", err=True)
+    run_server(
+        protocol,
+        host=host,
+        port=port,
+        metrics=scrape(client, config.metrics_dir),
+        extra_routes=console,
+    )
 
 
 def scrape(client: Any, multiprocess_dir: str) -> Callable[[], tuple[bytes, str]]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlmodel import SQLModel
 
 from engine._interpreter.history import HistoryEvent
@@ -29,7 +29,9 @@ from engine._observe.committed import CommitListener, CommittedStep
 from engine._records import (
     AliasRecord,
     ChildExecutionRecord,
+    ExecutionQuery,
     ExecutionRecord,
+    ExecutionSummary,
     MachineRecord,
     MapRunRecord,
     Page,
@@ -372,6 +374,41 @@ class Store:
         records = [execution_record(row) for row in rows]
         return paged(records, size, lambda r: [r.start_date.isoformat(), keys[r.arn]])
 
+    def search_executions(
+        self, query: ExecutionQuery, *, limit: int = 50, token: str | None = None
+    ) -> Page[ExecutionSummary]:
+        """A page of executions of any machine, newest first, for the console.
+
+        Keyset paging on ``(start_date, id)`` over the indexes of migration 0011
+        (``ix_executions_start``, ``ix_executions_status_start``): a page costs about the
+        same with 100,000 executions stored. A name search reads the newest rows until the
+        page is full, so a rare name costs a scan of the index, never a sort.
+        """
+        size, after = page_size(limit), position(token, 2)
+        columns = [EXECUTIONS.c[name] for name in _SUMMARY_COLUMNS]
+        statement = select(*columns, EXECUTIONS.c.id)
+        if query.machine_arn is not None:
+            statement = statement.where(EXECUTIONS.c.machine_arn == query.machine_arn)
+        if query.status is not None:
+            statement = statement.where(EXECUTIONS.c.status == query.status)
+        if query.name:
+            name = func.lower(EXECUTIONS.c.name)
+            statement = statement.where(name.contains(query.name.lower(), autoescape=True))
+        if after is not None:
+            started, row_id = parse_moment(after[0]), int(after[1])
+            statement = statement.where(
+                or_(
+                    EXECUTIONS.c.start_date < started,
+                    and_(EXECUTIONS.c.start_date == started, EXECUTIONS.c.id < row_id),
+                )
+            )
+        statement = statement.order_by(EXECUTIONS.c.start_date.desc(), EXECUTIONS.c.id.desc())
+        with self.engine.connect() as db:
+            rows = db.execute(statement.limit(size + 1)).mappings().all()
+        keys = {row["arn"]: row["id"] for row in rows}
+        items = [_summary(row) for row in rows]
+        return paged(items, size, lambda r: [r.start_date.isoformat(), keys[r.arn]])
+
     def history(self, arn: str) -> list[HistoryEvent]:
         """An execution's whole history, oldest first."""
         return every(lambda token: self.history_page(arn, limit=1000, token=token))
@@ -623,3 +660,26 @@ __all__ = [
     "utc",
     "utc_required",
 ]
+
+
+_SUMMARY_COLUMNS = (
+    "arn",
+    "machine_arn",
+    "name",
+    "status",
+    "start_date",
+    "stop_date",
+    "redrive_count",
+)
+
+
+def _summary(row: Any) -> ExecutionSummary:
+    return ExecutionSummary(
+        arn=row["arn"],
+        machine_arn=row["machine_arn"],
+        name=row["name"],
+        status=row["status"],
+        start_date=utc_required(row["start_date"]),
+        stop_date=utc(row["stop_date"]),
+        redrive_count=row["redrive_count"] or 0,
+    )

@@ -97,7 +97,12 @@ class ExecutionRow(SQLModel, table=True):
     """One execution; ``header`` is the checkpoint's execution-wide part."""
 
     __tablename__ = "executions"
-    __table_args__ = (Index("ix_executions_machine_start", "machine_arn", "start_date"),)
+    __table_args__ = (
+        Index("ix_executions_machine_start", "machine_arn", "start_date"),
+        # The console lists every machine's executions, newest first, by status (0011).
+        Index("ix_executions_start", "start_date", "id"),
+        Index("ix_executions_status_start", "status", "start_date", "id"),
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True)

@@ -15,7 +15,7 @@ from engine._wire.app import (
 )
 from engine._wire.errors import WireError
 from engine._wire.protocol import CONTENT_TYPE, TARGET_PREFIX, WireProtocol, WireResponse
-from engine._wire.sigv4 import SignedRequest, SigV4Verifier, parse_access_keys
+from engine._wire.sigv4 import SignedRequest, SigV4Verifier, parse_access_keys, read_only_keys
 
 __all__ = [
     "CONTENT_TYPE",
@@ -31,5 +31,6 @@ __all__ = [
     "WireResponse",
     "create_app",
     "parse_access_keys",
+    "read_only_keys",
     "serve",
 ]

@@ -2,19 +2,21 @@
 
 Starlette only carries bytes: every request (any path, any method) goes to the protocol
 handler, which answers as AWS would -- except ``GET``/``HEAD`` of `HEALTH_PATH`, which
-answers 200 for probes, and ``GET`` of `METRICS_PATH`, which answers Prometheus's scrape.
-Operations run in Starlette's thread pool, since the client blocks on its store.
+answers 200 for probes, ``GET`` of `METRICS_PATH`, which answers Prometheus's scrape, and
+the web console's routes (``GET /``, ``/console/...``; SDKs only ``POST /``), when
+``stepline serve`` adds them. Operations run in Starlette's thread pool, since the client
+blocks on its store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from engine._wire.protocol import WireProtocol
 
@@ -35,8 +37,15 @@ Scrape = Callable[[], tuple[bytes, str]]
 """Renders a scrape: the exposition's body and its content type."""
 
 
-def create_app(protocol: WireProtocol, metrics: Scrape | None = None) -> Starlette:
-    """An ASGI app answering every request with ``protocol`` (and scrapes with ``metrics``)."""
+def create_app(
+    protocol: WireProtocol,
+    metrics: Scrape | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """An ASGI app answering every request with ``protocol``, scrapes and the console first.
+
+    ``metrics`` renders `METRICS_PATH`; ``extra_routes`` (the console) come before the protocol.
+    """
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()
@@ -59,6 +68,7 @@ def create_app(protocol: WireProtocol, metrics: Scrape | None = None) -> Starlet
         routes=[
             Route(HEALTH_PATH, _health, methods=["GET", "HEAD"]),
             *scrapes,
+            *extra_routes,
             Route("/", endpoint, methods=methods),
             Route("/{path:path}", endpoint, methods=methods),
         ]
@@ -74,8 +84,9 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     metrics: Scrape | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> None:
-    """Serve ``protocol`` (and ``metrics`` at `METRICS_PATH`) with uvicorn until interrupted."""
+    """Serve ``protocol``, ``metrics`` at `METRICS_PATH` and ``extra_routes`` (the console)."""
     import uvicorn
 
-    uvicorn.run(create_app(protocol, metrics), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(protocol, metrics, extra_routes), host=host, port=port, log_level="info")

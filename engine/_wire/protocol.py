@@ -62,6 +62,7 @@ class WireProtocol:
             Functions Local does).
         one_at_a_time: run one operation at a time (an in-process client is not
             thread-safe; a durable one is).
+        read_only: access key ids that may only call reading operations (`is_reading`).
     """
 
     def __init__(
@@ -70,9 +71,11 @@ class WireProtocol:
         *,
         verifier: SigV4Verifier | None = None,
         one_at_a_time: bool = False,
+        read_only: frozenset[str] = frozenset(),
     ):
         self.client = client
         self.verifier = verifier
+        self.read_only = read_only
         self._serial: AbstractContextManager[Any] = (
             threading.Lock() if one_at_a_time else nullcontext()
         )
@@ -90,9 +93,15 @@ class WireProtocol:
         return _response(200, payload, request_id)
 
     def _answer(self, request: SignedRequest) -> bytes:
-        if self.verifier is not None:
-            self.verifier.verify(request)
+        key_id = self.verifier.verify(request) if self.verifier is not None else None
         operation = self._operation(request)
+        if key_id in self.read_only and not is_reading(operation):
+            raise WireError(
+                "AccessDeniedException",
+                f"User: {key_id} is not authorized to perform: states:{operation} "
+                "(the key is read-only: STEPLINE_ACCESS_KEYS marks it :readonly)",
+                400,
+            )
         params = read_input(operation_model(operation).input_shape, decode_body(request.body))
         with self._serial:
             result = self._run(operation, params)
@@ -125,6 +134,14 @@ class WireProtocol:
         except Exception:
             _log.exception("%s failed on the server", operation)
             raise internal_failure() from None
+
+
+def is_reading(operation: str) -> bool:
+    """True for an operation that changes nothing (Describe*, List*, history, validation)."""
+    return operation.startswith(("Describe", "List")) or operation in (
+        "GetExecutionHistory",
+        "ValidateStateMachineDefinition",
+    )
 
 
 def _response(status: int, body: bytes, request_id: str) -> WireResponse:

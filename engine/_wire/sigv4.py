@@ -36,8 +36,12 @@ _BAD_SIGNATURE = (
 )
 
 
+READ_ONLY_SUFFIX = ":readonly"
+"""Ends an entry of ``STEPLINE_ACCESS_KEYS`` whose key may read but not change anything."""
+
+
 def parse_access_keys(text: str) -> dict[str, str]:
-    """``AKID:SECRET[,AKID2:SECRET2]`` as ``{akid: secret}``.
+    """``AKID:SECRET[:readonly][,AKID2:SECRET2]`` as ``{akid: secret}``.
 
     Raises:
         ValueError: an entry is not ``AKID:SECRET`` (names the entry, never the secret).
@@ -46,7 +50,7 @@ def parse_access_keys(text: str) -> dict[str, str]:
     for position, entry in enumerate(text.split(","), start=1):
         if not entry.strip():
             continue
-        key_id, separator, secret = entry.strip().partition(":")
+        key_id, separator, secret = entry.strip().removesuffix(READ_ONLY_SUFFIX).partition(":")
         if not separator or not key_id or not secret:
             raise ValueError(
                 f"STEPLINE_ACCESS_KEYS entry {position}: expected AKID:SECRET, got "
@@ -55,6 +59,15 @@ def parse_access_keys(text: str) -> dict[str, str]:
             )
         keys[key_id] = secret
     return keys
+
+
+def read_only_keys(text: str) -> frozenset[str]:
+    """The access key ids of ``STEPLINE_ACCESS_KEYS`` marked ``:readonly``."""
+    return frozenset(
+        entry.strip().partition(":")[0]
+        for entry in text.split(",")
+        if entry.strip().endswith(READ_ONLY_SUFFIX)
+    )
 
 
 @dataclass(frozen=True)
@@ -103,8 +116,8 @@ class SigV4Verifier:
         self._keys = dict(keys)
         self._now = now
 
-    def verify(self, request: SignedRequest) -> None:
-        """Return if ``request`` is signed by a configured key.
+    def verify(self, request: SignedRequest) -> str:
+        """The access key id ``request`` is signed with, if it is a configured key.
 
         Raises:
             WireError: AWS's refusal (missing token, unknown key, bad or stale signature).
@@ -129,6 +142,7 @@ class SigV4Verifier:
         expected = _signature(request, authorization, secret, timestamp)
         if not hmac.compare_digest(expected, authorization.signature):
             raise WireError("InvalidSignatureException", _BAD_SIGNATURE, 403)
+        return authorization.key_id
 
     def _check_time(self, timestamp: str, scope_date: str) -> None:
         try:

@@ -78,7 +78,7 @@ def test_upgrade_brings_an_empty_database_to_head(database_url: str) -> None:
     # When it is upgraded
     upgrade(database_url)
     # Then it is at the latest revision with every table, and upgrading again changes nothing
-    assert current(database_url) == head() == "0010"
+    assert current(database_url) == head() == "0011"
     assert check(database_url)
     assert _tables(database_url) == TABLES == set(SQLModel.metadata.tables)
     upgrade(database_url)

@@ -21,8 +21,10 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """What ``stepline serve`` would have served, instead of serving it."""
     calls: dict[str, Any] = {}
 
-    def record(protocol: Any, host: str, port: int, metrics: Any = None) -> None:
-        calls.update(protocol=protocol, host=host, port=port, metrics=metrics)
+    def record(
+        protocol: Any, host: str, port: int, metrics: Any = None, extra_routes: Any = ()
+    ) -> None:
+        calls.update(protocol=protocol, host=host, port=port, metrics=metrics, routes=extra_routes)
 
     monkeypatch.setattr(engine._wire, "serve", record)
     return calls
@@ -47,6 +49,9 @@ def test_serve_binds_localhost_on_step_functions_locals_port(
     # And it answers scrapes at /metrics
     body, _ = served["metrics"]()
     assert b"stepline_executions_started_total" in body
+    # And the web console is served beside the protocol, at /
+    assert "the web console is at http://127.0.0.1:8083/" in result.output
+    assert "/console/api/execution" in {route.path for route in served["routes"]}
 
 
 def test_serve_requires_signatures_when_access_keys_are_set(

@@ -12,8 +12,17 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from engine._wire import SignedRequest, SigV4Verifier, WireError, parse_access_keys
-from tests.unit.wire.conftest import ACCESS_KEY, SECRET_KEY, boto3_client
+from engine._wire import (
+    SignedRequest,
+    SigV4Verifier,
+    WireError,
+    WireProtocol,
+    create_app,
+    parse_access_keys,
+    read_only_keys,
+)
+from tests.unit.wire.conftest import ACCESS_KEY, SECRET_KEY, boto3_client, local_client
+from tests.wire_server import serving
 
 
 def test_a_request_signed_with_a_configured_key_is_accepted(signed_url: str) -> None:
@@ -139,3 +148,31 @@ def test_a_malformed_access_key_entry_is_named_without_its_secret() -> None:
     # When an entry has no secret, then the error names the entry
     with pytest.raises(ValueError, match="entry 2: expected AKID:SECRET"):
         parse_access_keys("AK1:s1,AK2")
+
+
+def test_a_read_only_key_may_read_but_not_start_an_execution() -> None:
+    # Given a server whose key is marked :readonly
+    keys = f"{ACCESS_KEY}:{SECRET_KEY}:readonly"
+    protocol = WireProtocol(
+        local_client(),
+        verifier=SigV4Verifier(parse_access_keys(keys)),
+        read_only=read_only_keys(keys),
+    )
+    with serving(create_app(protocol)) as url:
+        sfn = boto3_client(url)
+
+        # When it lists and then starts an execution
+        listed = sfn.list_state_machines()
+        with pytest.raises(ClientError) as refused:
+            sfn.start_execution(stateMachineArn="arn:aws:states:us-east-1:1:stateMachine:x")
+
+    # Then reading works and the start is AWS's AccessDeniedException, naming the key
+    assert listed["stateMachines"] == []
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert (
+        f"User: {ACCESS_KEY} is not authorized to perform: states:StartExecution"
+        in (error["Message"])
+    )
+    # And the secret parsed for signatures has no :readonly suffix
+    assert parse_access_keys(keys) == {ACCESS_KEY: SECRET_KEY}
