@@ -23,6 +23,7 @@ REDIS_DOWN = 3.0
 BEAT_DOWN = 30.0
 FROZEN = 20.0
 VICTIM = "worker-a"
+"""The worker the kill and freeze strike; worker-b stays up and takes its work over."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,6 @@ class Fault:
 
     name: str
     strike: Strike
-    on_a_worker: bool = False
-    """It strikes a worker: the wave measures how soon that worker's messages move on."""
 
 
 def nothing(fleet: ChaosFleet, wave: Wave) -> None:
@@ -102,10 +101,10 @@ def freeze_worker(fleet: ChaosFleet, wave: Wave) -> None:
 
 CONTROL = Fault("none (control)", nothing)
 FAULTS = (
-    Fault("kill -9 worker-a every 5 s", kill_workers, on_a_worker=True),
+    Fault("kill -9 worker-a every 5 s", kill_workers),
     Fault("Redis FLUSHALL", flush_redis),
     Fault("Redis restart (down 3 s)", restart_redis),
     Fault("PostgreSQL immediate restart", restart_postgres),
     Fault("beat stopped 30 s", stop_beat),
-    Fault("a worker frozen 20 s (SIGSTOP)", freeze_worker, on_a_worker=True),
+    Fault("a worker frozen 20 s (SIGSTOP)", freeze_worker),
 )

@@ -247,8 +247,10 @@ class Wave:
                 input=json.dumps(shape.payload(index)),
             )
             self.arns[name] = response["executionArn"]
-        self.monitor = make_engine(self.fleet.database_url)
-        threading.Thread(target=self._sample_until_stopped, daemon=True, name="wave").start()
+        monitor = make_engine(self.fleet.database_url)  # its own pool: the thread's alone
+        threading.Thread(
+            target=self._sample_until_stopped, args=(monitor,), daemon=True, name="wave"
+        ).start()
 
     def watch(self, held: list[Held], struck_at: float) -> None:
         """Measure how soon the fleet takes over ``held``, a worker's struck at ``struck_at``."""
@@ -269,16 +271,16 @@ class Wave:
         """Stop sampling."""
         self._stop.set()
 
-    def _sample_until_stopped(self) -> None:
+    def _sample_until_stopped(self, monitor: Engine) -> None:
         while not self._stop.wait(SAMPLE_EVERY):
             try:
-                self._sample()
+                self._sample(monitor)
             except SQLAlchemyError:
                 continue  # the store is away (a PostgreSQL restart): no progress seen
-        self.monitor.dispose()
+        monitor.dispose()
 
-    def _sample(self) -> None:
-        with self.monitor.connect() as db:
+    def _sample(self, monitor: Engine) -> None:
+        with monitor.connect() as db:
             events = db.execute(select(func.count()).select_from(HISTORY)).scalar_one()
             finished = db.execute(
                 select(func.count()).where(EXECUTIONS.c.status != "RUNNING")
