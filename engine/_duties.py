@@ -32,10 +32,16 @@ class Duties:
         interval: seconds between rounds; the lock lasts three of them.
         lost_after: seconds of silence after which a worker is lost.
         extra: more jobs for each round the lock is held (each may raise: logged).
+        judging: jobs that, like the lost-worker sweep, tell live workers from dead ones by
+            their heartbeats: run only when this process may judge (below).
         store_healthy_for: how long this process's own heartbeats have reached the store
             without a failure (None: they are failing). A worker is judged lost only while
             this process has seen the store healthy for ``lost_after``: after an outage
             every heartbeat is old, and live workers need a moment to be seen again.
+        fallback: beat's job, not a worker's duty thread: it takes the lock for one round
+            only once nobody has held it for a whole round, and never renews it. A
+            fallback that renewed would keep the lock from every worker, and the duties
+            that judge workers (which it does not run) would never run (ADR 0041).
     """
 
     def __init__(
@@ -46,32 +52,47 @@ class Duties:
         interval: float,
         lost_after: float,
         extra: Sequence[Callable[[], object]] = (),
+        judging: Sequence[Callable[[], object]] = (),
         store_healthy_for: Callable[[], float | None] | None = None,
+        fallback: bool = False,
     ) -> None:
         self.runtime = runtime
         self.holder = holder
         self.interval = interval
         self.lost_after = lost_after
         self.extra = tuple(extra)
+        self.judging = tuple(judging)
         self.store_healthy_for = store_healthy_for
+        self.fallback = fallback
 
     def run_round(self) -> bool:
         """One round if the lock is this holder's (or free); False if another holds it."""
         now = self.runtime.clock.now()
-        until = now + timedelta(seconds=3 * self.interval)
-        if not take_duty(self.runtime.store.engine, DUTY, self.holder, now, until):
+        round_length = timedelta(seconds=self.interval)
+        if self.fallback:
+            until, free_since = now + round_length, now - round_length
+        else:
+            until, free_since = now + 3 * round_length, None
+        engine = self.runtime.store.engine
+        if not take_duty(engine, DUTY, self.holder, now, until, free_since=free_since):
             return False
-        if self._may_judge_workers():
+        judging = self._may_judge_workers()
+        if judging:
             self._release_lost_workers()
+        self._run_jobs(self.judging if judging else ())
         self.runtime.relay()
         self.runtime.fire_due_timers()
-        for job in self.extra:
+        self._run_jobs(self.extra)
+        return True
+
+    @staticmethod
+    def _run_jobs(jobs: Sequence[Callable[[], object]]) -> None:
+        for job in jobs:
             try:
                 job()
             except Exception as error:  # one failing job must not stop the next round
                 log.warning("fleet duty %s failed: %s", getattr(job, "__name__", job), error)
                 log.debug("fleet duty failure", exc_info=True)
-        return True
 
     def _may_judge_workers(self) -> bool:
         if self.store_healthy_for is None:

@@ -160,6 +160,7 @@ def join_fleet(name: str, queues: list[str]) -> None:
         duty_interval=config.relay_interval_seconds,
         lost_after=config.lost_after_seconds,
         extra=duty_jobs(config),
+        judging=judging_jobs(config),
     )
 
 
@@ -192,10 +193,19 @@ def duty_jobs(config: Settings) -> list[Callable[[], object]]:
     return jobs
 
 
+def judging_jobs(config: Settings) -> list[Callable[[], object]]:
+    """Duties that judge workers by their heartbeats: a Redis broker's dead deliveries."""
+    if not fleet.BrokerWatch.applies_to(config.celery_broker_url):
+        return []
+    from tasks.unacked import UnackedSweep
+
+    return [UnackedSweep(wiring.runtime(), config).check]
+
+
 def _announce_once(name: str, queues: list[str]) -> None:
     handlers = wiring.handlers()
     runtime = wiring.runtime()
-    announce(
+    resent = announce(
         runtime.store.engine,
         name,
         queues,
@@ -203,6 +213,8 @@ def _announce_once(name: str, queues: list[str]) -> None:
         [*handlers.integration_names(), *celery_task_names(app)],
         runtime.clock.now(),
     )
+    if resent:
+        log.warning("worker %s restarted: %d message(s) its last run held sent again", name, resent)
 
 
 def celery_task_names(celery: Celery) -> list[str]:

@@ -242,6 +242,7 @@ def start_fleet_threads(
     duty_interval: float,
     lost_after: float,
     extra: list[Callable[[], object]],
+    judging: list[Callable[[], object]] | None = None,
 ) -> tuple[Heartbeat, threading.Event]:
     """Start the heartbeat and duty threads of worker ``name``; set the event to stop them."""
     stop = threading.Event()
@@ -253,6 +254,7 @@ def start_fleet_threads(
         interval=duty_interval,
         lost_after=lost_after,
         extra=extra,
+        judging=judging or [],
         store_healthy_for=beats.healthy_for,
     )
     _daemon("stepline-heartbeat", lambda: _every(heartbeat_seconds, beats.beat, stop))

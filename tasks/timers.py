@@ -46,7 +46,7 @@ BEAT_HOLDER = "celery-beat"
 
 @housekeeping_task("relay", formerly="stepline.relay")
 def relay() -> bool:
-    """A round of the fleet's duties, unless a worker's duty thread already runs them.
+    """A round of the fleet's duties, unless a worker's duty thread runs them (ADR 0041).
 
     Relays unconsumed messages whose lease expired, fires due timers and sends
     continuations. Workers judge each other lost from their own duty threads only: this
@@ -62,6 +62,7 @@ def relay() -> bool:
         lost_after=config.lost_after_seconds,
         extra=duty_jobs(config),
         store_healthy_for=lambda: None,
+        fallback=True,
     )
     return duties.run_round()
 

@@ -77,8 +77,16 @@ def announce(
     handlers: Iterable[str],
     integrations: Iterable[str],
     now: datetime,
-) -> None:
-    """Insert or refresh the announcement of worker ``name``."""
+) -> int:
+    """Insert or refresh the announcement of worker ``name`` as its process starts.
+
+    A worker of the same name before it is gone: a process restarted by compose, systemd or
+    Kubernetes keeps its name, and comes back sooner than ``lost_after``, so it would never
+    be judged lost. What that predecessor held is resent now, as a lost worker's is.
+
+    Returns:
+        How many of the predecessor's messages were made due.
+    """
     values = {
         "name": name,
         "queues": sorted(set(queues)),
@@ -86,12 +94,16 @@ def announce(
         "integrations": sorted(set(integrations)),
         "started_at": now,
         "seen_at": now,
+        "inflight": [],
     }
     insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
     statement = insert(WORKERS).values(values)
     refreshed = {key: statement.excluded[key] for key in values if key != "started_at"}
     with writing(engine) as db:
+        before = db.execute(select(WORKERS.c.inflight).where(WORKERS.c.name == name)).scalar()
+        released = sum(_release(db, Held.from_stored(value), now) for value in before or [])
         db.execute(statement.on_conflict_do_update(index_elements=["name"], set_=refreshed))
+    return released
 
 
 def announcements(engine: Engine) -> list[Announcement]:
@@ -150,6 +162,33 @@ def release_held(engine: Engine, held: Iterable[Held], now: datetime) -> int:
         return sum(_release(db, message, now) for message in held)
 
 
+def release_unheld(
+    engine: Engine, messages: Iterable[Held], *, live_since: datetime, now: datetime
+) -> list[Held]:
+    """Resend those of ``messages`` no worker seen since ``live_since`` names in its heartbeat.
+
+    For messages the broker delivered to a worker that is gone, and that no heartbeat ever
+    named (it died within a heartbeat of receiving them): unconsumed ones become due at once
+    and their claims lapse, as a lost worker's do.
+
+    Returns:
+        The messages no live worker holds (resent now, or consumed already): the broker's
+        record of their delivery may go.
+    """
+    with writing(engine) as db:
+        held = {
+            Held.from_stored(value)
+            for (inflight,) in db.execute(
+                select(WORKERS.c.inflight).where(WORKERS.c.seen_at >= live_since)
+            )
+            for value in inflight or []
+        }
+        unheld = [message for message in dict.fromkeys(messages) if message not in held]
+        for message in unheld:
+            _release(db, message, now)
+    return unheld
+
+
 def _release(db: Any, message: Held, now: datetime) -> int:
     key = (message.execution_id, message.thread_id, message.seq)
     if message.kind is MessageKind.TASK:
@@ -182,17 +221,29 @@ def _release(db: Any, message: Held, now: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def take_duty(engine: Engine, duty: str, holder: str, now: datetime, until: datetime) -> bool:
-    """Hold ``duty`` until ``until`` if it is free, expired or already ``holder``'s."""
+def take_duty(
+    engine: Engine,
+    duty: str,
+    holder: str,
+    now: datetime,
+    until: datetime,
+    *,
+    free_since: datetime | None = None,
+) -> bool:
+    """Hold ``duty`` until ``until`` if it is free, expired or already ``holder``'s.
+
+    ``free_since``: a fallback's condition instead (beat's job): the duty has been expired
+    since then, whoever held it last. A fallback never renews its hold, so a worker's duty
+    thread, which renews its own, takes the duty back within a round (ADR 0041).
+    """
+    if free_since is None:
+        takes = or_(DUTIES.c.holder == holder, DUTIES.c.until < now)
+    else:
+        takes = DUTIES.c.until < free_since
     with writing(engine) as db:
         renewed = db.execute(
             update(DUTIES)
-            .where(
-                and_(
-                    DUTIES.c.name == duty,
-                    or_(DUTIES.c.holder == holder, DUTIES.c.until < now),
-                )
-            )
+            .where(and_(DUTIES.c.name == duty, takes))
             .values(holder=holder, until=until)
         )
         if renewed.rowcount:

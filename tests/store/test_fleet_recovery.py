@@ -25,6 +25,7 @@ from engine._store.workers import (
     heartbeat,
     release_orphans,
     release_unconsumed,
+    release_unheld,
     take_duty,
 )
 from engine.testing import InMemoryDispatcher, deliver
@@ -273,3 +274,92 @@ def test_a_message_sent_a_moment_ago_is_not_judged_lost(store: Store) -> None:
     )
     # Then nothing is resent
     assert released == 0
+
+
+def test_a_worker_restarted_under_its_name_resends_what_its_last_run_held(store: Store) -> None:
+    # Given worker A held a step message when it was killed
+    fleet = Fleet(store)
+    fleet.start()
+    step = fleet.take(MessageKind.STEP)
+    fleet.join("celery@a", [held(step)])
+    sent = len(fleet.dispatcher.published)
+    # When it is restarted under the same name (compose, systemd) before it was judged lost
+    fleet.clock.advance(2)
+    resent = announce(fleet.engine, "celery@a", ["stepline.steps"], ["work"], [], fleet.clock.now())
+    fleet.runtime.relay()
+    # Then the step goes out again at once, and the new run holds nothing yet
+    assert resent == 1
+    assert [m.seq for m in fleet.published_since(sent)] == [step.seq]
+    assert fleet.duties().run_round()
+    assert len(fleet.published_since(sent)) == 1
+
+
+def test_beats_round_leaves_the_duties_to_a_live_workers_thread(store: Store) -> None:
+    # Given worker B's duty thread holds the duty lock
+    fleet = Fleet(store)
+    assert fleet.duties("celery@b").run_round()
+    beat = Duties(fleet.runtime, "celery-beat", interval=2.0, lost_after=LOST_AFTER, fallback=True)
+    # When beat's job runs while B holds it, and again once B's hold ran out a moment ago
+    while_held = beat.run_round()
+    fleet.clock.advance(6.5)
+    just_expired = beat.run_round()
+    # Then beat takes nothing: B has a round to take the lock back, and does
+    assert (while_held, just_expired) == (False, False)
+    assert fleet.duties("celery@b").run_round()
+
+
+def test_beat_runs_the_duties_when_no_worker_does_and_does_not_keep_them(store: Store) -> None:
+    # Given no worker's duty thread has held the lock for over a round
+    fleet = Fleet(store)
+    assert fleet.duties("celery@b").run_round()
+    fleet.clock.advance(6 + 2.5)
+    beat = Duties(fleet.runtime, "celery-beat", interval=2.0, lost_after=LOST_AFTER, fallback=True)
+    # When beat's job runs, and a worker's thread comes back a round later
+    taken = beat.run_round()
+    fleet.clock.advance(2.5)
+    # Then beat ran a round, and the worker takes the lock back from it
+    assert taken
+    assert fleet.duties("celery@a").run_round()
+    assert not beat.run_round()
+
+
+def test_a_message_received_by_a_dead_worker_and_held_by_none_is_resent(store: Store) -> None:
+    # Given two delivered steps: a live worker names one in its heartbeat, nobody the other
+    fleet = Fleet(store)
+    fleet.start()
+    fleet.start_another()
+    lost, running = fleet.take(MessageKind.STEP), fleet.take(MessageKind.STEP)
+    fleet.join("celery@b", [held(running)])
+    sent = len(fleet.dispatcher.published)
+    # When the deliveries are judged (a dead worker received the first one)
+    now = fleet.clock.now()
+    unheld = release_unheld(
+        fleet.engine,
+        [held(lost), held(running)],
+        live_since=now - timedelta(seconds=LOST_AFTER),
+        now=now,
+    )
+    fleet.runtime.relay()
+    # Then only the one nobody holds goes out again
+    assert unheld == [held(lost)]
+    assert [(m.execution_id, m.seq) for m in fleet.published_since(sent)] == [
+        (lost.execution_id, lost.seq)
+    ]
+
+
+def test_a_consumed_message_a_dead_worker_received_is_not_sent_again(store: Store) -> None:
+    # Given a step a worker consumed before it died (its ack never reached the broker)
+    fleet = Fleet(store)
+    fleet.start()
+    step = fleet.take(MessageKind.STEP)
+    deliver(fleet.runtime, fleet.handlers, step)
+    sent = len(fleet.dispatcher.published)
+    # When its delivery is judged
+    now = fleet.clock.now()
+    unheld = release_unheld(
+        fleet.engine, [held(step)], live_since=now - timedelta(seconds=LOST_AFTER), now=now
+    )
+    fleet.runtime.relay()
+    # Then its delivery record may go, and nothing is sent again
+    assert unheld == [held(step)]
+    assert fleet.published_since(sent) == []
