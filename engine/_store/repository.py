@@ -14,13 +14,13 @@ keyset-paged in SQL behind opaque tokens.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Engine, RowMapping, Select, and_, delete, func, or_, select, update
 from sqlmodel import SQLModel
 
 from engine._interpreter.history import HistoryEvent
@@ -359,17 +359,7 @@ class Store:
         if redriven is not None:
             count = EXECUTIONS.c.redrive_count
             query = query.where(count > 0 if redriven else count == 0)
-        if after is not None:
-            started, row_id = parse_moment(after[0]), int(after[1])
-            query = query.where(
-                or_(
-                    EXECUTIONS.c.start_date < started,
-                    and_(EXECUTIONS.c.start_date == started, EXECUTIONS.c.id < row_id),
-                )
-            )
-        query = query.order_by(EXECUTIONS.c.start_date.desc(), EXECUTIONS.c.id.desc())
-        with self.engine.connect() as db:
-            rows = db.execute(query.limit(size + 1)).mappings().all()
+        rows = self._newest_executions(query, after, size)
         keys = {row["arn"]: row["id"] for row in rows}
         records = [execution_record(row) for row in rows]
         return paged(records, size, lambda r: [r.start_date.isoformat(), keys[r.arn]])
@@ -394,6 +384,18 @@ class Store:
         if query.name:
             name = func.lower(EXECUTIONS.c.name)
             statement = statement.where(name.contains(query.name.lower(), autoescape=True))
+        rows = self._newest_executions(statement, after, size)
+        keys = {row["arn"]: row["id"] for row in rows}
+        items = [_summary(row) for row in rows]
+        return paged(items, size, lambda r: [r.start_date.isoformat(), keys[r.arn]])
+
+    def _newest_executions(
+        self, statement: Select[Any], after: list[Json] | None, size: int
+    ) -> Sequence[RowMapping]:
+        """Up to ``size + 1`` rows of ``statement``, newest first, after the keyset ``after``.
+
+        ``after``: the ``[start_date, id]`` of the previous page's last row.
+        """
         if after is not None:
             started, row_id = parse_moment(after[0]), int(after[1])
             statement = statement.where(
@@ -404,10 +406,7 @@ class Store:
             )
         statement = statement.order_by(EXECUTIONS.c.start_date.desc(), EXECUTIONS.c.id.desc())
         with self.engine.connect() as db:
-            rows = db.execute(statement.limit(size + 1)).mappings().all()
-        keys = {row["arn"]: row["id"] for row in rows}
-        items = [_summary(row) for row in rows]
-        return paged(items, size, lambda r: [r.start_date.isoformat(), keys[r.arn]])
+            return db.execute(statement.limit(size + 1)).mappings().all()
 
     def history(self, arn: str) -> list[HistoryEvent]:
         """An execution's whole history, oldest first."""
