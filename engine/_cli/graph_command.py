@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from engine._api import Client
-from engine._cli.common import CliSeams
+from engine._cli.common import MACHINE_TYPES, CliSeams
 from engine._composition import connect
 from engine._graph.render import to_dot, to_json, to_mermaid, to_text
 from engine._inspect import GraphView, definition_view, execution_view, machine_view
@@ -43,7 +43,7 @@ FORMATS = ("text", "dot", "mermaid", "svg", "json")
 @click.option(
     "--type",
     "machine_type",
-    type=click.Choice(("STANDARD", "EXPRESS")),
+    type=click.Choice(MACHINE_TYPES),
     default="STANDARD",
     show_default=True,
     help="Validate FILE as this type of machine.",
