@@ -58,6 +58,7 @@ from engine._interpreter.turn import Limits
 from engine._messaging.status import status_changed
 from engine._observe.metrics import count_relayed
 from engine._records import ExecutionRecord, execution_header
+from engine._store.db import again_if_connection_lost
 from engine._store.kinds import MessageKind, TaskStatus
 from engine._store.repository import (
     CreatedExecution,
@@ -359,16 +360,25 @@ class Runtime:
         task_done: bool = False,
     ) -> StateFailure | None:
         """Step the execution with ``event`` in one transaction; returns what failed in it."""
-        now = self.clock.now()
-        with self.store.session(execution_id) as session:
-            if not session.load(event.thread_id):
-                log.warning("event for unknown execution %s ignored", execution_id)
-                return None
-            if consume is not None:
-                session.consume(*consume)
-            if task_done:
-                session.set_task_status(event.thread_id, getattr(event, "seq", -1), TaskStatus.DONE)
-            activation = self._run(session, event, now)
+
+        def transaction() -> tuple[StepSession, Activation] | None:
+            now = self.clock.now()
+            with self.store.session(execution_id) as session:
+                if not session.load(event.thread_id):
+                    log.warning("event for unknown execution %s ignored", execution_id)
+                    return None
+                if consume is not None:
+                    session.consume(*consume)
+                if task_done:
+                    seq = getattr(event, "seq", -1)
+                    session.set_task_status(event.thread_id, seq, TaskStatus.DONE)
+                activation = self._run(session, event, now)
+            return session, activation
+
+        done = again_if_connection_lost(transaction)
+        if done is None:
+            return None
+        session, activation = done
         self._publish(session.messages)
         return recorded_failure(activation.history)
 

@@ -30,7 +30,7 @@ from engine._records import (
 )
 from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 from engine._runtime import CallbackOutcome, Runtime
-from engine._store.db import OUTAGES
+from engine._store.db import OUTAGES, again_if_connection_lost
 from engine._store.repository import Store
 
 Json = Any
@@ -55,7 +55,7 @@ def _unavailable_on_outage(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: DurableBackend, *args: Any, **kwargs: Any) -> Any:
         try:
-            return method(self, *args, **kwargs)
+            return again_if_connection_lost(lambda: method(self, *args, **kwargs))
         except _OUTAGES as error:
             raise ServiceUnavailable(_unreachable(self.store, error)) from error
 

@@ -35,6 +35,7 @@ from engine._store.checkpoint import (
 from engine._store.db import pipelined
 from engine._store.kinds import MessageKind, TaskStatus
 from engine._store.map_runs import SAVE_CHILD, SAVE_MAP_RUN, child_row, map_run_row
+from engine._store.prepared import Prepared
 from engine._store.rows import (
     DEFINITIONS,
     EXECUTIONS,
@@ -95,8 +96,15 @@ _EXECUTION_AND_THREAD = (
     .where(EXECUTIONS.c.id == _param("execution_id"))
 )
 _EXECUTION_AND_THREAD_LOCKED = _EXECUTION_AND_THREAD.with_for_update(of=EXECUTIONS)
+# What a step loads, by (thread given, lock taken).
+_LOAD = {
+    (False, False): Prepared(_EXECUTION),
+    (False, True): Prepared(_EXECUTION_LOCKED),
+    (True, False): Prepared(_EXECUTION_AND_THREAD),
+    (True, True): Prepared(_EXECUTION_AND_THREAD_LOCKED),
+}
 _THREAD_SNAPSHOT = select(THREADS.c.snapshot, THREADS.c.bulk).where(_THREAD_KEY)
-_SAVE_THREAD = (
+_SAVE_THREAD = Prepared(
     update(THREADS)
     .where(_THREAD_KEY)
     .values(
@@ -107,7 +115,7 @@ _SAVE_THREAD = (
     )
 )
 # The same without the bulky part, when none of its values changed.
-_SAVE_THREAD_LIGHT = (
+_SAVE_THREAD_LIGHT = Prepared(
     update(THREADS)
     .where(_THREAD_KEY)
     .values(status=_param("status"), seq=_param("seq"), snapshot=_param("snapshot"))
@@ -117,7 +125,8 @@ _SAVE_HEADER = (
     .where(EXECUTIONS.c.id == _param("execution_id"))
     .values(header=_param("header"), status=_param("status"))
 )
-_SAVE_ENDED_HEADER = _SAVE_HEADER.values(stop_date=_param("stop_date"))
+_SAVE_ENDED_HEADER = Prepared(_SAVE_HEADER.values(stop_date=_param("stop_date")))
+_SAVE_RUNNING_HEADER = Prepared(_SAVE_HEADER)
 _SAVE_REDRIVE = (
     update(EXECUTIONS)
     .where(EXECUTIONS.c.id == _param("execution_id"))
@@ -172,10 +181,12 @@ def _add_message(insert_into: Any) -> Any:
 
 
 _ADD_MESSAGE = {
-    "postgresql": _add_message(postgresql.insert),
-    "sqlite": _add_message(sqlite.insert),
+    "postgresql": Prepared(_add_message(postgresql.insert)),
+    "sqlite": Prepared(_add_message(sqlite.insert)),
 }
-_CONSUME = update(OUTBOX).where(_MESSAGE_KEY).values(done=True)
+_CONSUME = Prepared(update(OUTBOX).where(_MESSAGE_KEY).values(done=True))
+_ADD_HISTORY = Prepared(insert(HISTORY))
+_ADD_THREADS = Prepared(insert(THREADS))
 _TIMER_KEY = and_(
     TIMERS.c.execution_id == _param("execution_id"),
     TIMERS.c.thread_id == _param("thread_id"),
@@ -288,16 +299,13 @@ class StepSession:
     def load(self, thread_id: str | None = None) -> bool:
         """Lock and read the execution row (and ``thread_id``'s); False when it does not exist."""
         parameters: dict[str, Any] = {"p_execution_id": self.execution_id}
-        if thread_id is None:
-            query = _EXECUTION_LOCKED if self._lock else _EXECUTION
-        else:
-            query = _EXECUTION_AND_THREAD_LOCKED if self._lock else _EXECUTION_AND_THREAD
+        if thread_id is not None:
             parameters["p_thread_id"] = thread_id
-        row = self.db.execute(query, parameters).mappings().first()
+        row = _LOAD[thread_id is not None, self._lock].first(self.db, parameters)
         if row is None:
             self._row = {}
             return False
-        self._row = dict(row)
+        self._row = row
         if thread_id is not None:
             snapshot, bulk = self._row.pop("thread_snapshot"), self._row.pop("thread_bulk")
             self._remember(thread_id, snapshot, bulk)
@@ -573,14 +581,14 @@ class StepSession:
         # Messages before consumptions: a message scheduled and cancelled in the same
         # session must end consumed.
         if self._outbox:
-            self.db.execute(_ADD_MESSAGE[self.db.dialect.name], self._outbox)
+            _ADD_MESSAGE[self.db.dialect.name].execute_many(self.db, self._outbox)
         if self._consumed:
-            self.db.execute(_CONSUME, self._consumed)
+            _CONSUME.execute_many(self.db, self._consumed)
         if self._header_applied_at is not None and self._header is not None:
             self._write_header(self._header, self._header_applied_at)
         self._write_threads(tuple(self._thread_writes.values()))
         if self._history:
-            self.db.execute(insert(HISTORY), self._history)
+            _ADD_HISTORY.execute_many(self.db, self._history)
         # Tasks and timers last, in the order decided: a timer put then cancelled stays
         # cancelled, a task inserted then claimed is claimed.
         for statement, parameters in _batches(self._writes):
@@ -601,9 +609,9 @@ class StepSession:
             "p_header": header_without_input(header) if stored_apart else execution_to_json(header),
         }
         if header.status.value == "RUNNING":
-            self.db.execute(_SAVE_HEADER, parameters)
+            _SAVE_RUNNING_HEADER.execute(self.db, parameters)
         else:  # it ended in this session
-            self.db.execute(_SAVE_ENDED_HEADER, {**parameters, "p_stop_date": now})
+            _SAVE_ENDED_HEADER.execute(self.db, {**parameters, "p_stop_date": now})
             purge_if_deleting_txn(self.db, str(self._row["machine_arn"]))
 
     def _write_threads(self, threads: tuple[Thread, ...]) -> None:
@@ -637,12 +645,9 @@ class StepSession:
                 light.append(values)
             else:
                 full.append({**values, "p_bulk": bulk})
-        if full:
-            self.db.execute(_SAVE_THREAD, full)
-        if light:
-            self.db.execute(_SAVE_THREAD_LIGHT, light)
-        if new:
-            self.db.execute(insert(THREADS), new)
+        _SAVE_THREAD.execute_many(self.db, full)
+        _SAVE_THREAD_LIGHT.execute_many(self.db, light)
+        _ADD_THREADS.execute_many(self.db, new)
         for thread in threads:
             self._stored[thread.id] = thread
             self._unsplit.discard(thread.id)
