@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields
+from functools import cache
 from typing import Any, TypeVar
 
 from engine._errors import SteplineError
@@ -82,19 +83,35 @@ def upgraded(
 
 def _build(cls: Callable[..., T], values: dict[str, Json], version: int, what: str) -> T:
     """``cls(**values)``, refusing unknown or missing fields with a clear error."""
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    required = {
-        f.name
-        for f in fields(cls)  # type: ignore[arg-type]
-        if f.default is MISSING and f.default_factory is MISSING
-    }
-    unknown, missing = sorted(set(values) - known), sorted(required - set(values))
-    if unknown or missing:
+    known, required = _known_and_required(cls)
+    present = values.keys()
+    if not (present <= known and required <= present):
+        unknown, missing = sorted(present - known), sorted(required - present)
         raise CheckpointFormatError(
             f"{what} checkpoint (format version {version}, read as {FORMAT_VERSION}): "
             f"unknown fields {unknown}, missing fields {missing}; expected {sorted(known)}"
         )
     return cls(**values)
+
+
+@cache
+def _known_and_required(cls: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """The field names of a snapshot dataclass, and those without a default."""
+    known = frozenset(f.name for f in fields(cls))
+    required = frozenset(
+        f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+    )
+    return known, required
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def _convert(values: dict[str, Json], name: str, kind: Callable[[Json], Json]) -> None:
@@ -106,7 +123,7 @@ def _convert(values: dict[str, Json], name: str, kind: Callable[[Json], Json]) -
 def _shallow(instance: Any) -> dict[str, Json]:
     # Not dataclasses.asdict: it deep-copies every JSON value (an execution input of
     # 10,000 Map items, on every step); the values are never mutated, so sharing is safe.
-    return {field.name: getattr(instance, field.name) for field in fields(instance)}
+    return {name: getattr(instance, name) for name in _field_names(type(instance))}
 
 
 # --- threads -----------------------------------------------------------------------------
