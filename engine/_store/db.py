@@ -6,6 +6,7 @@ process edge.
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -27,10 +28,23 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, echo=echo)
     # No pre-ping: it is a round trip on every checkout, about a fifth of a step on
-    # PostgreSQL. A connection that died in the pool fails its first statement instead; the
-    # pool then drops every connection older than the failure, and the caller runs its
-    # transaction again (`again_if_connection_lost`; Celery's outage retry otherwise).
-    return create_engine(url, echo=echo, future=True, connect_args=_server_options(url))
+    # PostgreSQL. A server that ended a pooled connection (a restart, a failover,
+    # pg_terminate_backend) has said so on its socket, which a checkout sees for the price
+    # of a poll; a connection that dies unseen fails its first statement, the pool then
+    # drops every connection older than the failure and the caller runs its transaction
+    # again (`again_if_connection_lost`; Celery's outage retry otherwise).
+    engine = create_engine(url, echo=echo, future=True, connect_args=_server_options(url))
+    event.listen(engine, "checkout", _refuse_if_server_hung_up)
+    return engine
+
+
+def _refuse_if_server_hung_up(connection: Any, _record: Any, _proxy: Any) -> None:
+    # An idle connection has nothing to read unless the server closed it or sent the error
+    # that ends it: then the pool discards it and checks out another (SQLAlchemy's
+    # documented DisconnectionError protocol).
+    readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    if readable:
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 T = TypeVar("T")
@@ -133,6 +147,19 @@ def writing(engine: Engine) -> Iterator[Connection]:
         connection = connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
             yield connection
+
+
+@contextmanager
+def reading_one(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read of one statement: no transaction around it on PostgreSQL.
+
+    One statement sees one snapshot on its own; without the transaction, the read is one
+    round trip instead of three (BEGIN, the read, and the ROLLBACK of the pool's reset).
+    """
+    with engine.connect() as connection:
+        if not is_sqlite(engine):
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def is_sqlite(engine: Engine) -> bool:

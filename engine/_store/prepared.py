@@ -59,7 +59,7 @@ class Prepared:
         _run(db, compiled, lambda cursor: cursor.executemany(compiled.sql, values))
 
     def first(self, db: Connection, parameters: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The first row of a SELECT as a dict of column name to value, or None."""
+        """The first row a SELECT (or a RETURNING clause) reads, as a dict by column, or None."""
         compiled = self._compiled(db.dialect, parameters)
 
         def fetch(cursor: Any) -> Any:
@@ -95,12 +95,23 @@ def _compile(statement: Any, dialect: Dialect, columns: tuple[str, ...] | None) 
             processors[name] = process
         if not bind.required:
             fixed[name] = bind.effective_value
+    # Columns whose default Core computes in Python (a missing key takes it, as in Core).
+    for column in compiled.insert_prefetch:
+        default = column.default
+        if not default.is_scalar:
+            raise TypeError(f"Prepared: {column} has a default that is not a constant")
+        fixed[column.key] = default.arg
+    if compiled.update_prefetch:
+        raise TypeError(f"Prepared: {statement} sets columns with an onupdate default")
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup or ()) if positional else tuple(binds)
     names_read: tuple[str, ...] = ()
     results: tuple[Processor | None, ...] = ()
-    if statement.is_select:
-        selected = list(statement.selected_columns)
+    # What a SELECT, or a write's RETURNING clause, reads.
+    selected = list(
+        statement.selected_columns if statement.is_select else statement.exported_columns
+    )
+    if selected:
         names_read = tuple(column.key for column in selected)
         results = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected

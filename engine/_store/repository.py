@@ -40,8 +40,9 @@ from engine._records import (
 )
 from engine._store import map_runs
 from engine._store.checkpoint import header_with_input, thread_from_parts
-from engine._store.db import is_sqlite, writing
+from engine._store.db import is_sqlite, reading_one, writing
 from engine._store.kinds import MessageKind
+from engine._store.prepared import Prepared
 from engine._store.rows import (
     ALIASES,
     DEFINITIONS,
@@ -94,6 +95,9 @@ from engine._store.session import StepSession
 
 Json = Any
 log = logging.getLogger("stepline.store")
+# Read by every StartExecution.
+_MACHINE_BY_ARN = Prepared(MACHINE_BY_ARN)
+_VERSION_BY_ARN = Prepared(VERSION_BY_ARN)
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,8 @@ class Store:
 
     def machine(self, arn: str) -> MachineRecord | None:
         """The machine with ``arn`` (without its versions: see :meth:`version`), or None."""
-        with self.engine.connect() as db:
-            row = db.execute(MACHINE_BY_ARN, {"arn": arn}).mappings().first()
+        with reading_one(self.engine) as db:
+            row = _MACHINE_BY_ARN.first(db, {"arn": arn})
         if row is None:
             return None
         self._definitions.add(row["definition_hash"])
@@ -165,8 +169,8 @@ class Store:
 
     def version(self, arn: str) -> VersionRecord | None:
         """The published version with ``arn``, or None."""
-        with self.engine.connect() as db:
-            row = db.execute(VERSION_BY_ARN, {"arn": arn}).mappings().first()
+        with reading_one(self.engine) as db:
+            row = _VERSION_BY_ARN.first(db, {"arn": arn})
         if row is None:
             return None
         self._definitions.add(row["definition_hash"])

@@ -156,8 +156,8 @@ def _insert_execution(insert_into: Any) -> Any:
 
 
 _INSERT_EXECUTION = {
-    "postgresql": _insert_execution(postgresql.insert),
-    "sqlite": _insert_execution(sqlite.insert),
+    "postgresql": Prepared(_insert_execution(postgresql.insert)),
+    "sqlite": Prepared(_insert_execution(sqlite.insert)),
 }
 _EXECUTION_BY_ARN = select(EXECUTIONS).where(EXECUTIONS.c.arn == _param("arn"))
 
@@ -427,10 +427,10 @@ class StepSession:
             "input": header.input,
             "test_case": record.test_case,
         }
-        inserted = self.db.execute(_INSERT_EXECUTION[self.db.dialect.name], values).first()
+        inserted = _INSERT_EXECUTION[self.db.dialect.name].first(self.db, values)
         if inserted is None:
             return self._existing(record)
-        self.execution_id = int(inserted[0])
+        self.execution_id = int(inserted["id"])
         if digest not in self._known_definitions:
             self._definitions[digest] = definition_text
         # Inserted by this transaction, so already locked: no need to read it back.

@@ -1,4 +1,8 @@
-"""Without pool pre-ping: a connection that died in the pool costs a second try, not an error."""
+"""Without pool pre-ping: a connection the server ended is replaced, not an error.
+
+A checkout sees the server's hang-up on the socket; a connection that died unseen fails its
+first statement and the transaction runs once more (`again_if_connection_lost`).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,18 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from engine._api import Client
 from engine._backends.durable import DurableBackend
 from engine._clock import FakeClock
 from engine._resources import HandlerRegistry
 from engine._runtime import Runtime
-from engine._store.db import make_engine
+from engine._store.db import again_if_connection_lost, make_engine
 from engine._store.migrate import upgrade
 from engine._store.repository import Store
 from engine.testing import InMemoryDispatcher
 
-pytestmark = pytest.mark.postgres
 ROLE = "arn:aws:iam::111111111111:role/r"
 CHAIN = json.dumps(
     {
@@ -58,6 +62,7 @@ def _drop_every_connection_to(url: str) -> int:
     return len(rows)
 
 
+@pytest.mark.postgres
 def test_an_api_call_on_a_dropped_pooled_connection_succeeds(
     fleet: tuple[Client, Runtime, InMemoryDispatcher, str],
 ) -> None:
@@ -72,6 +77,7 @@ def test_an_api_call_on_a_dropped_pooled_connection_succeeds(
     assert described["status"] == "RUNNING"
 
 
+@pytest.mark.postgres
 def test_a_step_on_a_dropped_pooled_connection_is_run_again(
     fleet: tuple[Client, Runtime, InMemoryDispatcher, str],
 ) -> None:
@@ -88,3 +94,39 @@ def test_a_step_on_a_dropped_pooled_connection_is_run_again(
     assert described["status"] == "SUCCEEDED"
     history = client.get_execution_history(executionArn=started["executionArn"])["events"]
     assert [e["type"] for e in history].count("PassStateEntered") == 2
+
+
+def _lost(invalidated: bool) -> OperationalError:
+    return OperationalError(
+        "SELECT 1", None, Exception("server closed"), connection_invalidated=invalidated
+    )
+
+
+def test_a_transaction_that_lost_its_connection_runs_once_more() -> None:
+    # Given a transaction whose first run hit a connection that had died
+    runs: list[int] = []
+
+    def transaction() -> str:
+        runs.append(1)
+        if len(runs) == 1:
+            raise _lost(invalidated=True)
+        return "committed"
+
+    # When it is run through again_if_connection_lost
+    # Then it ran twice and its second result is returned
+    assert again_if_connection_lost(transaction) == "committed"
+    assert len(runs) == 2
+
+
+@pytest.mark.parametrize("failures", [[False], [True, True]], ids=["other-outage", "twice"])
+def test_other_outages_and_second_failures_are_raised(failures: list[bool]) -> None:
+    # Given a transaction failing with an outage that is not a lost connection, or twice
+    raised = iter(failures)
+
+    def transaction() -> None:
+        raise _lost(invalidated=next(raised))
+
+    # When it is run through again_if_connection_lost
+    # Then the error reaches the caller (Celery's retry, the API's ServiceUnavailable)
+    with pytest.raises(OperationalError):
+        again_if_connection_lost(transaction)
