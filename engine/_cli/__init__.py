@@ -203,8 +203,9 @@ def run(
     """  # noqa: D301 -- click's \b (a real backspace) keeps the example's lines unwrapped
     execution_input = read_input(input_text)
     import_handler_modules(modules)
+    where = "" if local else stored_where(seams)  # a local run stores nothing: no settings read
     with (
-        interruptible(stored_where(seams), handler_options(modules), enabled=not local) as stop,
+        interruptible(where, handler_options(modules), enabled=not local) as stop,
         session(seams, local=local, wait=stop.await_end) as (client, wait),
     ):
         stop.check()  # a signal while the worker started: nothing was started yet
