@@ -56,7 +56,6 @@ from engine._cli.common import (
 from engine._cli.failures import explain
 from engine._cli.history import history_lines
 from engine._cli.interrupt import interruptible
-from engine._cli.progress import showing_progress
 from engine._composition import connect, read_settings
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._resources import DEFAULT_REGISTRY
@@ -214,6 +213,8 @@ def run(
             click.echo("\n".join(problems), err=True)
             sys.exit(1)
         if progress and not local:
+            from engine._cli.progress import showing_progress  # rich: only while a run waits
+
             wait = showing_progress(wait, seams.clock.now)
         described = execute(
             client, wait, machine_name(file), text, machine_type, execution_input, name
