@@ -64,9 +64,10 @@ if _typing.TYPE_CHECKING:
     from engine._interpreter.snapshot import ExecutionStatus
     from engine._loading import HandlerModuleError
     from engine._messaging.consumer import Message, QueueConsumer, consumer, messaging, serve
-    from engine._resources import DEFAULT_REGISTRY as registry
+    from engine._resources import DEFAULT_REGISTRY as _DEFAULT_REGISTRY
     from engine._resources import HandlerContext, HandlerRegistry
 
+    registry = _DEFAULT_REGISTRY
     handler = registry.handler
     __version__: str
 
