@@ -23,8 +23,16 @@ DURABLE = ("sqlalchemy", "sqlmodel", "alembic", "celery", "kombu", "redis", "psy
 SHELL = ("config", "tasks", "pydantic", "pydantic_settings", "engine._store", "engine._runtime")
 """The settings, the Celery tasks, the store and the runtime."""
 
-OTHER_COMMANDS = ("rich", "httpx", "yaml", "engine._graph", "engine._wire", "engine._console")
-"""Libraries and modules of what a JSON definition's local run does not do."""
+OTHER_COMMANDS = (
+    "rich",
+    "httpx",
+    "yaml",
+    "jsonata",
+    "engine._graph",
+    "engine._wire",
+    "engine._console",
+)
+"""What a local run of a JSON definition without JSONata does not use."""
 
 _PROBE = """
 import json, sys
