@@ -456,7 +456,7 @@ def _stack_trace(exc: BaseException) -> list[str]:
     return traceback.format_list(frames)
 
 
-DEFAULT_REGISTRY = HandlerRegistry()
+DEFAULT_REGISTRY: HandlerRegistry = HandlerRegistry()
 """The process-wide registry (``engine.registry``): ``@engine.handler`` registers here, and
 `Client()`, ``stepline run`` and the workers resolve Task resources here by default."""
 

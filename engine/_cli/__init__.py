@@ -56,7 +56,6 @@ from engine._cli.common import (
 from engine._cli.failures import explain
 from engine._cli.history import history_lines
 from engine._cli.interrupt import interruptible
-from engine._cli.progress import showing_progress
 from engine._composition import connect, read_settings
 from engine._interpreter.snapshot import ExecutionStatus
 from engine._resources import DEFAULT_REGISTRY
@@ -203,8 +202,9 @@ def run(
     """  # noqa: D301 -- click's \b (a real backspace) keeps the example's lines unwrapped
     execution_input = read_input(input_text)
     import_handler_modules(modules)
+    where = "" if local else stored_where(seams)  # a local run stores nothing: no settings read
     with (
-        interruptible(stored_where(seams), handler_options(modules), enabled=not local) as stop,
+        interruptible(where, handler_options(modules), enabled=not local) as stop,
         session(seams, local=local, wait=stop.await_end) as (client, wait),
     ):
         stop.check()  # a signal while the worker started: nothing was started yet
@@ -213,6 +213,8 @@ def run(
             click.echo("\n".join(problems), err=True)
             sys.exit(1)
         if progress and not local:
+            from engine._cli.progress import showing_progress  # rich: only while a run waits
+
             wait = showing_progress(wait, seams.clock.now)
         described = execute(
             client, wait, machine_name(file), text, machine_type, execution_input, name

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
 from engine._errors import ClientError, SteplineError
 from engine._integrations.mocks import MockConfigError
 
@@ -32,6 +30,10 @@ def explain(error: BaseException) -> str | None:
         return f"{first_line(error)}: fix the file or unset SFN_MOCK_CONFIG/STEPLINE_MOCK_CONFIG"
     if isinstance(error, SteplineError):
         return str(error).splitlines()[0]
+    if isinstance(error, RecursionError):
+        return "the input is nested too deeply to read: flatten it (AWS allows 256 KiB of JSON)"
+    from sqlalchemy.exc import OperationalError, ProgrammingError  # only the store raises them
+
     if isinstance(error, ProgrammingError) and _MISSING_TABLE.search(str(error.orig)):
         return "the store has no stepline tables: run `stepline db upgrade`"
     if isinstance(error, OperationalError):
@@ -39,8 +41,6 @@ def explain(error: BaseException) -> str | None:
             f"cannot reach the store ({first_line(error.orig or error)}): check "
             "STEPLINE_DATABASE_URL and that the database server is running"
         )
-    if isinstance(error, RecursionError):
-        return "the input is nested too deeply to read: flatten it (AWS allows 256 KiB of JSON)"
     return None
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine._api import Client
 from engine._cli.common import MACHINE_TYPES, CliSeams
 from engine._composition import connect
-from engine._graph.render import to_dot, to_json, to_mermaid, to_text
-from engine._inspect import GraphView, definition_view, execution_view, machine_view
+
+if TYPE_CHECKING:
+    from engine._inspect import GraphView
 
 FORMATS = ("text", "dot", "mermaid", "svg", "json")
 
@@ -70,6 +72,8 @@ def graph(
 
 
 def _view(seams: CliSeams, target: str, machine_type: str) -> GraphView:
+    from engine._inspect import definition_view, execution_view, machine_view
+
     if not target.startswith("arn:"):
         path = Path(target)
         if not path.is_file():
@@ -86,6 +90,8 @@ def _view(seams: CliSeams, target: str, machine_type: str) -> GraphView:
 
 
 def _render(view: GraphView, output_format: str, tty: bool) -> str:
+    from engine._graph.render import to_dot, to_json, to_mermaid, to_text
+
     if output_format == "text":
         return to_text(view.graph, view.run, view.diagnostics, click.style if tty else _plain)
     if output_format == "dot":

@@ -32,7 +32,6 @@ from engine._cli.common import (
 )
 from engine._cli.failures import broker_unreachable
 from engine._cli.history import history_lines, json_lines
-from engine._cli.progress import showing_progress
 from engine._composition import celery_dispatcher, connect
 
 if TYPE_CHECKING:
@@ -102,6 +101,8 @@ def start(
     )
     click.echo(started["executionArn"])
     if not _broker_failed(seams, dispatcher, "the execution") and wait:
+        from engine._cli.progress import showing_progress  # rich: only while a run waits
+
         # An Express execution cannot be described (InvalidArn, as on AWS): one line, exit 1.
         waiter = showing_progress(await_end, seams.clock.now) if progress else await_end
         report(call(partial(waiter, client, started["executionArn"])))

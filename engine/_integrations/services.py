@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 if TYPE_CHECKING:
+    import httpx
+
     from engine._api import Client
     from engine._resources import HandlerRegistry
     from engine._runtime import Runtime
@@ -35,7 +35,14 @@ class Services:
     client: Client
     runtime: Runtime | None = None
     celery: Any = None
-    http: Callable[[], httpx.Client] = httpx.Client
+    http: Callable[[], httpx.Client] = lambda: new_http_client()
+
+
+def new_http_client() -> httpx.Client:
+    """An HTTP client with httpx's defaults (imported here: only HTTP Tasks need one)."""
+    import httpx
+
+    return httpx.Client()
 
 
 def durable_services(runtime: Runtime, handlers: HandlerRegistry, celery: Any = None) -> Services:

@@ -14,10 +14,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jsonata import JException
-
-from engine._dataflow.jsonata._bounds import BoundedJsonata
-from engine._dataflow.jsonata._messages import describe_error
 from engine._dataflow.scope import Json
 
 _OPEN = "{%"
@@ -78,6 +74,10 @@ def check_syntax(text: str) -> str | None:
             f"The value {text!r} is not a JSONata expression: "
             "it must start with '{%' and end with '%}'"
         )
+    from jsonata import JException  # the library: only for a definition that uses JSONata
+
+    from engine._dataflow.jsonata._messages import describe_error
+
     body = expression_body(text)
     try:
         compile_expression(body)
@@ -106,6 +106,8 @@ def compile_expression(body: str) -> Any:
     Raises:
         JException: the source is not valid JSONata.
     """
+    from engine._dataflow.jsonata._bounds import BoundedJsonata
+
     compiled = BoundedJsonata(body)
     # Keep null and undefined apart: AWS fails on undefined but accepts null.
     compiled.set_output_convert_nulls(False)
