@@ -27,6 +27,7 @@ from engine._records import (
 )
 from engine._store.checkpoint import header_with_input
 from engine._store.kinds import MessageKind, TaskStatus
+from engine._store.prepared import Prepared
 from engine._store.tables import (
     AliasRow,
     DefinitionRow,
@@ -362,18 +363,43 @@ def version_record(row: Any) -> VersionRecord:
     )
 
 
-def delete_machine_txn(db: Connection, arn: str, *only_if: ColumnElement[bool]) -> None:
-    """Delete a machine with its versions, aliases and tags (its executions stay readable).
-
-    ``only_if``: conditions every statement carries, so the deletes need no read first and
-    can be pipelined with a step's other writes.
-    """
+def _machine_deletes(arn: Any, *only_if: ColumnElement[bool]) -> tuple[Any, ...]:
+    """The statements deleting a machine with its versions, aliases and tags."""
     aliases = select(ALIASES.c.arn).where(ALIASES.c.machine_arn == arn)
-    db.execute(delete(TAGS).where(TAGS.c.arn.in_(aliases), *only_if))
-    db.execute(delete(ALIASES).where(ALIASES.c.machine_arn == arn, *only_if))
-    db.execute(delete(VERSIONS).where(VERSIONS.c.machine_arn == arn, *only_if))
-    db.execute(delete(TAGS).where(TAGS.c.arn == arn, *only_if))
-    db.execute(delete(MACHINES).where(MACHINES.c.arn == arn, *only_if))
+    return (
+        delete(TAGS).where(TAGS.c.arn.in_(aliases), *only_if),
+        delete(ALIASES).where(ALIASES.c.machine_arn == arn, *only_if),
+        delete(VERSIONS).where(VERSIONS.c.machine_arn == arn, *only_if),
+        delete(TAGS).where(TAGS.c.arn == arn, *only_if),
+        delete(MACHINES).where(MACHINES.c.arn == arn, *only_if),
+    )
+
+
+def delete_machine_txn(db: Connection, arn: str) -> None:
+    """Delete a machine with its versions, aliases and tags (its executions stay readable)."""
+    for statement in _machine_deletes(arn):
+        db.execute(statement)
+
+
+def _purge_if_deleting() -> tuple[Prepared, ...]:
+    arn: Any = bindparam("p_machine_arn")
+    running = (
+        select(EXECUTIONS.c.id)
+        .where(and_(EXECUTIONS.c.machine_arn == arn, EXECUTIONS.c.status == "RUNNING"))
+        .exists()
+    )
+    # An alias keeps the subquery independent of the machine row each DELETE removes.
+    machines = MACHINES.alias("deleting")
+    deleting = (
+        select(machines.c.arn)
+        .where(and_(machines.c.arn == arn, machines.c.status == "DELETING"))
+        .exists()
+    )
+    return tuple(Prepared(statement) for statement in _machine_deletes(arn, deleting, ~running))
+
+
+# Run by every execution's end: built and compiled once.
+_PURGE_IF_DELETING = _purge_if_deleting()
 
 
 def purge_if_deleting_txn(db: Connection, machine_arn: str) -> None:
@@ -383,19 +409,8 @@ def purge_if_deleting_txn(db: Connection, machine_arn: str) -> None:
     ends its last one calls this, so the machine goes with that execution's end. Every
     statement is conditional (no read): it runs inside a step's pipelined writes.
     """
-    running = (
-        select(EXECUTIONS.c.id)
-        .where(and_(EXECUTIONS.c.machine_arn == machine_arn, EXECUTIONS.c.status == "RUNNING"))
-        .exists()
-    )
-    # An alias keeps the subquery independent of the machine row each DELETE removes.
-    machines = MACHINES.alias("deleting")
-    deleting = (
-        select(machines.c.arn)
-        .where(and_(machines.c.arn == machine_arn, machines.c.status == "DELETING"))
-        .exists()
-    )
-    delete_machine_txn(db, machine_arn, deleting, ~running)
+    for statement in _PURGE_IF_DELETING:
+        statement.execute(db, {"p_machine_arn": machine_arn})
 
 
 def alias_values(record: AliasRecord) -> dict[str, Any]:
