@@ -192,7 +192,7 @@ def hold_claim(
 ) -> None:
     """Keep a task claimed, and its message's lease alive, until ``until``."""
     for statement, parameters in claim_writes(execution_id, thread_id, seq, until, status):
-        db.execute(statement, parameters)
+        statement.execute(db, parameters)
 
 
 def hold_task_message_write(
@@ -223,9 +223,10 @@ _TASK_KEY = and_(
     TASKS.c.thread_id == bindparam("p_thread_id"),
     TASKS.c.seq == bindparam("p_seq"),
 )
-_HOLD_TASK = update(TASKS).where(_TASK_KEY).values(claimed_until=bindparam("p_until"))
-_CLAIM_TASK = _HOLD_TASK.values(status=bindparam("p_status"))
-_HOLD_MESSAGE = (
+_HOLD_TASK_STATEMENT = update(TASKS).where(_TASK_KEY).values(claimed_until=bindparam("p_until"))
+_HOLD_TASK = Prepared(_HOLD_TASK_STATEMENT)
+_CLAIM_TASK = Prepared(_HOLD_TASK_STATEMENT.values(status=bindparam("p_status")))
+_HOLD_MESSAGE = Prepared(
     update(OUTBOX)
     .where(
         and_(

@@ -127,7 +127,7 @@ _SAVE_HEADER = (
 )
 _SAVE_ENDED_HEADER = Prepared(_SAVE_HEADER.values(stop_date=_param("stop_date")))
 _SAVE_RUNNING_HEADER = Prepared(_SAVE_HEADER)
-_SAVE_REDRIVE = (
+_SAVE_REDRIVE = Prepared(
     update(EXECUTIONS)
     .where(EXECUTIONS.c.id == _param("execution_id"))
     .values(
@@ -195,19 +195,23 @@ _TIMER_KEY = and_(
 )
 _TIMER = select(TIMERS).where(_TIMER_KEY)
 _TIMER_BY_ID = select(TIMERS).where(TIMERS.c.id == _param("id"))
-_FIRE_TIMER = update(TIMERS).where(_TIMER_KEY).values(fired=True)
-_FIRE_TIMER_BY_ID = update(TIMERS).where(TIMERS.c.id == _param("id")).values(fired=True)
-_CANCEL_TIMERS = (
+_FIRE_TIMER = Prepared(update(TIMERS).where(_TIMER_KEY).values(fired=True))
+_FIRE_TIMER_BY_ID = Prepared(update(TIMERS).where(TIMERS.c.id == _param("id")).values(fired=True))
+_CANCEL_TIMERS = Prepared(
     update(TIMERS)
     .where(and_(TIMERS.c.execution_id == _param("execution_id"), TIMERS.c.fired.is_(False)))
     .values(fired=True)
 )
 
-_DROP_CHILD_THREADS = delete(THREADS).where(
-    and_(THREADS.c.execution_id == _param("execution_id"), THREADS.c.parent_id.is_not(None))
+_DROP_CHILD_THREADS = Prepared(
+    delete(THREADS).where(
+        and_(THREADS.c.execution_id == _param("execution_id"), THREADS.c.parent_id.is_not(None))
+    )
 )
-_DROP_CONSUMED = delete(OUTBOX).where(
-    and_(OUTBOX.c.execution_id == _param("execution_id"), OUTBOX.c.done.is_(True))
+_DROP_CONSUMED = Prepared(
+    delete(OUTBOX).where(
+        and_(OUTBOX.c.execution_id == _param("execution_id"), OUTBOX.c.done.is_(True))
+    )
 )
 
 
@@ -231,9 +235,12 @@ def _put_timer(insert_into: Any) -> Any:
     )
 
 
-_PUT_TIMER = {"postgresql": _put_timer(postgresql.insert), "sqlite": _put_timer(sqlite.insert)}
-_PUT_TASK = insert(TASKS)
-_TASK_STATUS = (
+_PUT_TIMER = {
+    "postgresql": Prepared(_put_timer(postgresql.insert)),
+    "sqlite": Prepared(_put_timer(sqlite.insert)),
+}
+_PUT_TASK = Prepared(insert(TASKS))
+_TASK_STATUS = Prepared(
     update(TASKS)
     .where(
         and_(
@@ -592,7 +599,7 @@ class StepSession:
         # Tasks and timers last, in the order decided: a timer put then cancelled stays
         # cancelled, a task inserted then claimed is claimed.
         for statement, parameters in _batches(self._writes):
-            self.db.execute(statement, parameters)
+            statement.execute_many(self.db, parameters)
         if self._map_runs:
             rows = [map_run_row(int(self.execution_id or 0), r) for r in self._map_runs.values()]
             self.db.execute(SAVE_MAP_RUN[self.db.dialect.name], rows)
@@ -730,7 +737,7 @@ class StepSession:
         self._write(_DROP_CHILD_THREADS, {"p_execution_id": self.execution_id})
         self._write(_DROP_CONSUMED, {"p_execution_id": self.execution_id})
 
-    def _write(self, statement: Any, parameters: dict[str, Any]) -> None:
+    def _write(self, statement: Prepared, parameters: dict[str, Any]) -> None:
         """Buffer a task or timer write; flush sends them in order, after the checkpoint."""
         self._writes.append((statement, parameters))
 
