@@ -1,14 +1,15 @@
 """``python -m benchmarks.durable``: stepline's durable path vs its physical floor and DBOS.
 
-In each round, in an order that rotates from round to round: a floor worker on PostgreSQL,
-one on SQLite, stepline fleets on PostgreSQL, on SQLite and on PostgreSQL with
-STEPLINE_FOLD_STATES, DBOS in its own process, and the start latencies of both stores. Each
-fleet measures the per-transition latency (a ``hops``-state Pass chain / ``hops``-hop floor
-chain: 3 warm-up runs, then the median of 3) and the throughput (``executions`` concurrent
-5-state executions / floor chains of 5 hops). The table gives medians over the rounds and
-the ratios of those medians, with each round's own ratio range beside them.
+Each round runs, in an order that rotates from round to round: stepline and the floor on
+PostgreSQL, the same on SQLite (each pair: both fleets up at once on the same store and
+Redis db, timed turn about), stepline on PostgreSQL with STEPLINE_FOLD_STATES, a raw Celery
+hop with no store (reference), DBOS in its own process, and StartExecution vs the floor's
+start on each store. Latency: a ``hops``-state Pass chain vs a ``hops``-hop floor chain, 3
+warm-up runs each, then the median of ``chains`` runs. Throughput: ``executions``
+concurrent 5-state executions vs as many floor chains of 5 hops. The table gives medians
+over the rounds, the ratio of those medians, and the range of each round's own ratio.
 
-Needs Redis (db 11 by default, flushed) and PostgreSQL (databases ``stepline_bench_durable``
+Needs Redis (db 11 by default: flushed) and PostgreSQL (databases ``stepline_bench_durable``
 and ``stepline_bench_dbos`` are created and dropped). The first run installs DBOS from PyPI
 into benchmarks/.peers/dbos.
 """
@@ -17,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from benchmarks.durable.floor import floor_fleet
 from benchmarks.durable.starts import start_latency
 from benchmarks.durable.table import markdown
 from benchmarks.fleet import Services, stepline_fleet
+from benchmarks.raw import raw_worker
 from benchmarks.run import machine
 from engine._store.db import make_engine
 
@@ -47,6 +52,7 @@ class Options:
 
     rounds: int = 3
     hops: int = 100  # states of the Pass chain = hops of the floor chain
+    chains: int = 5  # timed chain runs per fleet and round (after 3 warm-ups); median
     executions: int = 200  # concurrent 5-state executions = floor chains of 5 hops
     starts: int = 200  # StartExecution calls per side, store and round
     fold_states: int = 10  # STEPLINE_FOLD_STATES of the folded fleet
@@ -55,7 +61,9 @@ class Options:
     dbos_queue_workflows: int = 200  # workflows of 5 steps enqueued at once (0: skip)
 
 
-QUICK = Options(rounds=1, hops=30, executions=40, starts=40, dbos_steps=30, dbos_queue_workflows=40)
+QUICK = Options(
+    rounds=1, hops=30, chains=3, executions=40, starts=40, dbos_steps=30, dbos_queue_workflows=40
+)
 FLOOR_HOPS = 5  # a floor chain in the throughput run: as many hops as the 5-state machine
 
 
@@ -92,32 +100,67 @@ class Samples:
     details: dict[str, list[Any]]
 
 
-def floor_group(services: Services, kind: str, options: Options, samples: Samples) -> None:
-    """The floor on ``kind``: chain latency, then throughput, on one fleet."""
-    name = f"floor_{kind}"
-    with floor_fleet(services, kind) as fleet:
-        latency._warm_up(lambda: fleet.chain_ms(options.hops))
-        samples.latency_ms[name].append(latency._steady(lambda: fleet.chain_ms(options.hops)))
-        detail = fleet.transitions_per_second(options.executions, FLOOR_HOPS)
-    samples.transitions_per_s[name].append(detail["transitions_per_s"])
-    samples.details[name].append(detail)
+def pair_group(services: Services, kind: str, options: Options, samples: Samples) -> None:
+    """stepline and the floor on the same ``kind`` store, timed turn about.
+
+    Both fleets are up at once (the idle one only waits on Redis); each chain run of one
+    is followed by one of the other, so the two latencies of a round are measured within
+    seconds of each other, and so are the two throughput runs.
+    """
+    with stepline_fleet(services, kind) as ours:
+        url = ours.store.engine.url.render_as_string(hide_password=False)
+        chain = ours.create("chain", machines.pass_chain(options.hops))
+        with floor_fleet(services, url) as floor:
+            runs: dict[str, Callable[[], float]] = {
+                kind: partial(latency.chain_ms, ours, chain, options.hops),
+                f"floor_{kind}": partial(floor.chain_ms, options.hops),
+            }
+            order = list(runs) if len(samples.latency_ms[kind]) % 2 == 0 else list(runs)[::-1]
+            timings: dict[str, list[float]] = {name: [] for name in runs}
+            for index in range(WARM_UP_RUNS + options.chains):
+                for name in order:
+                    value = runs[name]()
+                    if index >= WARM_UP_RUNS:
+                        timings[name].append(value)
+            rates = {
+                kind: partial(throughput.transitions_per_second, ours, options.executions),
+                f"floor_{kind}": partial(
+                    floor.transitions_per_second, options.executions, FLOOR_HOPS
+                ),
+            }
+            for name in order:
+                detail = rates[name]()
+                samples.transitions_per_s[name].append(detail["transitions_per_s"])
+                samples.details[name].append(detail)
+    for name, values in timings.items():
+        samples.latency_ms[name].append(statistics.median(values))
+        samples.details[f"{name}_chain_ms"].append(values)
 
 
-def stepline_group(
-    services: Services, name: str, kind: str, fold: int, options: Options, samples: Samples
-) -> None:
-    """A stepline fleet on ``kind``: chain latency, then throughput, on one fleet."""
-    with stepline_fleet(services, kind, fold_states=fold) as fleet:
+WARM_UP_RUNS = 3  # chains run untimed first: definitions parsed, statements prepared, WAL grown
+
+
+def folded_group(services: Services, options: Options, samples: Samples) -> None:
+    """stepline on PostgreSQL with STEPLINE_FOLD_STATES: latency and throughput (vs DBOS)."""
+    name = "postgres_folded"
+    with stepline_fleet(services, "postgres", fold_states=options.fold_states) as fleet:
         chain = fleet.create("chain", machines.pass_chain(options.hops))
-
-        def once() -> float:
-            return latency.chain_ms(fleet, chain, options.hops)
-
-        latency._warm_up(once)
-        samples.latency_ms[name].append(latency._steady(once))
+        once = partial(latency.chain_ms, fleet, chain, options.hops)
+        for _ in range(WARM_UP_RUNS):
+            once()
+        samples.latency_ms[name].append(statistics.median(once() for _ in range(options.chains)))
         detail = throughput.transitions_per_second(fleet, options.executions)
     samples.transitions_per_s[name].append(detail["transitions_per_s"])
     samples.details[name].append(detail)
+
+
+def raw_group(services: Services, options: Options, samples: Samples) -> None:
+    """For reference: a raw Celery hop with no store (benchmarks.rawapp), the same chain."""
+    with raw_worker(services) as worker:
+        for _ in range(WARM_UP_RUNS):
+            worker.hops(options.hops)
+        runs = [worker.hops(options.hops) for _ in range(options.chains)]
+        samples.latency_ms["raw"].append(statistics.median(runs))
 
 
 def starts_group(services: Services, kind: str, options: Options, samples: Samples) -> None:
@@ -141,21 +184,14 @@ def groups(
     args: argparse.Namespace, services: Services, dbos_services: Services, options: Options
 ) -> dict[str, Callable[[Samples], None]]:
     """Every measurement of a round, by name."""
-    chosen: dict[str, Callable[[Samples], None]] = {}
+    chosen: dict[str, Callable[[Samples], None]] = {"raw": partial(raw_group, services, options)}
     for kind in STORES:
-        chosen[f"floor_{kind}"] = lambda s, k=kind: floor_group(services, k, options, s)
-    for name, kind, fold in (
-        ("postgres", "postgres", 0),
-        ("sqlite", "sqlite", 0),
-        ("postgres_folded", "postgres", options.fold_states),
-    ):
-        chosen[name] = lambda s, n=name, k=kind, f=fold: stepline_group(
-            services, n, k, f, options, s
-        )
+        chosen[kind] = partial(pair_group, services, kind, options)
+    chosen["postgres_folded"] = partial(folded_group, services, options)
     if not args.no_dbos:
-        chosen["dbos"] = lambda s: dbos_group(dbos_services, options, s)
+        chosen["dbos"] = partial(dbos_group, dbos_services, options)
     for kind in STORES:
-        chosen[f"starts_{kind}"] = lambda s, k=kind: starts_group(services, k, options, s)
+        chosen[f"starts_{kind}"] = partial(starts_group, services, kind, options)
     return chosen
 
 
@@ -186,11 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         dbos_peer.install()
     plan = groups(args, services, dbos_services, options)
     samples = Samples(
-        latency_ms={k: [] for k in ("floor_postgres", "floor_sqlite", *_STEPLINE)},
+        latency_ms={k: [] for k in ("raw", "floor_postgres", "floor_sqlite", *_STEPLINE)},
         transitions_per_s={k: [] for k in ("floor_postgres", "floor_sqlite", *_STEPLINE)},
         start_ms={kind: {"stepline": [], "floor": []} for kind in STORES},
         dbos={"ms_per_step": [], "queue_steps_per_s": []},
-        details={name: [] for name in plan},
+        details=defaultdict(list),
     )
     results: dict[str, Any] = {
         "machine": machine(services),
@@ -213,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         services.drop_database()
         dbos_services.drop_database()
+    samples.details = dict(samples.details)  # asdict cannot rebuild a defaultdict
     results.update(asdict(samples))
     results["total_seconds"] = time.monotonic() - started
     args.out.parent.mkdir(parents=True, exist_ok=True)

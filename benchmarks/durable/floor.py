@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import redis
 from celery import Celery
@@ -59,11 +58,14 @@ class FloorFleet:
         for _ in range(4):  # as stepline's (b): both pool children and caches warm
             self.chain_ms(hops)
         key = f"bench:floor:{uuid.uuid4().hex}"
+        events_before = self.client.store.events()
         started = time.time()
         for _ in range(chains):
             self.client.start(hops, key, total=chains)
         start_seconds = time.time() - started
         wall = self._await_time(key + ":done", 600) - started
+        written = self.client.store.events() - events_before
+        assert written == chains * hops, (written, chains * hops)  # no hop skipped its write
         return {
             "transitions": chains * hops,
             "seconds": wall,
@@ -81,34 +83,26 @@ class FloorFleet:
 
 
 @contextmanager
-def floor_fleet(services: Services, kind: str) -> Iterator[FloorFleet]:
-    """A fresh floor store of ``kind`` and a floor worker (prefork -c 2) on it."""
+def floor_fleet(services: Services, url: str) -> Iterator[FloorFleet]:
+    """A floor worker (prefork -c 2) on the store at ``url``, its tables made there.
+
+    Run beside a stepline fleet on the same store and Redis db (benchmarks.fleet's
+    ``stepline_fleet`` made both fresh and cleans both up): the floor's tables sit beside
+    stepline's, its queue beside stepline's queues, so the two are timed turn about on the
+    same database while the other's worker idles.
+    """
     with tempfile.TemporaryDirectory(prefix="stepline-bench-floor-") as folder:
-        home = Path(folder)
-        url = services.store_url(kind, home)
-        if kind == "postgres":
-            services.recreate_database()
-        services.flush_redis()
         store = floordb.connect(url)
         store.create_schema()
-        processes = Processes(fleet_env(services, url, home))
+        processes = Processes(fleet_env(services, url, Path(folder)))
         queue = floorapp.QUEUE
-        processes.start("worker", "benchmarks.durable.floorapp", "worker", "-Q", queue, *WORKER_ARGS)
+        processes.start(
+            "worker", "benchmarks.durable.floorapp", "worker", "-Q", queue, *WORKER_ARGS
+        )
         broker = redis.Redis.from_url(services.redis)
         _await_consumer(broker, queue)
         try:
             yield FloorFleet(FloorClient(store, publisher(services)), broker, processes)
         finally:
             processes.stop_all()
-            store.close()
-            services.flush_redis()
-
-
-def durability(services: Services, kind: str) -> dict[str, Any]:
-    """What the floor's SQLite connection reports (journal mode, synchronous, busy timeout)."""
-    with tempfile.TemporaryDirectory(prefix="stepline-bench-floor-") as folder:
-        store = floordb.connect(services.store_url(kind, Path(folder)))
-        try:
-            return floordb.settings_of(store)
-        finally:
             store.close()

@@ -36,6 +36,8 @@ class FloorDB(Protocol):
 
     def step(self, execution_id: int, seq: int) -> None: ...
 
+    def events(self) -> int: ...
+
     def close(self) -> None: ...
 
 
@@ -77,6 +79,8 @@ INSERT_EVENT = (
     "VALUES ({p}, {p}, 'StateEntered', {p}, {p})"
 )
 
+COUNT_EVENTS = "SELECT count(*) FROM floor_events"
+
 
 class PostgresFloor:
     """The floor on PostgreSQL: one psycopg connection, no pool, no pre-ping.
@@ -115,16 +119,28 @@ class PostgresFloor:
         cursor.execute(b"BEGIN")
         cursor.execute(LOCK.format(p="%s") + " FOR UPDATE", (execution_id,))
         row = cursor.fetchone()  # the first round trip: BEGIN and the SELECT
-        assert row is not None and row[0] == seq - 1, (execution_id, seq, row)
+        _check(row, execution_id, seq)
         now = time.time()
         cursor.execute(UPDATE.format(p="%s"), (seq, PAYLOAD, now, execution_id))
         cursor.execute(INSERT_EVENT.format(p="%s"), (execution_id, seq, PAYLOAD, now))
         cursor.execute(b"COMMIT")
         self._pipeline.sync()  # the second: UPDATE, INSERT and COMMIT
 
+    def events(self) -> int:
+        self.cursor.execute(COUNT_EVENTS)
+        row = self.cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
     def close(self) -> None:
         self._mode.__exit__(None, None, None)
         self.connection.close()
+
+
+def _check(row: Any, execution_id: int, seq: int) -> None:
+    """Each hop finds the row its predecessor committed (no hop ran twice or out of order)."""
+    if row is None or row[0] != seq - 1:
+        raise AssertionError(f"execution {execution_id}, hop {seq}: found {row}")
 
 
 def _idle_timeout() -> str:
@@ -168,7 +184,7 @@ class SqliteFloor:
         connection.execute("BEGIN IMMEDIATE")
         try:
             row = connection.execute(LOCK.format(p="?"), (execution_id,)).fetchone()
-            assert row is not None and row[0] == seq - 1, (execution_id, seq, row)
+            _check(row, execution_id, seq)
             now = time.time()
             connection.execute(UPDATE.format(p="?"), (seq, PAYLOAD, now, execution_id))
             connection.execute(INSERT_EVENT.format(p="?"), (execution_id, seq, PAYLOAD, now))
@@ -176,6 +192,9 @@ class SqliteFloor:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+
+    def events(self) -> int:
+        return int(self.connection.execute(COUNT_EVENTS).fetchone()[0])
 
     def close(self) -> None:
         self.connection.close()

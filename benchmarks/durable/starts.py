@@ -57,7 +57,10 @@ def start_latency(services: Services, kind: str, calls: int) -> dict[str, Any]:
             def floor_start() -> None:
                 floor.start(5, "bench:floor:unused")
 
-            sides: dict[str, Callable[[], None]] = {"stepline": stepline_start, "floor": floor_start}
+            sides: dict[str, Callable[[], None]] = {
+                "stepline": stepline_start,
+                "floor": floor_start,
+            }
             timings: dict[str, list[float]] = {name: [] for name in sides}
             for start in sides.values():
                 for _ in range(WARM_UP):
@@ -92,4 +95,5 @@ def _check_rows(store: Store, expected: int) -> None:
     with store.engine.connect() as db:
         ours = db.scalar(text("SELECT count(*) FROM executions"))
         floors = db.scalar(text("SELECT count(*) FROM floor_executions"))
-    assert ours == expected and floors == expected, (ours, floors, expected)
+    if ours != expected or floors != expected:
+        raise AssertionError(f"started {expected} each; stored {ours} and {floors}")

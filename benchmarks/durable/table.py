@@ -28,9 +28,7 @@ def _ratio_row(
     ratio = summarise(ours).median / summarise(theirs).median
     per_round = [a / b for a, b in zip(ours, theirs, strict=False)]
     spread = summarise(per_round)
-    shown = f"{ratio:.2f}x" + (
-        f" ({spread.low:.2f}–{spread.high:.2f})" if spread.runs > 1 else ""
-    )
+    shown = f"{ratio:.2f}x" + (f" ({spread.low:.2f}–{spread.high:.2f})" if spread.runs > 1 else "")
     if at_most is not None:
         target, met = f"≤ {at_most:g}x", ratio <= at_most
     else:
@@ -117,6 +115,14 @@ def _info(results: Json) -> list[str]:
         f"{_cell(lat['floor_postgres'], 2)} (floor) | "
         f"{_median(lat['postgres_folded']) / _median(lat['floor_postgres']):.2f}x | — | info |"
     ]
+    if lat.get("raw"):
+        for kind in ("postgres", "sqlite"):
+            floor = lat[f"floor_{kind}"]
+            rows.append(
+                f"| info: ms per hop, floor on {kind} vs a raw Celery hop with no store "
+                f"(benchmarks.rawapp) | — | {_cell(floor, 2)} vs {_cell(lat['raw'], 2)} | "
+                f"{_median(floor) / _median(lat['raw']):.2f}x | — | info |"
+            )
     if results["dbos"]["ms_per_step"]:
         rows.append(
             f"| info: DBOS ms per step (one workflow) | — | "
@@ -127,7 +133,8 @@ def _info(results: Json) -> list[str]:
         ours, floor = durability["stepline"], durability["floor"]
         same = "same" if ours == floor else "**differ**"
         shown = ", ".join(f"{k} {v}" for k, v in ours.items())
-        rows.append(f"| info: SQLite durability, stepline store vs floor | {shown} | {same} | — | — | info |")
+        title = "info: SQLite durability, stepline store vs floor"
+        rows.append(f"| {title} | {shown} | {same} | — | — | info |")
     return rows
 
 
