@@ -2,12 +2,13 @@
 
 Each round runs, in an order that rotates from round to round: stepline and the floor on
 PostgreSQL, the same on SQLite (each pair: both fleets up at once on the same store and
-Redis db, timed turn about), stepline on PostgreSQL with STEPLINE_FOLD_STATES, a raw Celery
-hop with no store (reference), DBOS in its own process, and StartExecution vs the floor's
-start on each store. Latency: a ``hops``-state Pass chain vs a ``hops``-hop floor chain, 3
-warm-up runs each, then the median of ``chains`` runs. Throughput: ``executions``
-concurrent 5-state executions vs as many floor chains of 5 hops. The table gives medians
-over the rounds, the ratio of those medians, and the range of each round's own ratio.
+Redis db, with a raw Celery worker with no store for reference, timed turn about); stepline
+on PostgreSQL with STEPLINE_FOLD_STATES, with DBOS (its own process) timed in between; and
+StartExecution vs the floor's start on each store. Latency: a ``hops``-state Pass chain vs a
+``hops``-hop floor chain, 3 warm-up runs each, then the median of ``chains`` runs.
+Throughput: ``executions`` concurrent 5-state executions vs as many floor chains of 5 hops.
+The table gives medians over the rounds, the ratio of those medians, and the range of each
+round's own ratio.
 
 Needs Redis (db 11 by default: flushed) and PostgreSQL (databases ``stepline_bench_durable``
 and ``stepline_bench_dbos`` are created and dropped). The first run installs DBOS from PyPI
@@ -103,19 +104,22 @@ class Samples:
 def pair_group(services: Services, kind: str, options: Options, samples: Samples) -> None:
     """stepline and the floor on the same ``kind`` store, timed turn about.
 
-    Both fleets are up at once (the idle one only waits on Redis); each chain run of one
-    is followed by one of the other, so the two latencies of a round are measured within
-    seconds of each other, and so are the two throughput runs.
+    Both fleets, and a raw Celery worker with no store for reference, are up at once (the
+    idle ones only wait on Redis); each chain run of one is followed by one of each other,
+    so the latencies of a round are measured within seconds of each other, and so are the
+    two throughput runs.
     """
     with stepline_fleet(services, kind) as ours:
         url = ours.store.engine.url.render_as_string(hide_password=False)
         chain = ours.create("chain", machines.pass_chain(options.hops))
-        with floor_fleet(services, url) as floor:
+        with floor_fleet(services, url) as floor, raw_worker(services, flush=False) as raw:
             runs: dict[str, Callable[[], float]] = {
                 kind: partial(latency.chain_ms, ours, chain, options.hops),
                 f"floor_{kind}": partial(floor.chain_ms, options.hops),
+                f"raw_{kind}": partial(raw.hops, options.hops),
             }
-            order = list(runs) if len(samples.latency_ms[kind]) % 2 == 0 else list(runs)[::-1]
+            shift = len(samples.latency_ms[kind]) % len(runs)  # who goes first: by round
+            order = list(runs)[shift:] + list(runs)[:shift]
             timings: dict[str, list[float]] = {name: [] for name in runs}
             for index in range(WARM_UP_RUNS + options.chains):
                 for name in order:
@@ -128,7 +132,8 @@ def pair_group(services: Services, kind: str, options: Options, samples: Samples
                     floor.transitions_per_second, options.executions, FLOOR_HOPS
                 ),
             }
-            for name in order:
+            first = len(samples.transitions_per_s[kind]) % 2  # alternates by round
+            for name in list(rates)[first:] + list(rates)[:first]:
                 detail = rates[name]()
                 samples.transitions_per_s[name].append(detail["transitions_per_s"])
                 samples.details[name].append(detail)
@@ -140,8 +145,15 @@ def pair_group(services: Services, kind: str, options: Options, samples: Samples
 WARM_UP_RUNS = 3  # chains run untimed first: definitions parsed, statements prepared, WAL grown
 
 
-def folded_group(services: Services, options: Options, samples: Samples) -> None:
-    """stepline on PostgreSQL with STEPLINE_FOLD_STATES: latency and throughput (vs DBOS)."""
+def folded_group(
+    services: Services, dbos_services: Services | None, options: Options, samples: Samples
+) -> None:
+    """stepline on PostgreSQL with STEPLINE_FOLD_STATES, and DBOS timed in between.
+
+    The folded chain runs, then DBOS's process (its own database on the same server) while
+    the fleet idles, then the folded throughput run: the two sides of each DBOS ratio are
+    measured within seconds of each other.
+    """
     name = "postgres_folded"
     with stepline_fleet(services, "postgres", fold_states=options.fold_states) as fleet:
         chain = fleet.create("chain", machines.pass_chain(options.hops))
@@ -149,18 +161,11 @@ def folded_group(services: Services, options: Options, samples: Samples) -> None
         for _ in range(WARM_UP_RUNS):
             once()
         samples.latency_ms[name].append(statistics.median(once() for _ in range(options.chains)))
+        if dbos_services is not None:
+            dbos_sample(dbos_services, options, samples)
         detail = throughput.transitions_per_second(fleet, options.executions)
     samples.transitions_per_s[name].append(detail["transitions_per_s"])
     samples.details[name].append(detail)
-
-
-def raw_group(services: Services, options: Options, samples: Samples) -> None:
-    """For reference: a raw Celery hop with no store (benchmarks.rawapp), the same chain."""
-    with raw_worker(services) as worker:
-        for _ in range(WARM_UP_RUNS):
-            worker.hops(options.hops)
-        runs = [worker.hops(options.hops) for _ in range(options.chains)]
-        samples.latency_ms["raw"].append(statistics.median(runs))
 
 
 def starts_group(services: Services, kind: str, options: Options, samples: Samples) -> None:
@@ -170,7 +175,7 @@ def starts_group(services: Services, kind: str, options: Options, samples: Sampl
     samples.details[f"starts_{kind}"].append(measured)
 
 
-def dbos_group(services: Services, options: Options, samples: Samples) -> None:
+def dbos_sample(services: Services, options: Options, samples: Samples) -> None:
     result = dbos_peer.measure(
         services, options.dbos_steps, options.dbos_runs, options.dbos_queue_workflows, 5
     )
@@ -184,12 +189,11 @@ def groups(
     args: argparse.Namespace, services: Services, dbos_services: Services, options: Options
 ) -> dict[str, Callable[[Samples], None]]:
     """Every measurement of a round, by name."""
-    chosen: dict[str, Callable[[Samples], None]] = {"raw": partial(raw_group, services, options)}
+    chosen: dict[str, Callable[[Samples], None]] = {}
     for kind in STORES:
         chosen[kind] = partial(pair_group, services, kind, options)
-    chosen["postgres_folded"] = partial(folded_group, services, options)
-    if not args.no_dbos:
-        chosen["dbos"] = partial(dbos_group, dbos_services, options)
+    peer = None if args.no_dbos else dbos_services
+    chosen["postgres_folded"] = partial(folded_group, services, peer, options)
     for kind in STORES:
         chosen[f"starts_{kind}"] = partial(starts_group, services, kind, options)
     return chosen
@@ -222,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         dbos_peer.install()
     plan = groups(args, services, dbos_services, options)
     samples = Samples(
-        latency_ms={k: [] for k in ("raw", "floor_postgres", "floor_sqlite", *_STEPLINE)},
+        latency_ms={
+            k: []
+            for k in ("raw_postgres", "raw_sqlite", "floor_postgres", "floor_sqlite", *_STEPLINE)
+        },
         transitions_per_s={k: [] for k in ("floor_postgres", "floor_sqlite", *_STEPLINE)},
         start_ms={kind: {"stepline": [], "floor": []} for kind in STORES},
         dbos={"ms_per_step": [], "queue_steps_per_s": []},

@@ -115,13 +115,13 @@ def _info(results: Json) -> list[str]:
         f"{_cell(lat['floor_postgres'], 2)} (floor) | "
         f"{_median(lat['postgres_folded']) / _median(lat['floor_postgres']):.2f}x | — | info |"
     ]
-    if lat.get("raw"):
-        for kind in ("postgres", "sqlite"):
-            floor = lat[f"floor_{kind}"]
+    for kind in ("postgres", "sqlite"):
+        floor, raw = lat[f"floor_{kind}"], lat.get(f"raw_{kind}")
+        if raw:
             rows.append(
-                f"| info: ms per hop, floor on {kind} vs a raw Celery hop with no store "
-                f"(benchmarks.rawapp) | — | {_cell(floor, 2)} vs {_cell(lat['raw'], 2)} | "
-                f"{_median(floor) / _median(lat['raw']):.2f}x | — | info |"
+                f"| info: ms per hop, the floor on {kind} vs a raw Celery hop with no store "
+                f"(benchmarks.rawapp), timed turn about | — | {_cell(floor, 2)} vs "
+                f"{_cell(raw, 2)} | {_median(floor) / _median(raw):.2f}x | — | info |"
             )
     if results["dbos"]["ms_per_step"]:
         rows.append(
