@@ -240,10 +240,14 @@ def stepline_fleet(
 
 
 @contextmanager
-def raw_fleet(services: Services) -> Iterator[tuple[Processes, redis.Redis]]:
-    """A raw-Celery worker with stepline's Celery settings (benchmarks.rawapp)."""
+def raw_fleet(services: Services, *, flush: bool = True) -> Iterator[tuple[Processes, redis.Redis]]:
+    """A raw-Celery worker with stepline's Celery settings (benchmarks.rawapp).
+
+    ``flush=False``: leave the Redis db as it is, before and after (another fleet shares it).
+    """
     with tempfile.TemporaryDirectory(prefix="stepline-bench-raw-") as folder:
-        services.flush_redis()
+        if flush:
+            services.flush_redis()
         env = fleet_env(services, "", Path(folder))
         processes = Processes(env)
         processes.start("worker", "benchmarks.rawapp", "worker", "-Q", "bench.raw", *WORKER_ARGS)
@@ -253,7 +257,8 @@ def raw_fleet(services: Services) -> Iterator[tuple[Processes, redis.Redis]]:
             yield processes, broker
         finally:
             processes.stop_all()
-            services.flush_redis()
+            if flush:
+                services.flush_redis()
 
 
 def _await_consumer(broker: redis.Redis, queue: str) -> None:

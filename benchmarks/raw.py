@@ -71,9 +71,9 @@ class RawWorker:
 
 
 @contextmanager
-def raw_worker(services: Services) -> Iterator[RawWorker]:
-    """A warmed-up raw worker (its process group stopped on exit)."""
-    with raw_fleet(services) as (processes, broker):
+def raw_worker(services: Services, *, flush: bool = True) -> Iterator[RawWorker]:
+    """A warmed-up raw worker (its process group stopped on exit; ``flush``: raw_fleet's)."""
+    with raw_fleet(services, flush=flush) as (processes, broker):
         worker = RawWorker(publisher(services), broker, processes)
         worker.hops(20, timeout=120)  # up, connected, both children warm
         worker.noops(50, timeout=120)
