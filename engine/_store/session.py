@@ -55,7 +55,6 @@ from engine._store.rows import (
     hold_task_message_write,
     invocation,
     purge_if_deleting_txn,
-    task_key,
     text_of,
     timer_record,
     upsert,
@@ -103,7 +102,16 @@ _LOAD = {
     (True, False): Prepared(_EXECUTION_AND_THREAD),
     (True, True): Prepared(_EXECUTION_AND_THREAD_LOCKED),
 }
-_THREAD_SNAPSHOT = select(THREADS.c.snapshot, THREADS.c.bulk).where(_THREAD_KEY)
+_THREAD_SNAPSHOT = Prepared(select(THREADS.c.snapshot, THREADS.c.bulk).where(_THREAD_KEY))
+_TASK = Prepared(
+    select(TASKS).where(
+        and_(
+            TASKS.c.execution_id == _param("execution_id"),
+            TASKS.c.thread_id == _param("thread_id"),
+            TASKS.c.seq == _param("seq"),
+        )
+    )
+)
 _SAVE_THREAD = Prepared(
     update(THREADS)
     .where(_THREAD_KEY)
@@ -193,8 +201,8 @@ _TIMER_KEY = and_(
     TIMERS.c.seq == _param("seq"),
     TIMERS.c.kind == _param("kind"),
 )
-_TIMER = select(TIMERS).where(_TIMER_KEY)
-_TIMER_BY_ID = select(TIMERS).where(TIMERS.c.id == _param("id"))
+_TIMER = Prepared(select(TIMERS).where(_TIMER_KEY))
+_TIMER_BY_ID = Prepared(select(TIMERS).where(TIMERS.c.id == _param("id")))
 _FIRE_TIMER = Prepared(update(TIMERS).where(_TIMER_KEY).values(fired=True))
 _FIRE_TIMER_BY_ID = Prepared(update(TIMERS).where(TIMERS.c.id == _param("id")).values(fired=True))
 _CANCEL_TIMERS = Prepared(
@@ -365,10 +373,12 @@ class StepSession:
             return self._threads[thread_id]
         if thread_id in self._absent:
             return None
-        row = self.db.execute(
-            _THREAD_SNAPSHOT, {"p_execution_id": self.execution_id, "p_thread_id": thread_id}
-        ).first()
-        return self._remember(thread_id, *(row if row is not None else (None, None)))
+        row = _THREAD_SNAPSHOT.first(
+            self.db, {"p_execution_id": self.execution_id, "p_thread_id": thread_id}
+        )
+        if row is None:
+            return self._remember(thread_id, None, None)
+        return self._remember(thread_id, row["snapshot"], row["bulk"])
 
     def children(self, parent_id: str) -> list[Thread]:
         """Every child thread of ``parent_id`` (all generations), this session's included."""
@@ -388,9 +398,9 @@ class StepSession:
     def timer(self, timer: int | TimerKey) -> TimerRecord | None:
         """A timer row (locked with the execution), by key or by id."""
         if isinstance(timer, TimerKey):
-            row = self.db.execute(_TIMER, _timer_key(timer)).mappings().first()
+            row = _TIMER.first(self.db, _timer_key(timer))
         else:  # a message sent before timers were addressed by key
-            row = self.db.execute(_TIMER_BY_ID, {"p_id": timer}).mappings().first()
+            row = _TIMER_BY_ID.first(self.db, {"p_id": timer})
         return timer_record(row) if row is not None else None
 
     def task(self, thread_id: str, seq: int) -> TaskInvocation | None:
@@ -398,8 +408,12 @@ class StepSession:
         key = (thread_id, seq)
         task = self._new_tasks.get(key)
         if task is None:
-            query = select(TASKS).where(task_key(self.execution_id, thread_id, seq))
-            row = self.db.execute(query).mappings().first()
+            key_values = {
+                "p_execution_id": self.execution_id,
+                "p_thread_id": thread_id,
+                "p_seq": seq,
+            }
+            row = _TASK.first(self.db, key_values)
             task = invocation(row) if row is not None else None
         changes = self._task_changes.get(key)
         return replace(task, **changes) if task is not None and changes else task
