@@ -179,12 +179,3 @@ class PagingMixin:
         return Paginator(
             getattr(self, operation_name), _paging_config()[operation], operation_model(operation)
         )
-
-
-def given(**members: Json) -> dict[str, Json]:
-    """The request ``members`` that have a value.
-
-    boto3 refuses ``None`` for an optional member (a ParamValidationError), so code with
-    optional inputs (the CLI's options, a consumer's optional fields) passes only those set.
-    """
-    return {name: value for name, value in members.items() if value is not None}

@@ -1,8 +1,11 @@
 """The ``stepline`` command: validate, run and inspect ASL state machines; run the fleet.
 
-A thin layer over `engine._api.Client`, and a process edge: it reads the settings
+A thin layer over the API, and a process edge: it reads the settings
 (``STEPLINE_*``) and gets the durable client from `engine.connect`, or the in-process
-one from `Client.local` with ``run --local``. ``worker``, ``beat`` and ``flower`` hand
+one from `Operations.local` with ``run --local`` and ``validate``: the operations behind
+`engine.Client` without boto3's surface, whose botocore model a one-shot command would
+spend most of its time loading (ADR 0050). The requests are the CLI's own, built from
+options it checks itself. ``worker``, ``beat`` and ``flower`` hand
 over to Celery. The modules: this one (the group, ``validate``, ``run``, the fleet),
 `engine._cli.store_commands` (the API on the store), `engine._cli.common` (the steps they
 share), `engine._cli.history` (history lines) and `engine._cli.failures` (one-line errors).
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine._api import Client
+from engine._api.operations import Operations
 from engine._cli import (
     event_commands,
     graph_command,
@@ -47,6 +50,7 @@ from engine._cli.common import (
     definition_warnings,
     describe_once,
     execute,
+    execution_name,
     import_handler_modules,
     machine_name,
     read_input,
@@ -112,7 +116,7 @@ def validate(files: tuple[Path, ...], machine_type: str) -> None:
     Prints 'FILE: OK', or one 'FILE:/json/pointer: message' line per problem.
     Exits 1 if any file is invalid.
     """
-    client = Client.local(serving_registry())
+    client = Operations.local(serving_registry())
     invalid = False
     for path in files:
         text, problems = definition_problems(client, path, machine_type)
@@ -144,7 +148,7 @@ def validate(files: tuple[Path, ...], machine_type: str) -> None:
     "name (importable from the current directory) or a path to a .py file. Repeatable.",
 )
 @click.option("--history", is_flag=True, help="Print the event history before the result.")
-@click.option("--name", help="The execution name (default: a fresh UUID).")
+@click.option("--name", callback=execution_name, help="The execution name (default: a fresh UUID).")
 @click.option(
     "--type",
     "machine_type",
@@ -266,7 +270,7 @@ def resume(seams: CliSeams, execution_arn: str, modules: tuple[str, ...], histor
 @contextmanager
 def session(
     seams: CliSeams, *, local: bool, wait: Waiter = await_end
-) -> Iterator[tuple[Client, Waiter]]:
+) -> Iterator[tuple[Operations, Waiter]]:
     """The client ``stepline run`` uses and how it awaits an execution's end.
 
     The one place the backend is chosen: local (in-process, synchronous) or durable (the
@@ -274,14 +278,14 @@ def session(
     this run's queues, awaited with ``wait``).
     """
     if local:
-        yield Client.local(DEFAULT_REGISTRY, clock=seams.clock), describe_once
+        yield Operations.local(DEFAULT_REGISTRY, clock=seams.clock), describe_once
         return
     client = durable_client(seams)
     with serving(seams, client):
         yield client, wait
 
 
-def durable_client(seams: CliSeams) -> Client:
+def durable_client(seams: CliSeams) -> Operations:
     """The durable client on the configured store, driving the embedded worker's tasks."""
     from engine._backends.durable import DurableBackend
     from tasks import wiring
@@ -292,7 +296,7 @@ def durable_client(seams: CliSeams) -> Client:
     return client
 
 
-def durable_runtime(client: Client) -> Runtime:
+def durable_runtime(client: Operations) -> Runtime:
     """The runtime behind a client of `durable_client`."""
     from engine._backends.durable import DurableBackend
 
@@ -301,7 +305,7 @@ def durable_runtime(client: Client) -> Runtime:
 
 
 @contextmanager
-def serving(seams: CliSeams, client: Client) -> Iterator[None]:
+def serving(seams: CliSeams, client: Operations) -> Iterator[None]:
     """An in-process Celery worker and beat loop serving this process's queues (ADR 0036).
 
     On the embedded SQLite broker the queues are declared under a lock in STEPLINE_HOME,
@@ -320,7 +324,7 @@ def serving(seams: CliSeams, client: Client) -> Iterator[None]:
         yield
 
 
-def resend_pending(client: Client, execution_arn: str) -> int:
+def resend_pending(client: Operations, execution_arn: str) -> int:
     """Make the execution's unconsumed messages due now, for the beat loop to send."""
     runtime = durable_runtime(client)
     execution_id = runtime.store.execution_id(execution_arn)
@@ -329,7 +333,7 @@ def resend_pending(client: Client, execution_arn: str) -> int:
     return runtime.store.due_execution(execution_id, runtime.clock.now())
 
 
-def warn_unserved(seams: CliSeams, client: Client, execution_arn: str) -> None:
+def warn_unserved(seams: CliSeams, client: Operations, execution_arn: str) -> None:
     """Say which of the execution's due messages no queue of this process would take."""
     from tasks.app import serving_queues
 

@@ -34,6 +34,18 @@ OTHER_COMMANDS = (
 )
 """What a local run of a JSON definition without JSONata does not use."""
 
+BOTO3_SURFACE = (
+    "engine._api.client",
+    "engine._api.boto",
+    "botocore.session",
+    "botocore.model",
+    "botocore.validate",
+    "botocore.client",
+    "urllib3",
+    "http.client",
+)
+"""`engine.Client`'s boto3 surface and botocore's model (the CLI calls `Operations`)."""
+
 _PROBE = """
 import json, sys
 from engine._cli import main
@@ -62,7 +74,7 @@ def unwanted(modules: set[str], *groups: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules if any(m == n or m.startswith(f"{n}.") for n in names))
 
 
-def test_a_local_run_loads_neither_the_durable_side_nor_other_commands_libraries(
+def test_a_local_run_loads_neither_the_durable_side_nor_other_commands_nor_botocore_model(
     tmp_path: Path,
 ) -> None:
     # Given a JSON definition of two Pass states
@@ -74,9 +86,9 @@ def test_a_local_run_loads_neither_the_durable_side_nor_other_commands_libraries
     # When `stepline run machine.json --local` runs in a fresh interpreter
     modules = loaded_after(_PROBE, "run", "machine.json", "--local", cwd=tmp_path)
     # Then it ran on the local executor, and loaded nothing of the durable side, the
-    # settings or the other commands
+    # settings, the other commands or botocore's model
     assert "engine._backends.local" in modules
-    assert unwanted(modules, DURABLE, SHELL, OTHER_COMMANDS) == []
+    assert unwanted(modules, DURABLE, SHELL, OTHER_COMMANDS, BOTO3_SURFACE) == []
 
 
 def test_importing_engine_imports_no_submodule_until_a_name_is_used(tmp_path: Path) -> None:
