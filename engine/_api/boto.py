@@ -12,7 +12,9 @@ around an operation comes from botocore here rather than from a copy of it:
 - ``get_paginator`` / ``can_paginate`` use botocore's paginator with the model's paging config.
 
 The wire protocol (`engine._wire`) calls the same operations, unvalidated by the Python
-rules (it checks the JSON its own way), through `invoke`.
+rules (it checks the JSON its own way), through `invoke`. The CLI's one-shot commands call
+the class behind `Client`, `engine._api.operations.Operations`, with requests they build
+themselves, and so never load botocore's model (ADR 0050).
 """
 
 from __future__ import annotations

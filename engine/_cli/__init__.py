@@ -24,21 +24,13 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine._api.operations import Operations
-from engine._cli import (
-    event_commands,
-    graph_command,
-    health_command,
-    messaging_commands,
-    serve_command,
-    store_commands,
-    task_commands,
-)
 from engine._cli.common import (
     MACHINE_TYPES,
     CliSeams,
@@ -68,8 +60,41 @@ if TYPE_CHECKING:
     from engine._runtime import Runtime
 
 
+_ELSEWHERE = {
+    **dict.fromkeys(
+        ("create", "start", "describe", "history", "list", "stop", "redrive"), "store_commands"
+    ),
+    **dict.fromkeys(("queue", "topic", "consume"), "messaging_commands"),
+    "events": "event_commands",
+    "task": "task_commands",
+    "serve": "serve_command",
+    "graph": "graph_command",
+    "health": "health_command",
+}
+"""Command name -> the module of `engine._cli` whose ``COMMANDS`` define it.
+
+Imported when the command is named, or listed by ``--help`` (click's lazily loaded
+subcommands): ``run --local`` does not build the other commands (ADR 0050).
+"""
+
+
 class _Stepline(click.Group):
-    """The command group: a problem the user can fix is one line on stderr and exit 1."""
+    """The command group: a problem the user can fix is one line on stderr and exit 1.
+
+    The commands of `_ELSEWHERE` are added when first named or listed.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, sorted (click's order), those not imported yet too."""
+        return sorted({*self.commands, *_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, importing its module on first use."""
+        if cmd_name not in self.commands and cmd_name in _ELSEWHERE:
+            module = import_module(f"engine._cli.{_ELSEWHERE[cmd_name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; explain what it raised in one line, when that is not a bug."""
@@ -462,16 +487,5 @@ def _exec_celery(arguments: list[str]) -> None:
 def _log_level() -> str:
     return read_settings().log_level
 
-
-for _command in (
-    *store_commands.COMMANDS,
-    *messaging_commands.COMMANDS,
-    *event_commands.COMMANDS,
-    *task_commands.COMMANDS,
-    *serve_command.COMMANDS,
-    *graph_command.COMMANDS,
-    *health_command.COMMANDS,
-):
-    main.add_command(_command)
 
 __all__ = ["CliSeams", "history_lines", "main"]

@@ -8,12 +8,14 @@ definitions) stay unloaded; a top-level import that pulls one of them in fails h
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import engine
+from engine._cli import _ELSEWHERE
 
 ROOT = Path(engine.__file__).resolve().parents[1]
 
@@ -31,6 +33,13 @@ OTHER_COMMANDS = (
     "engine._graph",
     "engine._wire",
     "engine._console",
+    "engine._cli.store_commands",
+    "engine._cli.messaging_commands",
+    "engine._cli.event_commands",
+    "engine._cli.task_commands",
+    "engine._cli.serve_command",
+    "engine._cli.graph_command",
+    "engine._cli.health_command",
 )
 """What a local run of a JSON definition without JSONata does not use."""
 
@@ -99,3 +108,16 @@ def test_importing_engine_imports_no_submodule_until_a_name_is_used(tmp_path: Pa
     # Then no submodule is loaded (a handler module pays only for what it uses)
     assert sorted(m for m in modules if m.startswith("engine.")) == []
     assert unwanted(modules, DURABLE, SHELL, OTHER_COMMANDS, ("botocore",)) == []
+
+
+def test_every_command_imported_on_use_is_named_with_the_module_defining_it() -> None:
+    # Given the commands `stepline` imports only when one is named
+    modules = set(_ELSEWHERE.values())
+    # When each of their modules is imported
+    defined = {
+        command.name: module
+        for module in modules
+        for command in importlib.import_module(f"engine._cli.{module}").COMMANDS
+    }
+    # Then the table names every command those modules define, each with its own module
+    assert defined == _ELSEWHERE
