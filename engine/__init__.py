@@ -22,8 +22,8 @@ from importlib import import_module as _import_module
 
 if _typing.TYPE_CHECKING:
     from engine._activity_worker import ActivityWorker
-    from engine._api import Client
     from engine._api.activities import ActivityDoesNotExist
+    from engine._api.client import Client
     from engine._clock import Clock, FakeClock, SystemClock
     from engine._composition import connect
     from engine._errors import (
@@ -74,7 +74,7 @@ if _typing.TYPE_CHECKING:
 _HOMES = {
     "ActivityDoesNotExist": "engine._api.activities",
     "ActivityWorker": "engine._activity_worker",
-    "Client": "engine._api",
+    "Client": "engine._api.client",
     "Clock": "engine._clock",
     "ExecutionStatus": "engine._interpreter.snapshot",
     "FakeClock": "engine._clock",

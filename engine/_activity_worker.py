@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from engine._api.boto import given
+from engine._api.base import given
 from engine._errors import ClientError
 
 if TYPE_CHECKING:

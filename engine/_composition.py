@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine._api import Client
 from engine._clock import Clock, SystemClock
 from engine._errors import StoreNotMigrated, StoreUnreachable
 from engine._integrations.mocks import with_mocks
@@ -31,6 +30,7 @@ from engine._resources import DEFAULT_REGISTRY, HandlerRegistry
 
 if TYPE_CHECKING:
     from config.settings import Settings
+    from engine._api.client import Client
     from engine._runtime import Dispatcher, Runtime, RuntimeSettings
     from engine._store.repository import Store
 
@@ -64,6 +64,7 @@ def connect(
         MockConfigError: the mock config file (``STEPLINE_MOCK_CONFIG``) is unreadable or
             malformed.
     """
+    from engine._api.client import Client
     from engine._backends.durable import DurableBackend
 
     config = settings if settings is not None else read_settings()

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine._api import Client
+from engine._api.operations import Operations
 from engine._asl.load import load_definition_text
 from engine._errors import DefinitionSyntaxError, InvalidDefinition
 from engine._graph import Graph, Overlay, build_graph, overlay
@@ -41,7 +41,7 @@ class GraphView:
     execution: dict[str, Json] = field(default_factory=dict)
 
 
-def definition_view(client: Client, text: str, machine_type: str = "STANDARD") -> GraphView:
+def definition_view(client: Operations, text: str, machine_type: str = "STANDARD") -> GraphView:
     """The graph of ``text`` with the validator's errors and warnings on its nodes.
 
     Remembered for the last `VIEWS_KEPT` definitions: an execution's page asks again every
@@ -54,7 +54,7 @@ VIEWS_KEPT = 64
 
 
 @functools.lru_cache(maxsize=VIEWS_KEPT)
-def _definition_view(client: Client, text: str, machine_type: str) -> GraphView:
+def _definition_view(client: Operations, text: str, machine_type: str) -> GraphView:
     try:
         raw = load_definition_text(text)
     except (DefinitionSyntaxError, InvalidDefinition) as error:
@@ -76,13 +76,13 @@ def _definition_view(client: Client, text: str, machine_type: str) -> GraphView:
     return GraphView(graph, placed, list(found))
 
 
-def machine_view(client: Client, arn: str) -> GraphView:
+def machine_view(client: Operations, arn: str) -> GraphView:
     """A state machine's (or version's) definition as a graph, with its diagnostics."""
     described = client.describe_state_machine(stateMachineArn=arn)
     return definition_view(client, described["definition"], described.get("type", "STANDARD"))
 
 
-def execution_view(client: Client, arn: str) -> GraphView:
+def execution_view(client: Operations, arn: str) -> GraphView:
     """An execution: its machine's graph coloured by its history, state by state."""
     execution = client.describe_execution(executionArn=arn)
     machine = client.describe_state_machine_for_execution(executionArn=arn)
@@ -92,7 +92,7 @@ def execution_view(client: Client, arn: str) -> GraphView:
     return GraphView(base.graph, base.diagnostics, base.problems, run, events, execution)
 
 
-def full_history(client: Client, arn: str) -> list[dict[str, Json]]:
+def full_history(client: Operations, arn: str) -> list[dict[str, Json]]:
     """Every event of the execution ``arn``, oldest first."""
     events: list[dict[str, Json]] = []
     token: str | None = None

@@ -676,3 +676,12 @@ def backend_token(token: str | None, scope: tuple[Json, ...]) -> str | None:
             f"{scope[0]} with the same request fields)"
         )
     return position
+
+
+def given(**members: Json) -> dict[str, Json]:
+    """The request ``members`` that have a value.
+
+    boto3 refuses ``None`` for an optional member (a ParamValidationError), so code with
+    optional inputs (the CLI's options, a consumer's optional fields) passes only those set.
+    """
+    return {name: value for name, value in members.items() if value is not None}

@@ -12,7 +12,9 @@ around an operation comes from botocore here rather than from a copy of it:
 - ``get_paginator`` / ``can_paginate`` use botocore's paginator with the model's paging config.
 
 The wire protocol (`engine._wire`) calls the same operations, unvalidated by the Python
-rules (it checks the JSON its own way), through `invoke`.
+rules (it checks the JSON its own way), through `invoke`. The CLI's one-shot commands call
+the class behind `Client`, `engine._api.operations.Operations`, with requests they build
+themselves, and so never load botocore's model (ADR 0050).
 """
 
 from __future__ import annotations
@@ -179,12 +181,3 @@ class PagingMixin:
         return Paginator(
             getattr(self, operation_name), _paging_config()[operation], operation_model(operation)
         )
-
-
-def given(**members: Json) -> dict[str, Json]:
-    """The request ``members`` that have a value.
-
-    boto3 refuses ``None`` for an optional member (a ParamValidationError), so code with
-    optional inputs (the CLI's options, a consumer's optional fields) passes only those set.
-    """
-    return {name: value for name, value in members.items() if value is not None}

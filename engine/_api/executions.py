@@ -19,7 +19,6 @@ from engine._api.base import (
     seed,
     with_token,
 )
-from engine._api.boto import operation_model
 from engine._api.map_run_children import ChildExecutionOperations, is_child_arn
 from engine._api.redrive import repeated
 from engine._dataflow.nesting import loads_within_depth
@@ -87,6 +86,8 @@ class ExecutionOperations(ChildExecutionOperations, ClientBase):
         done = self.sync_backend.start(execution, self._compiled(record, version), seed())
         described = self._describe(done)
         # StartSyncExecution's output has no version, alias or redrive members
+        from engine._api.boto import operation_model  # botocore's model: only Express runs
+
         members = operation_model("StartSyncExecution").output_shape.members
         response = {key: value for key, value in described.items() if key in members}
         response["billingDetails"] = {

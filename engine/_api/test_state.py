@@ -14,21 +14,23 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from engine import _errors as errors
 from engine._api.base import ClientBase, require, seed
-from engine._api.http_trace import HttpTrace
 from engine._asl.model import AnyState, MapState, ParallelState, StateMachine, TaskState
 from engine._dataflow.nesting import loads_within_depth
 from engine._errors import StatesError
 from engine._integrations.services import Services
 from engine._interpreter.flow import UNSET
 from engine._interpreter.integration import Pattern, ResourceKind, describe_resource
-from engine._interpreter.probe import ProbeRequest, ProbeResult, ProbeStatus, probe
 from engine._interpreter.snapshot import Execution
 from engine._interpreter.turn import iso_timestamp
 from engine._resources import AWAITING, TaskCall
+
+if TYPE_CHECKING:
+    from engine._api.http_trace import HttpTrace
+    from engine._interpreter.probe import ProbeResult
 
 Json = Any
 MockedError = tuple[str, str | None]
@@ -83,6 +85,10 @@ class TestStateOperations(ClientBase):
         mocked_result, mocked_error = _mock(mock, state)
         configuration = dict(stateConfiguration or {})
         _check_configuration(configuration, state, mocked_error is not None)
+        # TestState's own machinery: imported when it is called, not by every client
+        from engine._api.http_trace import HttpTrace
+        from engine._interpreter.probe import ProbeRequest, probe
+
         request = ProbeRequest(
             machine=machine,
             state_name=name,
@@ -351,6 +357,8 @@ def _mock(mock: Mapping[str, Json] | None, state: AnyState) -> tuple[Json, Mocke
 
 def _response(result: ProbeResult, level: str) -> dict[str, Json]:
     """TestState's response, shaped as botocore's ``TestStateOutput``."""
+    from engine._interpreter.probe import ProbeStatus
+
     response: dict[str, Json] = {"status": result.status.value}
     if result.output is not UNSET:
         response["output"] = _text(result.output)

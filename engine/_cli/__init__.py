@@ -1,8 +1,11 @@
 """The ``stepline`` command: validate, run and inspect ASL state machines; run the fleet.
 
-A thin layer over `engine._api.Client`, and a process edge: it reads the settings
+A thin layer over the API, and a process edge: it reads the settings
 (``STEPLINE_*``) and gets the durable client from `engine.connect`, or the in-process
-one from `Client.local` with ``run --local``. ``worker``, ``beat`` and ``flower`` hand
+one from `Operations.local` with ``run --local`` and ``validate``: the operations behind
+`engine.Client` without boto3's surface, whose botocore model a one-shot command would
+spend most of its time loading (ADR 0050). The requests are the CLI's own, built from
+options it checks itself. ``worker``, ``beat`` and ``flower`` hand
 over to Celery. The modules: this one (the group, ``validate``, ``run``, the fleet),
 `engine._cli.store_commands` (the API on the store), `engine._cli.common` (the steps they
 share), `engine._cli.history` (history lines) and `engine._cli.failures` (one-line errors).
@@ -21,21 +24,13 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine._api import Client
-from engine._cli import (
-    event_commands,
-    graph_command,
-    health_command,
-    messaging_commands,
-    serve_command,
-    store_commands,
-    task_commands,
-)
+from engine._api.operations import Operations
 from engine._cli.common import (
     MACHINE_TYPES,
     CliSeams,
@@ -47,6 +42,7 @@ from engine._cli.common import (
     definition_warnings,
     describe_once,
     execute,
+    execution_name,
     import_handler_modules,
     machine_name,
     read_input,
@@ -64,8 +60,41 @@ if TYPE_CHECKING:
     from engine._runtime import Runtime
 
 
+_ELSEWHERE = {
+    **dict.fromkeys(
+        ("create", "start", "describe", "history", "list", "stop", "redrive"), "store_commands"
+    ),
+    **dict.fromkeys(("queue", "topic", "consume"), "messaging_commands"),
+    "events": "event_commands",
+    "task": "task_commands",
+    "serve": "serve_command",
+    "graph": "graph_command",
+    "health": "health_command",
+}
+"""Command name -> the module of `engine._cli` whose ``COMMANDS`` define it.
+
+Imported when the command is named, or listed by ``--help`` (click's lazily loaded
+subcommands): ``run --local`` does not build the other commands (ADR 0050).
+"""
+
+
 class _Stepline(click.Group):
-    """The command group: a problem the user can fix is one line on stderr and exit 1."""
+    """The command group: a problem the user can fix is one line on stderr and exit 1.
+
+    The commands of `_ELSEWHERE` are added when first named or listed.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, sorted (click's order), those not imported yet too."""
+        return sorted({*self.commands, *_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, importing its module on first use."""
+        if cmd_name not in self.commands and cmd_name in _ELSEWHERE:
+            module = import_module(f"engine._cli.{_ELSEWHERE[cmd_name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; explain what it raised in one line, when that is not a bug."""
@@ -112,7 +141,7 @@ def validate(files: tuple[Path, ...], machine_type: str) -> None:
     Prints 'FILE: OK', or one 'FILE:/json/pointer: message' line per problem.
     Exits 1 if any file is invalid.
     """
-    client = Client.local(serving_registry())
+    client = Operations.local(serving_registry())
     invalid = False
     for path in files:
         text, problems = definition_problems(client, path, machine_type)
@@ -144,7 +173,7 @@ def validate(files: tuple[Path, ...], machine_type: str) -> None:
     "name (importable from the current directory) or a path to a .py file. Repeatable.",
 )
 @click.option("--history", is_flag=True, help="Print the event history before the result.")
-@click.option("--name", help="The execution name (default: a fresh UUID).")
+@click.option("--name", callback=execution_name, help="The execution name (default: a fresh UUID).")
 @click.option(
     "--type",
     "machine_type",
@@ -266,7 +295,7 @@ def resume(seams: CliSeams, execution_arn: str, modules: tuple[str, ...], histor
 @contextmanager
 def session(
     seams: CliSeams, *, local: bool, wait: Waiter = await_end
-) -> Iterator[tuple[Client, Waiter]]:
+) -> Iterator[tuple[Operations, Waiter]]:
     """The client ``stepline run`` uses and how it awaits an execution's end.
 
     The one place the backend is chosen: local (in-process, synchronous) or durable (the
@@ -274,14 +303,14 @@ def session(
     this run's queues, awaited with ``wait``).
     """
     if local:
-        yield Client.local(DEFAULT_REGISTRY, clock=seams.clock), describe_once
+        yield Operations.local(DEFAULT_REGISTRY, clock=seams.clock), describe_once
         return
     client = durable_client(seams)
     with serving(seams, client):
         yield client, wait
 
 
-def durable_client(seams: CliSeams) -> Client:
+def durable_client(seams: CliSeams) -> Operations:
     """The durable client on the configured store, driving the embedded worker's tasks."""
     from engine._backends.durable import DurableBackend
     from tasks import wiring
@@ -292,7 +321,7 @@ def durable_client(seams: CliSeams) -> Client:
     return client
 
 
-def durable_runtime(client: Client) -> Runtime:
+def durable_runtime(client: Operations) -> Runtime:
     """The runtime behind a client of `durable_client`."""
     from engine._backends.durable import DurableBackend
 
@@ -301,7 +330,7 @@ def durable_runtime(client: Client) -> Runtime:
 
 
 @contextmanager
-def serving(seams: CliSeams, client: Client) -> Iterator[None]:
+def serving(seams: CliSeams, client: Operations) -> Iterator[None]:
     """An in-process Celery worker and beat loop serving this process's queues (ADR 0036).
 
     On the embedded SQLite broker the queues are declared under a lock in STEPLINE_HOME,
@@ -320,7 +349,7 @@ def serving(seams: CliSeams, client: Client) -> Iterator[None]:
         yield
 
 
-def resend_pending(client: Client, execution_arn: str) -> int:
+def resend_pending(client: Operations, execution_arn: str) -> int:
     """Make the execution's unconsumed messages due now, for the beat loop to send."""
     runtime = durable_runtime(client)
     execution_id = runtime.store.execution_id(execution_arn)
@@ -329,7 +358,7 @@ def resend_pending(client: Client, execution_arn: str) -> int:
     return runtime.store.due_execution(execution_id, runtime.clock.now())
 
 
-def warn_unserved(seams: CliSeams, client: Client, execution_arn: str) -> None:
+def warn_unserved(seams: CliSeams, client: Operations, execution_arn: str) -> None:
     """Say which of the execution's due messages no queue of this process would take."""
     from tasks.app import serving_queues
 
@@ -458,16 +487,5 @@ def _exec_celery(arguments: list[str]) -> None:
 def _log_level() -> str:
     return read_settings().log_level
 
-
-for _command in (
-    *store_commands.COMMANDS,
-    *messaging_commands.COMMANDS,
-    *event_commands.COMMANDS,
-    *task_commands.COMMANDS,
-    *serve_command.COMMANDS,
-    *graph_command.COMMANDS,
-    *health_command.COMMANDS,
-):
-    main.add_command(_command)
 
 __all__ = ["CliSeams", "history_lines", "main"]

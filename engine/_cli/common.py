@@ -1,8 +1,9 @@
 """What the ``stepline`` commands share: the test seams and the steps of a command.
 
-Helpers over `engine._api.Client` only: read a definition and its problems, create or update
-a machine, run and await an execution, page through histories and listings, and report an
-outcome on stdout/stderr with the command's exit status.
+Helpers over the API only (`engine._api.operations.Operations`, which `Client` extends):
+read a definition and its problems, create or update a machine, run and await an
+execution, page through histories and listings, and report an outcome on stdout/stderr
+with the command's exit status.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine._api import Client
-from engine._api.boto import given
+from engine._api.base import given
+from engine._api.operations import Operations
 from engine._clock import Clock, SystemClock
 from engine._composition import read_settings
 from engine._errors import ClientError
@@ -54,20 +55,33 @@ class CliSeams:
         return self.settings if self.settings is not None else read_settings()
 
 
-Waiter = Callable[[Client, str], dict[str, Json]]
+Waiter = Callable[[Operations, str], dict[str, Json]]
 """How a command awaits an execution's end: at once (local) or by polling (durable)."""
 
 
-def describe_once(client: Client, arn: str) -> dict[str, Json]:
+def describe_once(client: Operations, arn: str) -> dict[str, Json]:
     """DescribeExecution, as it is now (a local execution has ended already)."""
     return client.describe_execution(executionArn=arn)
 
 
-def await_end(client: Client, arn: str) -> dict[str, Json]:
+def await_end(client: Operations, arn: str) -> dict[str, Json]:
     """Poll the store until the execution leaves RUNNING (workers advance it)."""
     while (described := describe_once(client, arn))["status"] == ExecutionStatus.RUNNING:
         time.sleep(0.05)
     return described
+
+
+def execution_name(
+    _context: click.Context, _option: click.Parameter, value: str | None
+) -> str | None:
+    """``--name``, refused when empty (botocore refuses a name under 1 character).
+
+    The API checks the rest of the name (length, characters: ``InvalidName``) on every
+    client; an empty one is refused by boto3's checks before it, which a local run skips.
+    """
+    if value == "":
+        raise click.BadParameter("must not be empty: give 1 to 80 characters, or omit it")
+    return value
 
 
 def import_handler_modules(modules: Sequence[str], source: str = "'--handlers'") -> None:
@@ -110,7 +124,7 @@ def read_input(value: str) -> str:
     return text
 
 
-def definition_warnings(client: Client, path: Path, text: str, machine_type: str) -> list[str]:
+def definition_warnings(client: Operations, path: Path, text: str, machine_type: str) -> list[str]:
     """``FILE:/pointer: WARNING message`` lines: Task resources nothing here serves (ADR 0024)."""
     if not text:
         return []
@@ -137,7 +151,7 @@ def serving_registry() -> HandlerRegistry:
     return registry
 
 
-def definition_problems(client: Client, path: Path, machine_type: str) -> tuple[str, list[str]]:
+def definition_problems(client: Operations, path: Path, machine_type: str) -> tuple[str, list[str]]:
     """The text of ``path`` and its problems, as ``FILE:/pointer: message`` lines."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -154,7 +168,7 @@ def definition_problems(client: Client, path: Path, machine_type: str) -> tuple[
 
 
 def execute(
-    client: Client,
+    client: Operations,
     wait: Waiter,
     machine_name: str,
     definition: str,
@@ -179,7 +193,7 @@ def execute(
 
 
 def create_or_update(
-    client: Client, name: str, definition: str, machine_type: str
+    client: Operations, name: str, definition: str, machine_type: str
 ) -> dict[str, Json]:
     """The machine called ``name`` with ``definition`` (a durable store may know it)."""
     arn = f"arn:aws:states:{client.region}:{client.account}:stateMachine:{name}"
@@ -194,7 +208,7 @@ def create_or_update(
         return {"stateMachineArn": arn}
 
 
-def all_events(client: Client, execution_arn: str) -> list[dict[str, Json]]:
+def all_events(client: Operations, execution_arn: str) -> list[dict[str, Json]]:
     """The whole history, page by page."""
     events: list[dict[str, Json]] = []
     token: str | None = None
@@ -237,14 +251,14 @@ def excerpt(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def machine_arn(client: Client, machine: str) -> str:
+def machine_arn(client: Operations, machine: str) -> str:
     """The ARN of MACHINE given as a name or as an ARN."""
     if machine.startswith("arn:"):
         return machine
     return f"arn:aws:states:{client.region}:{client.account}:stateMachine:{machine}"
 
 
-def standard_machines(client: Client) -> list[str]:
+def standard_machines(client: Operations) -> list[str]:
     """The ARN of every STANDARD machine, page by page (AWS lists no Express executions)."""
     arns: list[str] = []
     token: str | None = None
@@ -256,7 +270,7 @@ def standard_machines(client: Client) -> list[str]:
             return arns
 
 
-def all_executions(client: Client, arn: str, status: str | None) -> list[dict[str, Json]]:
+def all_executions(client: Operations, arn: str, status: str | None) -> list[dict[str, Json]]:
     """Every execution of machine ``arn`` (with ``status``), page by page."""
     items: list[dict[str, Json]] = []
     token: str | None = None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine._api import Client
+from engine._api.operations import Operations
 from engine._cli.common import MACHINE_TYPES, CliSeams
 from engine._composition import connect
 
@@ -82,7 +82,7 @@ def _view(seams: CliSeams, target: str, machine_type: str) -> GraphView:
                 param_hint="TARGET",
             )
         text = path.read_bytes().decode("utf-8-sig")
-        return definition_view(Client.local(), text, machine_type)
+        return definition_view(Operations.local(), text, machine_type)
     client = connect(seams.config())
     if ":execution:" in target or ":express:" in target:
         return execution_view(client, target)

@@ -12,8 +12,6 @@ import queue
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -132,6 +130,9 @@ def _select_one(url: str) -> None:
 
 
 def _get_ok(url: str, timeout: float) -> None:
+    import urllib.error  # with urllib.request: http.client, ssl, email; only this check
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             status = response.status

@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from engine._api import Client
+from engine._api.operations import Operations
 from engine._cli.common import describe_once
 from engine._interpreter.snapshot import ExecutionStatus
 
@@ -72,7 +72,7 @@ class Interruption:
             )
         raise Interrupted
 
-    def await_end(self, client: Client, arn: str) -> dict[str, Any]:
+    def await_end(self, client: Operations, arn: str) -> dict[str, Any]:
         """Poll until the execution leaves RUNNING, or until a signal asks to stop."""
         self.execution_arn = arn
         while (described := describe_once(client, arn))["status"] == ExecutionStatus.RUNNING:

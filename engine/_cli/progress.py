@@ -26,11 +26,11 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from engine._api import Client
+from engine._api.operations import Operations
 from engine._interpreter.failures import is_failure
 
 Json = Any
-Waiter = Callable[[Client, str], dict[str, Json]]
+Waiter = Callable[[Operations, str], dict[str, Json]]
 POLL_SECONDS = 0.1
 PAGE = 100
 _EXECUTION_ENDS = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
@@ -117,7 +117,7 @@ def _details(event: dict[str, Json]) -> dict[str, Json]:
     return found if isinstance(found, dict) else {}
 
 
-def new_events(client: Client, execution_arn: str, after_id: int) -> list[dict[str, Json]]:
+def new_events(client: Operations, execution_arn: str, after_id: int) -> list[dict[str, Json]]:
     """The history's events after ``after_id``, oldest first (read newest first, paged)."""
     fresh: list[dict[str, Json]] = []
     token: str | None = None
@@ -210,7 +210,7 @@ def display_for(console: Console, clock: Callable[[], datetime]) -> Display:
 
 @contextmanager
 def watching(
-    client: Client, execution_arn: str, display: Display, interval: float = POLL_SECONDS
+    client: Operations, execution_arn: str, display: Display, interval: float = POLL_SECONDS
 ) -> Iterator[None]:
     """Draw the execution's progress on ``display`` for the duration of the block.
 
@@ -249,7 +249,7 @@ def showing_progress(
 ) -> Waiter:
     """``wait``, drawing the execution's progress on stderr (or ``console``) meanwhile."""
 
-    def waiting(client: Client, execution_arn: str) -> dict[str, Json]:
+    def waiting(client: Operations, execution_arn: str) -> dict[str, Json]:
         shown = console or Console(stderr=True)
         with watching(client, execution_arn, display_for(shown, clock)):
             return wait(client, execution_arn)

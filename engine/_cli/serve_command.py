@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 
-from engine._api import Client
 from engine._cli.common import CliSeams, import_handler_modules, serving_registry
 from engine._composition import connect
 
@@ -59,6 +58,8 @@ def serve(seams: CliSeams, host: str, port: int, local: bool, modules: tuple[str
         raise click.BadParameter(str(error), param_hint="STEPLINE_ACCESS_KEYS") from None
     client: Any
     if local:
+        from engine._api.client import Client  # the wire calls boto3's operations: its model
+
         import_handler_modules([*config.handler_modules, *modules])
         client = Client.local(
             serving_registry(), clock=seams.clock, mock_config=config.mock_config or None

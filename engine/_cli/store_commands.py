@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine._api import Client
-from engine._api.boto import given
+from engine._api.base import given
 from engine._cli.common import (
     MACHINE_TYPES,
     CliSeams,
@@ -25,6 +24,7 @@ from engine._cli.common import (
     call,
     create_or_update,
     definition_problems,
+    execution_name,
     machine_arn,
     read_input,
     report,
@@ -35,6 +35,7 @@ from engine._cli.history import history_lines, json_lines
 from engine._composition import celery_dispatcher, connect
 
 if TYPE_CHECKING:
+    from engine._api.client import Client
     from engine._runtime import Dispatcher
     from engine._store.repository import OutboxMessage
 
@@ -70,7 +71,7 @@ def create(seams: CliSeams, name: str, file: Path, machine_type: str, publish: b
 @click.command()
 @click.argument("machine")
 @click.option("--input", "input_text", default="{}", show_default=True, metavar="JSON|@FILE")
-@click.option("--name", help="The execution name (default: a fresh UUID).")
+@click.option("--name", callback=execution_name, help="The execution name (default: a fresh UUID).")
 @click.option("--wait", is_flag=True, help="Wait for the end (running workers advance it).")
 @click.option(
     "--progress/--no-progress",

@@ -21,7 +21,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from engine._api.boto import given
+from engine._api.base import given
 from engine._errors import ClientError, ErrorName, StatesError
 from engine._integrations.services import Services
 from engine._interpreter.integration import Pattern, describe_resource

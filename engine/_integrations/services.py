@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
-    from engine._api import Client
+    from engine._api.operations import Operations
     from engine._resources import HandlerRegistry
     from engine._runtime import Runtime
 
@@ -25,14 +25,15 @@ class Services:
     """The outside world, as built-in integrations see it.
 
     Attributes:
-        client: the boto3-shaped client of this process (the backend it runs on).
+        client: the API of this process, on the backend it runs on: a boto3-shaped
+            `Client`, or the `Operations` behind it for ``stepline run --local``.
         runtime: the durable runtime (None in-process: integrations that need the store
             or a fleet are then not registered).
         celery: the Celery app of a worker (None when there is none).
         http: makes the HTTP client of ``http:invoke`` calls.
     """
 
-    client: Client
+    client: Operations
     runtime: Runtime | None = None
     celery: Any = None
     http: Callable[[], httpx.Client] = lambda: new_http_client()

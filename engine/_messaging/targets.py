@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from engine._api.boto import given
+from engine._api.base import given
 from engine._dataflow.jsonpath import select
 from engine._errors import ExecutionAlreadyExists
 from engine._messaging.events import TargetSender
 
 if TYPE_CHECKING:
-    from engine._api import Client
+    from engine._api.operations import Operations
 
 Json = Any
 _DELIVERIES = uuid.UUID("6f1d4c1e-2a7b-4b8e-9a55-0e5d1c3f7a22")  # uuid5 namespace of keys
@@ -67,7 +67,7 @@ def target_input(target: dict[str, Json], event: dict[str, Json]) -> str:
     return json.dumps(event, separators=(",", ":"))
 
 
-def target_sender(client: Client, engine: Engine, now: Callable[[], datetime]) -> TargetSender:
+def target_sender(client: Operations, engine: Engine, now: Callable[[], datetime]) -> TargetSender:
     """A `TargetSender` that starts executions through ``client`` and sends to queues.
 
     Args:
@@ -100,7 +100,7 @@ def target_sender(client: Client, engine: Engine, now: Callable[[], datetime]) -
     return send
 
 
-def start_once(client: Client, machine_arn: str, name: str, payload: str) -> None:
+def start_once(client: Operations, machine_arn: str, name: str, payload: str) -> None:
     """Start ``name`` unless a delivery before this one did (an ended run of that name)."""
     # ExecutionAlreadyExists: this delivery already happened (its name's run has ended).
     with contextlib.suppress(ExecutionAlreadyExists):

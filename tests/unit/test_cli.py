@@ -328,6 +328,19 @@ def test_run_refuses_an_invalid_execution_name_as_a_usage_error(tmp_path: Path) 
     assert_no_traceback(result)
 
 
+def test_run_refuses_an_empty_execution_name_as_a_usage_error(tmp_path: Path) -> None:
+    # Given a valid machine
+    path = write(tmp_path / "pass.json", PASS)
+
+    # When it runs with an empty --name
+    result = invoke("run", path, "--name", "")
+
+    # Then it is a usage error on --name, in one line, not a traceback
+    assert result.exit_code == 2
+    assert "Invalid value for '--name': must not be empty" in result.stderr
+    assert_no_traceback(result)
+
+
 def test_run_as_express(tmp_path: Path) -> None:
     # Given a machine returning its execution id
     parameters = {"id.$": "$$.Execution.Id"}

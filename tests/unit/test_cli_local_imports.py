@@ -8,12 +8,14 @@ definitions) stay unloaded; a top-level import that pulls one of them in fails h
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import engine
+from engine._cli import _ELSEWHERE
 
 ROOT = Path(engine.__file__).resolve().parents[1]
 
@@ -31,8 +33,27 @@ OTHER_COMMANDS = (
     "engine._graph",
     "engine._wire",
     "engine._console",
+    "engine._cli.store_commands",
+    "engine._cli.messaging_commands",
+    "engine._cli.event_commands",
+    "engine._cli.task_commands",
+    "engine._cli.serve_command",
+    "engine._cli.graph_command",
+    "engine._cli.health_command",
 )
 """What a local run of a JSON definition without JSONata does not use."""
+
+BOTO3_SURFACE = (
+    "engine._api.client",
+    "engine._api.boto",
+    "botocore.session",
+    "botocore.model",
+    "botocore.validate",
+    "botocore.client",
+    "urllib3",
+    "http.client",
+)
+"""`engine.Client`'s boto3 surface and botocore's model (the CLI calls `Operations`)."""
 
 _PROBE = """
 import json, sys
@@ -62,7 +83,7 @@ def unwanted(modules: set[str], *groups: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules if any(m == n or m.startswith(f"{n}.") for n in names))
 
 
-def test_a_local_run_loads_neither_the_durable_side_nor_other_commands_libraries(
+def test_a_local_run_loads_neither_the_durable_side_nor_other_commands_nor_botocore_model(
     tmp_path: Path,
 ) -> None:
     # Given a JSON definition of two Pass states
@@ -74,9 +95,9 @@ def test_a_local_run_loads_neither_the_durable_side_nor_other_commands_libraries
     # When `stepline run machine.json --local` runs in a fresh interpreter
     modules = loaded_after(_PROBE, "run", "machine.json", "--local", cwd=tmp_path)
     # Then it ran on the local executor, and loaded nothing of the durable side, the
-    # settings or the other commands
+    # settings, the other commands or botocore's model
     assert "engine._backends.local" in modules
-    assert unwanted(modules, DURABLE, SHELL, OTHER_COMMANDS) == []
+    assert unwanted(modules, DURABLE, SHELL, OTHER_COMMANDS, BOTO3_SURFACE) == []
 
 
 def test_importing_engine_imports_no_submodule_until_a_name_is_used(tmp_path: Path) -> None:
@@ -87,3 +108,16 @@ def test_importing_engine_imports_no_submodule_until_a_name_is_used(tmp_path: Pa
     # Then no submodule is loaded (a handler module pays only for what it uses)
     assert sorted(m for m in modules if m.startswith("engine.")) == []
     assert unwanted(modules, DURABLE, SHELL, OTHER_COMMANDS, ("botocore",)) == []
+
+
+def test_every_command_imported_on_use_is_named_with_the_module_defining_it() -> None:
+    # Given the commands `stepline` imports only when one is named
+    modules = set(_ELSEWHERE.values())
+    # When each of their modules is imported
+    defined = {
+        command.name: module
+        for module in modules
+        for command in importlib.import_module(f"engine._cli.{module}").COMMANDS
+    }
+    # Then the table names every command those modules define, each with its own module
+    assert defined == _ELSEWHERE

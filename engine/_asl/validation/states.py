@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from typing import Final
 
 from engine._asl.validation.choice import check_choices
@@ -187,6 +186,8 @@ def _unsupported_message(state: StateContext, field: str) -> str:
     fields = sorted((STATE_FIELDS[state.type] - wrong_language) | {"Type", "Comment"})
     # A misspelling gets a suggestion; a real field of another state type does not.
     known = field in set().union(*STATE_FIELDS.values())
+    from difflib import get_close_matches  # only a definition with an unknown field needs it
+
     close = [] if known else get_close_matches(field, fields, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return (
