@@ -90,9 +90,13 @@ class HistoryEvent:
         return event
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every payload (``json.dumps`` with options builds one per call)."""
+
+
 def to_json_text(value: Json) -> str:
     """JSON text as AWS stores payloads in history (compact, unicode kept)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 def payload_details(key: str, value: Json) -> dict[str, Json]:

@@ -99,12 +99,12 @@ def data_limit_cause(label: str) -> str:
 def enter(turn: Turn, thread: Thread, body: Callable[[Turn, Thread, AnyState], None]) -> None:
     """Enter ``thread``'s state: emit ``*StateEntered`` and run the state's body."""
     state = turn.state(thread)
-    thread = evolve(thread, entered_time=turn.timestamp, visit=thread.visit + 1)
-    thread = emit(
-        turn,
+    thread = turn.emit(
         thread,
         f"{state.type_name}StateEntered",
         {"name": state.name, **payload_details("input", thread.input)},
+        entered_time=turn.timestamp,
+        visit=thread.visit + 1,
     )
     thread = turn.save(evolve(thread, entered_event_id=thread.last_event_id))
     give_up = state_failed_event(turn, state) if is_fan_out(state) else None
@@ -160,17 +160,15 @@ def exit_state(
     if cause is not None:
         fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, cause)
         return
-    variables = {**thread.variables, **outcome.assigned}
-    too_large = variables_over_limit(turn.limits, outcome.assigned, variables)
-    if too_large is not None:
-        fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, too_large)
-        return
-    thread = evolve(thread, variables=variables)
-    details = {
-        "name": state.name,
-        **payload_details("output", outcome.output),
-        **assigned_details(outcome.assigned),
-    }
+    details = {"name": state.name, **payload_details("output", outcome.output)}
+    if outcome.assigned:  # otherwise the variables, checked when assigned, are unchanged
+        variables = {**thread.variables, **outcome.assigned}
+        too_large = variables_over_limit(turn.limits, outcome.assigned, variables)
+        if too_large is not None:
+            fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, too_large)
+            return
+        thread = evolve(thread, variables=variables)
+        details.update(assigned_details(outcome.assigned))
     thread = emit(turn, thread, f"{state.type_name}StateExited", details)
     transition(turn, thread, next_name, outcome.output)
 

@@ -51,7 +51,9 @@ class StepResult:
 def iso_timestamp(moment: datetime) -> str:
     """AWS's context-object timestamp text: UTC, milliseconds, ``Z``."""
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return f"{utc.year}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:" + (
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 class Turn:
@@ -66,7 +68,8 @@ class Turn:
         limits: Limits,
     ) -> None:
         self.machine = machine
-        self.execution = execution
+        self._execution = execution
+        self._next_event_id = execution.next_event_id  # advanced per event, copied in once
         self.now = now
         self.rng = rng
         self.limits = limits
@@ -74,6 +77,20 @@ class Turn:
         self.history: list[HistoryEvent] = []
         self.decisions: list[Decision] = []
         self.history_exceeded = False
+
+    @property
+    def execution(self) -> Execution:
+        """The execution header as this turn left it so far."""
+        execution = self._execution
+        if execution.next_event_id != self._next_event_id:
+            execution = evolve(execution, next_event_id=self._next_event_id)
+            self._execution = execution
+        return execution
+
+    @execution.setter
+    def execution(self, execution: Execution) -> None:
+        self._execution = execution
+        self._next_event_id = execution.next_event_id
 
     @cached_property
     def timestamp(self) -> str:
@@ -87,20 +104,22 @@ class Turn:
         details: dict[str, Json] | None = None,
         *,
         previous: int | None = None,
+        **changes: Any,
     ) -> Thread:
         """Append a history event for ``thread``; returns the thread with its last id.
+
+        ``changes``: other fields of the thread to set in the same copy.
 
         A silent thread (a Distributed Map child execution) records nothing here. Past the
         history limit nothing is recorded either, except the events that end the execution.
         """
         if thread.silent:
-            return thread
-        over = self.execution.next_event_id > self.limits.history_events
-        if over and not event_type.startswith("Execution"):
+            return evolve(thread, **changes) if changes else thread
+        event_id = self._next_event_id
+        if event_id > self.limits.history_events and not event_type.startswith("Execution"):
             self.history_exceeded = True  # the step fails the execution instead
-            return thread
-        event_id = self.execution.next_event_id
-        self.execution = evolve(self.execution, next_event_id=event_id + 1)
+            return evolve(thread, **changes) if changes else thread
+        self._next_event_id = event_id + 1
         previous_id = thread.last_event_id if previous is None else previous
         self.history.append(
             HistoryEvent(
@@ -112,7 +131,7 @@ class Turn:
                 thread_id=thread.id,
             )
         )
-        return evolve(thread, last_event_id=event_id)
+        return evolve(thread, last_event_id=event_id, **changes)
 
     def save(self, thread: Thread) -> Thread:
         """Record ``thread`` as changed (the latest version wins)."""
