@@ -59,7 +59,7 @@ def detail_key(event_type: str) -> str | None:
     return _DETAIL_KEYS.get(event_type)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HistoryEvent:
     """One entry of an execution's history, as GetExecutionHistory returns it."""
 

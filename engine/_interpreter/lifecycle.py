@@ -46,9 +46,13 @@ def emit(
     details: dict[str, Json] | None = None,
     *,
     previous: int | None = None,
+    **changes: Any,
 ) -> Thread:
-    """Emit a history event for ``thread`` and save the thread's new version."""
-    return turn.save(turn.emit(thread, event_type, details, previous=previous))
+    """Emit a history event for ``thread`` and save the thread's new version.
+
+    ``changes``: other fields of the thread to set in the same copy.
+    """
+    return turn.save(turn.emit(thread, event_type, details, previous=previous, **changes))
 
 
 def payload_size(value: Json) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import lru_cache
 from typing import Any
 
 from engine._asl.model import AnyState, StateMachine
@@ -48,6 +48,7 @@ class StepResult:
         return bool(self.threads or self.history or self.decisions)
 
 
+@lru_cache(maxsize=16)
 def iso_timestamp(moment: datetime) -> str:
     """AWS's context-object timestamp text: UTC, milliseconds, ``Z``."""
     utc = moment.astimezone(UTC)
@@ -77,6 +78,7 @@ class Turn:
         self.history: list[HistoryEvent] = []
         self.decisions: list[Decision] = []
         self.history_exceeded = False
+        self._timestamp: str | None = None
 
     @property
     def execution(self) -> Execution:
@@ -92,10 +94,13 @@ class Turn:
         self._execution = execution
         self._next_event_id = execution.next_event_id
 
-    @cached_property
+    @property
     def timestamp(self) -> str:
         """The step's time as history and the context object show it (rendered once)."""
-        return iso_timestamp(self.now)
+        text = self._timestamp
+        if text is None:
+            text = self._timestamp = iso_timestamp(self.now)
+        return text
 
     def emit(
         self,
