@@ -13,10 +13,10 @@ from typing import Any
 
 from engine._asl.model import AnyState, StateMachine
 from engine._dataflow.scope import Rng, Scope
-from engine._dataflow.sizes import BUILD_HEADROOM
+from engine._dataflow.sizes import BUILD_HEADROOM, json_size
 from engine._interpreter.context import context_object
 from engine._interpreter.decisions import Decision
-from engine._interpreter.history import HistoryEvent
+from engine._interpreter.history import HistoryEvent, to_json_text
 from engine._interpreter.snapshot import Execution, Thread, evolve, state_of
 
 Json = Any
@@ -51,10 +51,10 @@ class StepResult:
 @lru_cache(maxsize=16)
 def iso_timestamp(moment: datetime) -> str:
     """AWS's context-object timestamp text: UTC, milliseconds, ``Z``."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.year}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:" + (
-        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
-    )
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    if utc.year >= 1000:  # isoformat pads the year to four digits; strftime's %Y does not
+        return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 class Turn:
@@ -79,6 +79,12 @@ class Turn:
         self.decisions: list[Decision] = []
         self.history_exceeded = False
         self._timestamp: str | None = None
+        # A payload often shows in several events of one step (a state's output in
+        # ``*StateExited`` and ``ExecutionSucceeded``, a task's input in ``*StateEntered``
+        # and ``*Scheduled``): measured and serialised once, by identity. Each entry keeps
+        # its value, so the id stays that value's while the turn lives.
+        self._texts: dict[int, tuple[Json, str]] = {}
+        self._sizes: dict[int, tuple[Json, int]] = {}
 
     @property
     def execution(self) -> Execution:
@@ -137,6 +143,32 @@ class Turn:
             )
         )
         return evolve(thread, last_event_id=event_id, **changes)
+
+    def payload_text(self, value: Json) -> str:
+        """``value`` as compact JSON text, as history shows payloads (once per step)."""
+        known = self._texts.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        text = to_json_text(value)
+        self._texts[id(value)] = (value, text)
+        return text
+
+    def payload_details(self, key: str, value: Json) -> dict[str, Json]:
+        """``{key: json-text, keyDetails: {truncated: false}}`` as AWS nests payloads."""
+        return {key: self.payload_text(value), f"{key}Details": {"truncated": False}}
+
+    def payload_size(self, value: Json) -> int:
+        """`json_size` against the payload limit (once per step for each value).
+
+        Raises:
+            NestingTooDeep: ``value`` nests deeper than any payload may.
+        """
+        known = self._sizes.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        size = json_size(value, self.limits.payload_bytes)
+        self._sizes[id(value)] = (value, size)
+        return size
 
     def save(self, thread: Thread) -> Thread:
         """Record ``thread`` as changed (the latest version wins)."""
