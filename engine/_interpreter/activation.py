@@ -286,6 +286,8 @@ class _Run:
         """Enter the scheduled state in this activation rather than in a step of its own?"""
         if self.inline.all_steps:
             return True
+        if not self.inline.enter_tasks and self.activation.folded >= self.inline.fold_states:
+            return False  # nothing else enters a state inline: no need to look it up
         thread = self.thread(decision.thread_id)
         if thread is None:
             return False

@@ -199,8 +199,7 @@ def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -
     if not children:
         turn.decide(JoinBranches(thread.id, thread.seq))
         return
-    for child in children[: _slots(fan_out)]:
-        thread = _start_iteration(turn, thread, state, child.id, child.index or 0, child)
+    thread = _start_iterations(turn, thread, state, children[: _slots(fan_out)])
     record_map_run(turn, thread, "RUNNING")
 
 
@@ -222,10 +221,36 @@ def _history_cannot_hold(turn: Turn, thread: Thread, state: MapState, count: int
     return recorded + 1 + MIN_EVENTS_PER_ITERATION * count > turn.limits.history_events
 
 
-def _start_iteration(
-    turn: Turn, parent: Thread, state: MapState, child_id: str, index: int, child: Thread | None
+def _start_iterations(
+    turn: Turn, parent: Thread, state: MapState, children: list[Thread]
 ) -> Thread:
-    """Emit ``MapIterationStarted`` (inline maps) and activate iteration ``index``."""
+    """Emit ``MapIterationStarted`` (inline maps) and activate each of the first ``children``.
+
+    The parent is copied once for all of them, not once per iteration.
+    """
+    if not children:
+        return parent
+    fan_out = _fan(parent)
+    map_run_arn = recorded_map_run(state, fan_out)
+    inline = state.processor_mode is ProcessorMode.INLINE
+    last = parent.last_event_id
+    for child in children:
+        index = child.index or 0
+        if inline:
+            details = {"index": index, "name": state.name}
+            recorded = turn.record(parent, "MapIterationStarted", details, previous=last)
+            last = last if recorded is None else recorded
+        child = _activate(turn, child, last_event_id=last)
+        if map_run_arn is not None:
+            record_child_started(turn, map_run_arn, child, fan_out.items_in(index))
+    started = evolve(fan_out, started=fan_out.started + len(children))
+    return turn.save(evolve(parent, last_event_id=last, fan_out=started))
+
+
+def _start_iteration(
+    turn: Turn, parent: Thread, state: MapState, child_id: str, index: int
+) -> Thread:
+    """Emit ``MapIterationStarted`` (inline maps) and activate the PENDING iteration ``index``."""
     fan_out = _fan(parent)
     started = evolve(fan_out, started=fan_out.started + 1)
     if state.processor_mode is ProcessorMode.INLINE:
@@ -233,15 +258,11 @@ def _start_iteration(
         parent = emit(turn, parent, "MapIterationStarted", details, fan_out=started)
     else:
         parent = turn.save(evolve(parent, fan_out=started))
-    previous = parent.last_event_id
     map_run_arn = recorded_map_run(state, fan_out)
-    if child is not None:
-        child = _activate(turn, child, last_event_id=previous)
-        if map_run_arn is not None:
-            record_child_started(turn, map_run_arn, child, fan_out.items_in(index))
-    else:
-        activated = ThreadActivated(child_id, previous, map_run_arn, fan_out.items_in(index))
-        turn.decide(Deliver(activated))
+    activated = ThreadActivated(
+        child_id, parent.last_event_id, map_run_arn, fan_out.items_in(index)
+    )
+    turn.decide(Deliver(activated))
     return parent
 
 
@@ -514,7 +535,7 @@ def refill_slots(turn: Turn, thread: Thread, state: MapState) -> Thread:
         assert thread.fan_out is not None
         index = thread.fan_out.started
         child_id = child_thread_id(thread, thread.fan_out.generation, index)
-        thread = _start_iteration(turn, thread, state, child_id, index, None)
+        thread = _start_iteration(turn, thread, state, child_id, index)
     return thread
 
 

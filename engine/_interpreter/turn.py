@@ -120,29 +120,44 @@ class Turn:
         """Append a history event for ``thread``; returns the thread with its last id.
 
         ``changes``: other fields of the thread to set in the same copy.
+        """
+        event_id = self.record(thread, event_type, details, previous=previous)
+        if event_id is not None:
+            changes["last_event_id"] = event_id
+        return evolve(thread, **changes) if changes else thread
+
+    def record(
+        self,
+        thread: Thread,
+        event_type: str,
+        details: dict[str, Json] | None = None,
+        *,
+        previous: int | None = None,
+    ) -> int | None:
+        """Append a history event for ``thread`` (which it leaves as it is); the event's id.
 
         A silent thread (a Distributed Map child execution) records nothing here. Past the
         history limit nothing is recorded either, except the events that end the execution.
+        Either way the result is None.
         """
         if thread.silent:
-            return evolve(thread, **changes) if changes else thread
+            return None
         event_id = self._next_event_id
         if event_id > self.limits.history_events and not event_type.startswith("Execution"):
             self.history_exceeded = True  # the step fails the execution instead
-            return evolve(thread, **changes) if changes else thread
+            return None
         self._next_event_id = event_id + 1
-        previous_id = thread.last_event_id if previous is None else previous
         self.history.append(
             HistoryEvent(
                 id=event_id,
-                previous_event_id=previous_id,
+                previous_event_id=thread.last_event_id if previous is None else previous,
                 type=event_type,
                 timestamp=self.timestamp,
                 details=details or {},
                 thread_id=thread.id,
             )
         )
-        return evolve(thread, last_event_id=event_id, **changes)
+        return event_id
 
     def payload_text(self, value: Json) -> str:
         """``value`` as compact JSON text, as history shows payloads (once per step)."""
