@@ -105,7 +105,7 @@ def _compact_c_encoder() -> Callable[[Json], str] | None:
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
         return None
-    basestring = json.encoder.encode_basestring  # type: ignore[attr-defined]
+    basestring = json.encoder.encode_basestring
     default = _COMPACT.default
 
     def encode(value: Json) -> str:

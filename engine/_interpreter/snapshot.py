@@ -225,7 +225,7 @@ def evolve(snapshot: Snapshot, **changes: Any) -> Snapshot:
     if not _field_names(kind).issuperset(changes):
         unknown = sorted(changes.keys() - _field_names(kind))
         raise TypeError(f"{type(snapshot).__name__} has no field(s) {unknown}")
-    values = snapshot.__dict__.copy()  # type: ignore[attr-defined]
+    values = snapshot.__dict__.copy()
     values.update(changes)
     copy: Snapshot = object.__new__(kind)
     object.__setattr__(copy, "__dict__", values)  # one dict, not one attribute at a time

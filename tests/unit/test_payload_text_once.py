@@ -61,7 +61,7 @@ def test_history_text_still_refuses_a_circular_value() -> None:
     [
         datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
         datetime(2026, 12, 6, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=2))),
-        datetime(2026, 1, 1, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, tzinfo=timezone(timedelta(0))),  # UTC, not the UTC object
         datetime(999, 1, 1, 0, 0, 0, 1000, tzinfo=UTC),
     ],
 )
