@@ -274,11 +274,15 @@ class _Run:
             self.resolve(decision, origin)
 
     def resolve(self, decision: Decision, origin: str) -> None:
+        if isinstance(decision, ScheduleStep):  # the most frequent: never a follow-up
+            if self.enters_now(decision, origin):
+                self.queue.append(StepDue(decision.thread_id, decision.seq))
+            else:
+                self.activation.effects.append(decision)
+            return
         events = follow_ups(decision, self)
         if events is not None:
             self.queue.extend(events)
-        elif isinstance(decision, ScheduleStep) and self.enters_now(decision, origin):
-            self.queue.append(StepDue(decision.thread_id, decision.seq))
         else:
             self.activation.effects.append(decision)
 

@@ -141,6 +141,14 @@ def _abort_silently(turn: Turn, thread: Thread) -> None:
 
 
 def _apply(turn: Turn, thread: Thread, event: Event) -> None:
+    if type(event) is StepDue:  # the most frequent event, settled as the chain below would
+        if (
+            thread.status is ThreadStatus.RUNNING
+            and event.seq == thread.seq
+            and thread.phase is Phase.ENTER
+        ):
+            enter(turn, thread, _BODIES[type(turn.state(thread))])
+        return
     if isinstance(event, AbortRequested):
         abort(turn, thread, event.error, event.cause)
     elif isinstance(event, ThreadActivated):
