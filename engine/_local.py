@@ -74,11 +74,8 @@ class LocalRun:
         return self.execution.status is not ExecutionStatus.RUNNING
 
 
-@dataclass(order=True)
-class _Due:
-    at: datetime
-    order: int
-    item: Any = field(compare=False)
+_Due = tuple[datetime, int, Any]
+"""An entry of the timeline: (due time, order of insertion, the event or task)."""
 
 
 class LocalExecutor:
@@ -138,10 +135,8 @@ class LocalDriver:
 
     def run(self) -> LocalRun:
         """Start the execution and drive it until it ends or idles."""
-        execution = self.run_state.execution
-        self._keep(
-            begin(self.machine, execution, self.table, self.clock.now(), self.executor.limits)
-        )
+        execution, now = self.run_state.execution, self.clock.now()
+        self._keep(begin(self.machine, execution, self.table, now, self.executor.limits), now)
         return self._settle()
 
     def deliver(self, event: Event) -> LocalRun:
@@ -154,7 +149,7 @@ class LocalDriver:
         self.timeline.clear()  # what was due when it ended can only be stale
         self.run_state.stopped_at = None
         execution, now = self.run_state.execution, self.clock.now()
-        self._keep(redrive(self.machine, execution, self.table, now, self.executor.limits))
+        self._keep(redrive(self.machine, execution, self.table, now, self.executor.limits), now)
         return self._settle()
 
     def callback(self, token: str) -> tuple[str, int] | None:
@@ -192,39 +187,47 @@ class LocalDriver:
 
     def _idle(self) -> bool:
         """A callback is awaited and nothing else is due yet: don't sleep, return."""
-        return self.timeline[0].at > self.clock.now() and any(map(self.waiting_on, self.tokens))
+        return (
+            bool(self.tokens)
+            and self.timeline[0][0] > self.clock.now()
+            and any(map(self.waiting_on, self.tokens))
+        )
 
     def _next(self) -> None:
-        due = heapq.heappop(self.timeline)
-        self.clock.sleep_until(due.at)
-        if isinstance(due.item, RunTask):
-            self._run_task(due.item)
+        at, _, item = heapq.heappop(self.timeline)
+        self.clock.sleep_until(at)
+        if isinstance(item, RunTask):
+            self._run_task(item)
         else:
-            self._deliver(due.item)
+            self._deliver(item)
 
     def _deliver(self, event: Event) -> None:
         execution = self.run_state.execution
         now = self.clock.now()
         self._keep(
-            activate(self.machine, execution, self.table, [event], now, self.executor.limits)
+            activate(self.machine, execution, self.table, [event], now, self.executor.limits),
+            now,
         )
 
-    def _keep(self, activation: Activation) -> None:
-        """Keep the activation's changes, then put its effects on the timeline."""
+    def _keep(self, activation: Activation, now: datetime) -> None:
+        """Keep the activation's changes, then put its effects on the timeline.
+
+        ``now``: the time the activation ran at, when its steps and tasks fall due.
+        """
         self.run_state.execution = activation.execution
         self.run_state.threads.update(activation.threads)
         self.run_state.history.extend(activation.history)
         for effect in activation.effects:
-            self._act(effect)
+            self._act(effect, now)
 
     def _later(self, at: datetime, item: Any) -> None:
-        heapq.heappush(self.timeline, _Due(at, next(self.order), item))
+        heapq.heappush(self.timeline, (at, next(self.order), item))
 
-    def _act(self, effect: Effect) -> None:
+    def _act(self, effect: Effect, now: datetime) -> None:
         if isinstance(effect, ScheduleStep):
-            self._later(self.clock.now(), StepDue(effect.thread_id, effect.seq))
+            self._later(now, StepDue(effect.thread_id, effect.seq))
         elif isinstance(effect, RunTask):
-            self._later(self.clock.now(), effect)
+            self._later(now, effect)
         elif isinstance(effect, StartTimer):
             self._later(effect.due, TimerFired(effect.thread_id, effect.seq, effect.kind))
         elif isinstance(effect, RecordMapRun):

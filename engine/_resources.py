@@ -387,7 +387,7 @@ def _marshal(result: Json, request_id: str, *, compact: bool) -> Json:
     try:
         # dumps first: it refuses cycles, which the depth check would walk forever
         encoded = json.dumps(_decode_result(result), allow_nan=False)
-        return check_nesting(json.loads(encoded))
+        return check_nesting(json.loads(encoded), text=encoded)
     except RecursionError as exc:
         failure = MarshalError(f"Unable to marshal response: {NestingTooDeep(MAX_NESTING_DEPTH)}")
         raise _lambda_failure(failure, request_id, compact=compact, error_type=_MARSHAL) from exc

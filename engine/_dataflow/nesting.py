@@ -62,12 +62,17 @@ def nesting_depth(value: Json) -> int:
     return deepest
 
 
-def check_nesting(value: Json, max_depth: int = MAX_NESTING_DEPTH) -> Json:
+def check_nesting(value: Json, max_depth: int = MAX_NESTING_DEPTH, text: str | None = None) -> Json:
     """Return ``value`` unchanged when it nests at most ``max_depth`` levels.
+
+    ``text``: ``value``'s JSON text, when at hand. A value cannot nest deeper than its text
+    has brackets, so a text with few of them settles it without walking the value.
 
     Raises:
         NestingTooDeep: it nests deeper.
     """
+    if isinstance(text, str) and text.count("[") + text.count("{") <= max_depth:
+        return value
     if nesting_depth(value) > max_depth:
         raise NestingTooDeep(max_depth)
     return value
@@ -90,7 +95,7 @@ def loads_within_depth(text: str, max_depth: int = MAX_NESTING_DEPTH, **options:
         value = json.loads(text, **options)
     except RecursionError:
         raise NestingTooDeep(max_depth) from None
-    return check_nesting(value, max_depth)
+    return check_nesting(value, max_depth, text)
 
 
 def _refuse_constant(name: str) -> Json:

@@ -30,6 +30,9 @@ from engine._dataflow.jsonpath import (
 from engine._dataflow.scope import Json, Scope
 from engine._errors import ErrorName, StatesError, StatesRuntimeError
 
+WHOLE: Final = "$"
+"""The path selecting the whole input (every path field's default): no query needed."""
+
 _INTRINSIC_FIELDS: Final = frozenset({"ErrorPath", "CausePath"})
 """The single-path fields that may hold an intrinsic function call instead of a path."""
 
@@ -70,6 +73,8 @@ def apply_result_path(state_input: Json, result_path: str | None, result: Json) 
     """
     if result_path is None:
         return state_input
+    if result_path == WHOLE:
+        return result
     try:
         return set_path(state_input, result_path, result)
     except PathNotWritableError:

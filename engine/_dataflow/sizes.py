@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from typing import Any, Final
 
 from engine._dataflow.nesting import MAX_PAYLOAD_DEPTH, NestingTooDeep
@@ -61,11 +62,17 @@ def utf8_exceeds(text: str, limit: int) -> bool:
     return len(text.encode("utf-8", "surrogatepass")) > limit
 
 
+_encode_string: Final = encode_basestring
+"""The JSON text of a string, unicode kept (what ``json.dumps(text, ensure_ascii=False)`` does)."""
+
+
 def string_size(text: str, limit: int) -> int:
     """Bytes of ``text`` as a JSON string (quotes and escapes included); > ``limit`` if over."""
     if len(text) > limit:
         return len(text) + 2  # at least one byte a character, plus the quotes
-    encoded = json.dumps(text, ensure_ascii=False)
+    encoded = _encode_string(text)
+    if encoded.isascii():
+        return len(encoded)
     return len(encoded.encode("utf-8", "surrogatepass"))
 
 
@@ -79,21 +86,32 @@ def json_size(value: Json, limit: int, max_depth: int = MAX_PAYLOAD_DEPTH) -> in
         NestingTooDeep: ``value`` nests arrays and objects deeper than ``max_depth``.
     """
     total = _shallow_size(value, limit)
+    if total > limit or not isinstance(value, dict | list):
+        return total
+    # One iterator per open container; scalars are counted inline (this runs for every
+    # state's input and output, so it avoids a call per value).
     stack: list[Iterator[Json]] = [_children(value)]
-    while stack and total <= limit:
-        item = next(stack[-1], _END)
-        if item is _END:
+    while stack:
+        for item in stack[-1]:
+            kind = type(item)
+            if kind is str:
+                total += string_size(item, limit - total)
+            elif kind is int:
+                total += len(int.__repr__(item))
+            else:
+                total += _shallow_size(item, limit - total)
+                if isinstance(item, dict | list):
+                    if len(stack) >= max_depth:
+                        raise NestingTooDeep(max_depth)
+                    if total > limit:
+                        return total
+                    stack.append(_children(item))
+                    break
+            if total > limit:
+                return total
+        else:
             stack.pop()
-            continue
-        total += _shallow_size(item, limit - total)
-        if isinstance(item, dict | list):
-            if len(stack) >= max_depth:
-                raise NestingTooDeep(max_depth)
-            stack.append(_children(item))
     return total
-
-
-_END: Final = object()
 
 
 def _children(item: Json) -> Iterator[Json]:
@@ -109,11 +127,23 @@ def _shallow_size(item: Json, budget: int) -> int:
     if isinstance(item, bool) or item is None:
         return _SCALAR_SIZES[item]
     if isinstance(item, dict):
-        keys = sum(string_size(str(key), budget) + 1 for key in item)  # "key":
-        return 2 + max(len(item) - 1, 0) + keys
+        if not item:
+            return 2
+        return 2 + len(item) - 1 + len(item) + _keys_size(item, budget)  # "key": per key
     if isinstance(item, list):
         return 2 + max(len(item) - 1, 0)
     return len(json.dumps(item))
+
+
+def _keys_size(item: dict[Any, Json], budget: int) -> int:
+    """Bytes of an object's keys as JSON strings, quotes included (one encoding for all)."""
+    try:
+        joined = "".join(item)
+    except TypeError:  # a key that is not a string: JSON shows it as one
+        return sum(string_size(str(key), budget) for key in item)
+    # Escaping is per character, so the keys escaped together are the keys escaped one by
+    # one: drop the pair of quotes around the whole and add a pair per key.
+    return string_size(joined, budget) - 2 + 2 * len(item)
 
 
 def ensure_within(size: int, limit: int, what: str) -> None:

@@ -274,11 +274,15 @@ class _Run:
             self.resolve(decision, origin)
 
     def resolve(self, decision: Decision, origin: str) -> None:
+        if isinstance(decision, ScheduleStep):  # the most frequent: never a follow-up
+            if self.enters_now(decision, origin):
+                self.queue.append(StepDue(decision.thread_id, decision.seq))
+            else:
+                self.activation.effects.append(decision)
+            return
         events = follow_ups(decision, self)
         if events is not None:
             self.queue.extend(events)
-        elif isinstance(decision, ScheduleStep) and self.enters_now(decision, origin):
-            self.queue.append(StepDue(decision.thread_id, decision.seq))
         else:
             self.activation.effects.append(decision)
 
@@ -286,6 +290,8 @@ class _Run:
         """Enter the scheduled state in this activation rather than in a step of its own?"""
         if self.inline.all_steps:
             return True
+        if not self.inline.enter_tasks and self.activation.folded >= self.inline.fold_states:
+            return False  # nothing else enters a state inline: no need to look it up
         thread = self.thread(decision.thread_id)
         if thread is None:
             return False

@@ -46,6 +46,7 @@ from engine._interpreter.snapshot import (
     Thread,
     ThreadStatus,
     child_thread_id,
+    children_prefix,
     evolve,
 )
 from engine._interpreter.turn import Turn
@@ -168,18 +169,16 @@ def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -
             check_payload(turn, state, batch)
             for batch in _batches(turn, thread, state, state.item_batcher, inputs)
         ]
+    # Children differ only in id, index and input: each is a copy of the first one.
+    first = _child(thread, generation, 0, state.name, state.item_processor.start_at, None, 0)
+    first = evolve(first, silent=thread.silent or distributed)
+    prefix = children_prefix(thread, generation)
     children = [
         evolve(
-            _child(
-                thread,
-                generation,
-                index,
-                state.name,
-                state.item_processor.start_at,
-                child_input,
-                0,
-            ),
-            silent=thread.silent or distributed,
+            first,
+            id=f"{prefix}{index}",
+            index=index,
+            input=child_input,
             map_item=child_input if keep_inputs else None,
         )
         for index, child_input in enumerate(inputs)
@@ -200,8 +199,7 @@ def _begin_map(turn: Turn, thread: Thread, state: MapState, items: list[Json]) -
     if not children:
         turn.decide(JoinBranches(thread.id, thread.seq))
         return
-    for child in children[: _slots(fan_out)]:
-        thread = _start_iteration(turn, thread, state, child.id, child.index or 0, child)
+    thread = _start_iterations(turn, thread, state, children[: _slots(fan_out)])
     record_map_run(turn, thread, "RUNNING")
 
 
@@ -223,24 +221,48 @@ def _history_cannot_hold(turn: Turn, thread: Thread, state: MapState, count: int
     return recorded + 1 + MIN_EVENTS_PER_ITERATION * count > turn.limits.history_events
 
 
-def _start_iteration(
-    turn: Turn, parent: Thread, state: MapState, child_id: str, index: int, child: Thread | None
+def _start_iterations(
+    turn: Turn, parent: Thread, state: MapState, children: list[Thread]
 ) -> Thread:
-    """Emit ``MapIterationStarted`` (inline maps) and activate iteration ``index``."""
-    previous = parent.last_event_id
-    if state.processor_mode is ProcessorMode.INLINE:
-        parent = emit(turn, parent, "MapIterationStarted", {"index": index, "name": state.name})
-        previous = parent.last_event_id
+    """Emit ``MapIterationStarted`` (inline maps) and activate each of the first ``children``.
+
+    The parent is copied once for all of them, not once per iteration.
+    """
+    if not children:
+        return parent
     fan_out = _fan(parent)
-    parent = turn.save(evolve(parent, fan_out=evolve(fan_out, started=fan_out.started + 1)))
     map_run_arn = recorded_map_run(state, fan_out)
-    if child is not None:
-        child = _activate(turn, evolve(child, last_event_id=previous))
+    inline = state.processor_mode is ProcessorMode.INLINE
+    last = parent.last_event_id
+    for child in children:
+        index = child.index or 0
+        if inline:
+            details = {"index": index, "name": state.name}
+            recorded = turn.record(parent, "MapIterationStarted", details, previous=last)
+            last = last if recorded is None else recorded
+        child = _activate(turn, child, last_event_id=last)
         if map_run_arn is not None:
             record_child_started(turn, map_run_arn, child, fan_out.items_in(index))
+    started = evolve(fan_out, started=fan_out.started + len(children))
+    return turn.save(evolve(parent, last_event_id=last, fan_out=started))
+
+
+def _start_iteration(
+    turn: Turn, parent: Thread, state: MapState, child_id: str, index: int
+) -> Thread:
+    """Emit ``MapIterationStarted`` (inline maps) and activate the PENDING iteration ``index``."""
+    fan_out = _fan(parent)
+    started = evolve(fan_out, started=fan_out.started + 1)
+    if state.processor_mode is ProcessorMode.INLINE:
+        details = {"index": index, "name": state.name}
+        parent = emit(turn, parent, "MapIterationStarted", details, fan_out=started)
     else:
-        activated = ThreadActivated(child_id, previous, map_run_arn, fan_out.items_in(index))
-        turn.decide(Deliver(activated))
+        parent = turn.save(evolve(parent, fan_out=started))
+    map_run_arn = recorded_map_run(state, fan_out)
+    activated = ThreadActivated(
+        child_id, parent.last_event_id, map_run_arn, fan_out.items_in(index)
+    )
+    turn.decide(Deliver(activated))
     return parent
 
 
@@ -248,7 +270,7 @@ def activate_pending(turn: Turn, thread: Thread, event: ThreadActivated) -> None
     """A PENDING iteration got its slot: it starts running."""
     if thread.status is not ThreadStatus.PENDING:
         return
-    thread = _activate(turn, evolve(thread, last_event_id=event.previous_event_id))
+    thread = _activate(turn, thread, last_event_id=event.previous_event_id)
     if event.map_run_arn is not None:
         record_child_started(turn, event.map_run_arn, thread, event.item_count)
 
@@ -280,8 +302,9 @@ def record_child_started(
     )
 
 
-def _activate(turn: Turn, child: Thread) -> Thread:
-    child = turn.save(child.bump(status=ThreadStatus.RUNNING))
+def _activate(turn: Turn, child: Thread, **changes: Any) -> Thread:
+    """The PENDING ``child`` runs: its first state is due (``changes``: set on the way)."""
+    child = turn.save(child.bump(status=ThreadStatus.RUNNING, **changes))
     turn.decide(ScheduleStep(child.id, child.seq, child.state))
     return child
 
@@ -336,15 +359,14 @@ def branch_ended(turn: Turn, thread: Thread, event: BranchEnded) -> None:
         return
     if fan_out.has_ended(event.index):
         return  # a duplicate: this child was counted already
-    thread = turn.save(
-        evolve(thread, fan_out=evolve(fan_out, ended=fan_out.mark_ended(event.index)))
-    )
+    ended = fan_out.mark_ended(event.index)
     state = turn.state(thread)
     if isinstance(state, MapState):
-        _iteration_ended(turn, thread, state, event)
+        _iteration_ended(turn, thread, state, event, ended)
     elif event.succeeded:
-        _count_success(turn, thread)
+        _count_success(turn, thread, ended=ended)
     else:
+        thread = turn.save(evolve(thread, fan_out=evolve(fan_out, ended=ended)))
         _fail_fan_out(turn, thread, state, event, "ParallelStateFailed")
 
 
@@ -373,9 +395,10 @@ def _current(thread: Thread, event: BranchEnded) -> bool:
     return event.child_id == child_thread_id(thread, thread.fan_out.generation, event.index)
 
 
-def _count_success(turn: Turn, thread: Thread) -> Thread:
+def _count_success(turn: Turn, thread: Thread, **changes: Any) -> Thread:
+    """Count a child that succeeded (``changes``: more of the fan-out to set)."""
     assert thread.fan_out is not None
-    fan_out = evolve(thread.fan_out, succeeded=thread.fan_out.succeeded + 1)
+    fan_out = evolve(thread.fan_out, succeeded=thread.fan_out.succeeded + 1, **changes)
     return _after_count(turn, turn.save(evolve(thread, fan_out=fan_out)))
 
 
@@ -386,29 +409,29 @@ def _after_count(turn: Turn, thread: Thread) -> Thread:
     return thread
 
 
-def _iteration_ended(turn: Turn, thread: Thread, state: MapState, event: BranchEnded) -> None:
-    assert thread.fan_out is not None
-    inline = state.processor_mode is ProcessorMode.INLINE
-    kind = "Succeeded" if event.succeeded else "Failed"
-    if inline:
+def _iteration_ended(
+    turn: Turn, thread: Thread, state: MapState, event: BranchEnded, ended: str
+) -> None:
+    """An iteration ended: record and count it, then join, fail or start the next one.
+
+    ``ended``: the fan-out's bitmap of ended children, this one marked.
+    """
+    fan_out = _fan(thread)
+    counted = _counted(fan_out, event, ended)
+    if state.processor_mode is ProcessorMode.INLINE:
+        kind = "Succeeded" if event.succeeded else "Failed"
+        details = {"index": event.index, "name": state.name}
+        previous = event.last_event_id
         thread = emit(
-            turn,
-            thread,
-            f"MapIteration{kind}",
-            {"index": event.index, "name": state.name},
-            previous=event.last_event_id,
+            turn, thread, f"MapIteration{kind}", details, previous=previous, fan_out=counted
         )
-    thread = _count_items(turn, thread, event)
-    _record_child_ended(turn, thread, state, event)
-    if event.succeeded:
-        thread = _count_success(turn, thread)
     else:
-        fan_out = evolve(_fan(thread), failed=_fan(thread).failed + 1)
-        thread = turn.save(evolve(thread, fan_out=fan_out))
-        if over_tolerance(fan_out):
-            _fail_fan_out(turn, thread, state, event, "MapStateFailed")
-            return
-        thread = _after_count(turn, thread)
+        thread = turn.save(evolve(thread, fan_out=counted))
+    _record_child_ended(turn, thread, state, event)
+    if not event.succeeded and over_tolerance(counted):
+        _fail_fan_out(turn, thread, state, event, "MapStateFailed")
+        return
+    thread = _after_count(turn, thread)
     thread = refill_slots(turn, thread, state)
     record_map_run(turn, thread, "RUNNING")
 
@@ -434,15 +457,19 @@ def _record_child_ended(turn: Turn, thread: Thread, state: MapState, event: Bran
     )
 
 
-def _count_items(turn: Turn, thread: Thread, event: BranchEnded) -> Thread:
-    """Add the ended child's items to the Map Run's succeeded or failed items."""
-    fan_out = _fan(thread)
+def _counted(fan_out: FanOut, event: BranchEnded, ended: str) -> FanOut:
+    """``fan_out`` with the ended child counted, its items too (the Map Run's counts)."""
     items = fan_out.items_in(event.index)
     if event.succeeded:
-        fan_out = evolve(fan_out, succeeded_items=fan_out.succeeded_items + items)
-    else:
-        fan_out = evolve(fan_out, failed_items=fan_out.failed_items + items)
-    return turn.save(evolve(thread, fan_out=fan_out))
+        return evolve(
+            fan_out,
+            ended=ended,
+            succeeded=fan_out.succeeded + 1,
+            succeeded_items=fan_out.succeeded_items + items,
+        )
+    return evolve(
+        fan_out, ended=ended, failed=fan_out.failed + 1, failed_items=fan_out.failed_items + items
+    )
 
 
 def record_map_run(turn: Turn, thread: Thread, status: str) -> None:
@@ -508,7 +535,7 @@ def refill_slots(turn: Turn, thread: Thread, state: MapState) -> Thread:
         assert thread.fan_out is not None
         index = thread.fan_out.started
         child_id = child_thread_id(thread, thread.fan_out.generation, index)
-        thread = _start_iteration(turn, thread, state, child_id, index, None)
+        thread = _start_iteration(turn, thread, state, child_id, index)
     return thread
 
 

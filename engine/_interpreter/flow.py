@@ -30,6 +30,7 @@ class _Unset:
 
 
 UNSET: Final[Any] = _Unset()
+WHOLE: Final = paths.WHOLE
 _UNSET: Final[Any] = UNSET
 
 
@@ -53,7 +54,7 @@ def is_jsonata(state: AnyState) -> bool:
 
 def effective_input(turn: Turn, thread: Thread, state: AnyState) -> Json:
     """The input after InputPath (JSONata states have no InputPath)."""
-    if is_jsonata(state):
+    if is_jsonata(state) or state.input_path == WHOLE:
         return thread.input
     return paths.apply_input_path(state.input_path, turn.scope(thread, thread.input))
 
@@ -141,8 +142,8 @@ def result_stages(
         selector = getattr(state, "result_selector", None)
         selected = payload.evaluate_payload(selector, selector_scope, field="ResultSelector")
     assigned = _jsonpath_assign(turn, thread, state.assign, selected)
-    combined = paths.apply_result_path(thread.input, getattr(state, "result_path", "$"), selected)
-    output = paths.apply_output_path(state.output_path, turn.scope(thread, combined))
+    combined = paths.apply_result_path(thread.input, getattr(state, "result_path", WHOLE), selected)
+    output = _output_path(turn, thread, state, combined)
     return ResultStages(selected, combined, Outcome(output, assigned))
 
 
@@ -167,8 +168,14 @@ def passthrough_outcome(
         value = evaluate_jsonata(output_template, scope, "Output") if has_output else thread.input
         return Outcome(value, _jsonata_assign(assign_template, scope))
     assigned = _jsonpath_assign(turn, thread, assign_template, effective)
-    value = paths.apply_output_path(state.output_path, turn.scope(thread, effective))
-    return Outcome(value, assigned)
+    return Outcome(_output_path(turn, thread, state, effective), assigned)
+
+
+def _output_path(turn: Turn, thread: Thread, state: AnyState, value: Json) -> Json:
+    """``value`` through the state's OutputPath (``$``, the default, is ``value`` itself)."""
+    if state.output_path == WHOLE:
+        return value
+    return paths.apply_output_path(state.output_path, turn.scope(thread, value))
 
 
 def catch_outcome(

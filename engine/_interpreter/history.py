@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,7 @@ def detail_key(event_type: str) -> str | None:
     return _DETAIL_KEYS.get(event_type)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HistoryEvent:
     """One entry of an execution's history, as GetExecutionHistory returns it."""
 
@@ -90,9 +91,39 @@ class HistoryEvent:
         return event
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every payload (``json.dumps`` with options builds one per call)."""
+
+
+def _compact_c_encoder() -> Callable[[Json], str] | None:
+    """The C encoder `_COMPACT.encode` ends in, without its Python layers; None if absent.
+
+    ``JSONEncoder.encode`` builds the same C encoder on every call, after a few Python
+    calls that cost more than encoding a small payload. A fresh ``markers`` dict per call
+    keeps its detection of circular values. Used only where it encodes as `_COMPACT` does.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    basestring = json.encoder.encode_basestring
+    default = _COMPACT.default
+
+    def encode(value: Json) -> str:
+        return "".join(make({}, default, basestring, None, ":", ",", False, False, True)(value, 0))
+
+    probe = {"a": [1, 2.5, -0.0, None, True, "é\n\u2028"], "": {}}
+    try:
+        return encode if encode(probe) == _COMPACT.encode(probe) else None
+    except Exception:  # a C encoder of another signature
+        return None
+
+
+_encode = _compact_c_encoder() or _COMPACT.encode
+
+
 def to_json_text(value: Json) -> str:
     """JSON text as AWS stores payloads in history (compact, unicode kept)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _encode(value)
 
 
 def payload_details(key: str, value: Json) -> dict[str, Json]:

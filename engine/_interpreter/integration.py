@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class ResourceKind(StrEnum):
@@ -58,8 +59,12 @@ class ResourceInfo:
     data_limit_label: str
 
 
+@lru_cache(maxsize=1024)
 def describe_resource(uri: str) -> ResourceInfo:
-    """Classify a Task ``Resource`` URI (validation has already checked its shape)."""
+    """Classify a Task ``Resource`` URI (validation has already checked its shape).
+
+    Pure in ``uri`` and asked for at every task event, so remembered.
+    """
     if match := _LAMBDA_ARN.match(uri):
         return ResourceInfo(
             ResourceKind.LAMBDA_FUNCTION,

@@ -24,7 +24,7 @@ from engine._interpreter.decisions import (
     StartTimer,
 )
 from engine._interpreter.events import BranchEnded, TimerKind
-from engine._interpreter.history import assigned_details, payload_details
+from engine._interpreter.history import assigned_details
 from engine._interpreter.retry import backoff_seconds, find_catcher, find_retrier
 from engine._interpreter.snapshot import ExecutionStatus, Phase, Thread, ThreadStatus, evolve
 from engine._interpreter.turn import Limits, Turn
@@ -46,9 +46,13 @@ def emit(
     details: dict[str, Json] | None = None,
     *,
     previous: int | None = None,
+    **changes: Any,
 ) -> Thread:
-    """Emit a history event for ``thread`` and save the thread's new version."""
-    return turn.save(turn.emit(thread, event_type, details, previous=previous))
+    """Emit a history event for ``thread`` and save the thread's new version.
+
+    ``changes``: other fields of the thread to set in the same copy.
+    """
+    return turn.save(turn.emit(thread, event_type, details, previous=previous, **changes))
 
 
 def payload_size(value: Json) -> int:
@@ -70,11 +74,26 @@ def size_cause(value: Json, limit: int, label: str) -> str | None:
         if json_size(value, limit) <= limit:
             return None
     except NestingTooDeep as error:
-        return (
-            f"The state/task '{label}' returned a result nested more than "
-            f"{error.max_depth} levels deep."
-        )
+        return nesting_cause(label, error)
     return data_limit_cause(label)
+
+
+def payload_cause(turn: Turn, value: Json, label: str) -> str | None:
+    """`size_cause` against the payload limit, each value measured once per step."""
+    try:
+        if turn.payload_size(value) <= turn.limits.payload_bytes:
+            return None
+    except NestingTooDeep as error:
+        return nesting_cause(label, error)
+    return data_limit_cause(label)
+
+
+def nesting_cause(label: str, error: NestingTooDeep) -> str:
+    """The cause of a ``States.DataLimitExceeded`` for a result nested too deeply."""
+    return (
+        f"The state/task '{label}' returned a result nested more than "
+        f"{error.max_depth} levels deep."
+    )
 
 
 def check_payload(turn: Turn, state: AnyState, value: Json) -> Json:
@@ -82,7 +101,7 @@ def check_payload(turn: Turn, state: AnyState, value: Json) -> Json:
 
     AWS checks a state's effective input after Parameters/Arguments/ItemSelector too.
     """
-    cause = size_cause(value, turn.limits.payload_bytes, state.name)
+    cause = payload_cause(turn, value, state.name)
     if cause is not None:
         raise StatesTerminalError(ErrorName.DATA_LIMIT_EXCEEDED, cause)
     return value
@@ -99,12 +118,12 @@ def data_limit_cause(label: str) -> str:
 def enter(turn: Turn, thread: Thread, body: Callable[[Turn, Thread, AnyState], None]) -> None:
     """Enter ``thread``'s state: emit ``*StateEntered`` and run the state's body."""
     state = turn.state(thread)
-    thread = evolve(thread, entered_time=turn.timestamp, visit=thread.visit + 1)
-    thread = emit(
-        turn,
+    thread = turn.emit(
         thread,
         f"{state.type_name}StateEntered",
-        {"name": state.name, **payload_details("input", thread.input)},
+        {"name": state.name, **turn.payload_details("input", thread.input)},
+        entered_time=turn.timestamp,
+        visit=thread.visit + 1,
     )
     thread = turn.save(evolve(thread, entered_event_id=thread.last_event_id))
     give_up = state_failed_event(turn, state) if is_fan_out(state) else None
@@ -156,21 +175,19 @@ def exit_state(
     turn: Turn, thread: Thread, state: AnyState, outcome: flow.Outcome, next_name: str | None
 ) -> None:
     """Emit ``*StateExited`` with the output and assignments, then move on."""
-    cause = size_cause(outcome.output, turn.limits.payload_bytes, state.name)
+    cause = payload_cause(turn, outcome.output, state.name)
     if cause is not None:
         fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, cause)
         return
-    variables = {**thread.variables, **outcome.assigned}
-    too_large = variables_over_limit(turn.limits, outcome.assigned, variables)
-    if too_large is not None:
-        fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, too_large)
-        return
-    thread = evolve(thread, variables=variables)
-    details = {
-        "name": state.name,
-        **payload_details("output", outcome.output),
-        **assigned_details(outcome.assigned),
-    }
+    details = {"name": state.name, **turn.payload_details("output", outcome.output)}
+    if outcome.assigned:  # otherwise the variables, checked when assigned, are unchanged
+        variables = {**thread.variables, **outcome.assigned}
+        too_large = variables_over_limit(turn.limits, outcome.assigned, variables)
+        if too_large is not None:
+            fail_thread(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, too_large)
+            return
+        thread = evolve(thread, variables=variables)
+        details.update(assigned_details(outcome.assigned))
     thread = emit(turn, thread, f"{state.type_name}StateExited", details)
     transition(turn, thread, next_name, outcome.output)
 
@@ -270,7 +287,7 @@ def succeed_thread(turn: Turn, thread: Thread, output: Json) -> None:
     """End ``thread`` successfully; the root ends the execution, a child tells its parent."""
     thread = turn.save(thread.bump(status=ThreadStatus.SUCCEEDED, phase=Phase.DONE, output=output))
     if thread.parent_id is None:
-        emit(turn, thread, "ExecutionSucceeded", payload_details("output", output))
+        emit(turn, thread, "ExecutionSucceeded", turn.payload_details("output", output))
         turn.execution = evolve(turn.execution, status=ExecutionStatus.SUCCEEDED, output=output)
         turn.decide(FinishExecution(ExecutionStatus.SUCCEEDED))
         return

@@ -222,12 +222,13 @@ def evolve(snapshot: Snapshot, **changes: Any) -> Snapshot:
     field still raises ``TypeError``, as with ``replace``.
     """
     kind: type = type(snapshot)
-    unknown = changes.keys() - _field_names(kind)
-    if unknown:
-        raise TypeError(f"{type(snapshot).__name__} has no field(s) {sorted(unknown)}")
+    if not _field_names(kind).issuperset(changes):
+        unknown = sorted(changes.keys() - _field_names(kind))
+        raise TypeError(f"{type(snapshot).__name__} has no field(s) {unknown}")
+    values = snapshot.__dict__.copy()
+    values.update(changes)
     copy: Snapshot = object.__new__(kind)
-    copy.__dict__.update(snapshot.__dict__)
-    copy.__dict__.update(changes)
+    object.__setattr__(copy, "__dict__", values)  # one dict, not one attribute at a time
     return copy
 
 

@@ -51,7 +51,6 @@ from engine._interpreter.events import (
     TimerFired,
     TimerKind,
 )
-from engine._interpreter.history import payload_details
 from engine._interpreter.lifecycle import emit, enter, error_details, guarded
 from engine._interpreter.snapshot import (
     ROOT_THREAD_ID,
@@ -106,7 +105,7 @@ def start(
         state=machine.start_at,
         input=execution.input,
     )
-    details = {**payload_details("input", execution.input), "roleArn": execution.role_arn}
+    details = {**turn.payload_details("input", execution.input), "roleArn": execution.role_arn}
     root = emit(turn, root, "ExecutionStarted", details)
     root = turn.save(evolve(root, last_event_id=0))  # AWS chains the first state to 0
     turn.decide(ScheduleStep(root.id, root.seq, root.state))
@@ -142,6 +141,14 @@ def _abort_silently(turn: Turn, thread: Thread) -> None:
 
 
 def _apply(turn: Turn, thread: Thread, event: Event) -> None:
+    if type(event) is StepDue:  # the most frequent event, settled as the chain below would
+        if (
+            thread.status is ThreadStatus.RUNNING
+            and event.seq == thread.seq
+            and thread.phase is Phase.ENTER
+        ):
+            enter(turn, thread, _BODIES[type(turn.state(thread))])
+        return
     if isinstance(event, AbortRequested):
         abort(turn, thread, event.error, event.cause)
     elif isinstance(event, ThreadActivated):

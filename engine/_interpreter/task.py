@@ -11,7 +11,6 @@ from engine._errors import ErrorName, StatesRuntimeError
 from engine._interpreter import flow
 from engine._interpreter.decisions import CancelTask, RunTask, StartTimer
 from engine._interpreter.events import TimerKind
-from engine._interpreter.history import payload_details
 from engine._interpreter.integration import (
     Pattern,
     ResourceInfo,
@@ -25,7 +24,7 @@ from engine._interpreter.lifecycle import (
     exit_state,
     guarded,
     handle_error,
-    size_cause,
+    payload_cause,
 )
 from engine._interpreter.snapshot import Phase, Thread, evolve
 from engine._interpreter.turn import Turn, iso_timestamp
@@ -127,7 +126,7 @@ def task_succeeded(turn: Turn, thread: Thread, output: Json) -> None:
     """The task returned: check its size, emit ``*Succeeded`` and process the result."""
     state = _task_state(turn, thread)
     info = describe_resource(state.resource)
-    cause = size_cause(output, turn.limits.payload_bytes, info.data_limit_label)
+    cause = payload_cause(turn, output, info.data_limit_label)
     if cause is not None:
         task_failed(turn, thread, ErrorName.DATA_LIMIT_EXCEEDED, cause)
         return
@@ -136,7 +135,7 @@ def task_succeeded(turn: Turn, thread: Thread, output: Json) -> None:
         turn,
         thread,
         f"{_PREFIX[info.kind]}Succeeded",
-        {**fields, **payload_details("output", output)},
+        {**fields, **turn.payload_details("output", output)},
     )
     thread = turn.save(thread.bump())  # late timeouts for this attempt are now stale
 
@@ -192,10 +191,10 @@ def _scheduled_details(
         details: dict[str, Json] = {
             **_service_fields(info),
             "region": _region(turn.execution.arn),
-            "parameters": flow.compact_json(parameters),
+            "parameters": turn.payload_text(parameters),
         }
     else:
-        details = {"resource": info.uri, **payload_details("input", parameters)}
+        details = {"resource": info.uri, **turn.payload_details("input", parameters)}
     if timeout:
         details["timeoutInSeconds"] = timeout
     if heartbeat and info.kind is not ResourceKind.LAMBDA_FUNCTION:
