@@ -91,7 +91,13 @@ def _build(cls: Callable[..., T], values: dict[str, Json], version: int, what: s
             f"{what} checkpoint (format version {version}, read as {FORMAT_VERSION}): "
             f"unknown fields {unknown}, missing fields {missing}; expected {sorted(known)}"
         )
-    return cls(**values)
+    if len(present) < len(known) or hasattr(cls, "__slots__"):
+        return cls(**values)  # defaults to fill in, or no instance dict to build at once
+    # Every field given: the instance is its dict, built at once rather than through the
+    # frozen __init__'s one object.__setattr__ per field (as snapshot.evolve copies them).
+    built: T = object.__new__(cls)  # type: ignore[arg-type]
+    object.__setattr__(built, "__dict__", values)
+    return built
 
 
 @cache
