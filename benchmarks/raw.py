@@ -61,13 +61,18 @@ class RawWorker:
         return self._await_time(key + ":done", timeout) - started
 
     def _await_time(self, key: str, timeout: float) -> float:
-        # Short BLPOPs: redis-py's socket timeout would cut a long one.
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            item = self.broker.blpop([key], timeout=1)
-            if item is not None:
-                return float(item[1])
-        raise TimeoutError(f"raw Celery: nothing on {key} within {timeout}s")
+        return await_time(self.broker, key, timeout, "raw Celery")
+
+
+def await_time(broker: redis.Redis, key: str, timeout: float, who: str) -> float:
+    """The clock reading a task pushed onto ``key`` when it ended (a benchmark's end)."""
+    # Short BLPOPs: redis-py's socket timeout would cut a long one.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        item = broker.blpop([key], timeout=1)
+        if item is not None:
+            return float(item[1])
+    raise TimeoutError(f"{who}: nothing on {key} within {timeout}s")
 
 
 @contextmanager

@@ -9,14 +9,8 @@ only difference between the two fleets is what a task does.
 from __future__ import annotations
 
 import time
-from functools import cache
-from typing import Any
 
-import redis
-from celery import Celery
-
-from config.celery import celery_config
-from config.settings import load_settings
+from benchmarks.baseline_app import baseline_app, broker
 
 QUEUE = "bench.raw"
 HOP = "bench.hop"
@@ -24,21 +18,7 @@ NOOP = "bench.noop"
 PARK = "bench.park"
 
 
-def create_app() -> Celery:
-    settings = load_settings()
-    app = Celery("bench_raw")
-    config = celery_config(settings)
-    config.pop("beat_schedule")
-    app.conf.update(config, task_default_queue=QUEUE)
-    return app
-
-
-app = create_app()
-
-
-@cache
-def _redis() -> Any:
-    return redis.Redis.from_url(load_settings().broker_url)
+app = baseline_app("bench_raw", QUEUE)
 
 
 @app.task(name=HOP, ignore_result=True, acks_late=True)
@@ -47,14 +27,14 @@ def hop(remaining: int, done_key: str) -> None:
     if remaining > 0:
         app.signature(HOP, args=(remaining - 1, done_key), queue=QUEUE).apply_async()
     else:
-        _redis().rpush(done_key, repr(time.time()))
+        broker().rpush(done_key, repr(time.time()))
 
 
 @app.task(name=NOOP, ignore_result=True, acks_late=True)
 def noop(counter_key: str, total: int) -> None:
     """Count; the task that completes the batch records when (the only work is one INCR)."""
-    if _redis().incr(counter_key) == total:
-        _redis().rpush(counter_key + ":done", repr(time.time()))
+    if broker().incr(counter_key) == total:
+        broker().rpush(counter_key + ":done", repr(time.time()))
 
 
 @app.task(name=PARK, ignore_result=True, acks_late=True)

@@ -20,7 +20,7 @@ from celery import Celery
 
 from benchmarks.durable import floorapp, floordb
 from benchmarks.fleet import WORKER_ARGS, Processes, Services, _await_consumer, fleet_env
-from benchmarks.raw import publisher
+from benchmarks.raw import await_time, publisher
 
 
 @dataclass
@@ -74,12 +74,7 @@ class FloorFleet:
         }
 
     def _await_time(self, key: str, timeout: float) -> float:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            item = self.broker.blpop([key], timeout=1)
-            if item is not None:
-                return float(item[1])
-        raise TimeoutError(f"floor: nothing on {key} within {timeout}s")
+        return await_time(self.broker, key, timeout, "floor")
 
 
 @contextmanager

@@ -12,39 +12,21 @@ from __future__ import annotations
 
 import time
 from functools import cache
-from typing import Any
 
-import redis
-from celery import Celery
-
+from benchmarks.baseline_app import baseline_app, broker
 from benchmarks.durable import floordb
-from config.celery import celery_config
 from config.settings import load_settings
 
 QUEUE = "bench.floor"
 HOP = "bench.floor.hop"
 
 
-def create_app() -> Celery:
-    settings = load_settings()
-    app = Celery("bench_floor")
-    config = celery_config(settings)
-    config.pop("beat_schedule")
-    app.conf.update(config, task_default_queue=QUEUE)
-    return app
-
-
-app = create_app()
+app = baseline_app("bench_floor", QUEUE)
 
 
 @cache
 def _store() -> floordb.FloorDB:
     return floordb.connect(load_settings().database_url)
-
-
-@cache
-def _redis() -> Any:
-    return redis.Redis.from_url(load_settings().broker_url)
 
 
 def send_hop(execution_id: int, seq: int, hops: int, done_key: str, total: int) -> None:
@@ -62,5 +44,5 @@ def hop(execution_id: int, seq: int, hops: int, done_key: str, total: int) -> No
         send_hop(execution_id, seq + 1, hops, done_key, total)
         return
     ended = time.time()
-    if _redis().incr(done_key) == total:
-        _redis().rpush(done_key + ":done", repr(ended))
+    if broker().incr(done_key) == total:
+        broker().rpush(done_key + ":done", repr(ended))
