@@ -83,7 +83,7 @@ def upgraded(
 
 def _build(cls: Callable[..., T], values: dict[str, Json], version: int, what: str) -> T:
     """``cls(**values)``, refusing unknown or missing fields with a clear error."""
-    known, required = _known_and_required(cls)
+    _, known, required, has_dict = _class_facts(cls)
     present = values.keys()
     if not (present <= known and required <= present):
         unknown, missing = sorted(present - known), sorted(required - present)
@@ -91,7 +91,7 @@ def _build(cls: Callable[..., T], values: dict[str, Json], version: int, what: s
             f"{what} checkpoint (format version {version}, read as {FORMAT_VERSION}): "
             f"unknown fields {unknown}, missing fields {missing}; expected {sorted(known)}"
         )
-    if len(present) < len(known) or hasattr(cls, "__slots__"):
+    if len(present) < len(known) or not has_dict:
         return cls(**values)  # defaults to fill in, or no instance dict to build at once
     # Every field given: the instance is its dict, built at once rather than through the
     # frozen __init__'s one object.__setattr__ per field (as snapshot.evolve copies them).
@@ -101,23 +101,14 @@ def _build(cls: Callable[..., T], values: dict[str, Json], version: int, what: s
 
 
 @cache
-def _known_and_required(cls: Any) -> tuple[frozenset[str], frozenset[str]]:
-    """The field names of a snapshot dataclass, and those without a default."""
-    known = frozenset(f.name for f in fields(cls))
+def _class_facts(cls: Any) -> tuple[tuple[str, ...], frozenset[str], frozenset[str], bool]:
+    """A snapshot dataclass's field names (in order, as a set), required ones, has a dict."""
+    names = tuple(f.name for f in fields(cls))
+    known = frozenset(names)
     required = frozenset(
         f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
     )
-    return known, required
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
+    return names, known, required, not hasattr(cls, "__slots__")
 
 
 def _convert(values: dict[str, Json], name: str, kind: Callable[[Json], Json]) -> None:
@@ -129,7 +120,8 @@ def _convert(values: dict[str, Json], name: str, kind: Callable[[Json], Json]) -
 def _shallow(instance: Any) -> dict[str, Json]:
     # Not dataclasses.asdict: it deep-copies every JSON value (an execution input of
     # 10,000 Map items, on every step); the values are never mutated, so sharing is safe.
-    return {name: getattr(instance, name) for name in _field_names(type(instance))}
+    kind: Any = type(instance)
+    return {name: getattr(instance, name) for name in _class_facts(kind)[0]}
 
 
 # --- threads -----------------------------------------------------------------------------
