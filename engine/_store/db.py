@@ -42,8 +42,10 @@ def _refuse_if_server_hung_up(connection: Any, _record: Any, _proxy: Any) -> Non
     # An idle connection has nothing to read unless the server closed it or sent the error
     # that ends it: then the pool discards it and checks out another (SQLAlchemy's
     # documented DisconnectionError protocol).
-    readable, _, _ = select.select([connection.fileno()], [], [], 0)
-    if readable:
+    # poll, not select: a busy process's descriptors can pass select's FD_SETSIZE (1024).
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN)
+    if poller.poll(0):
         raise exc.DisconnectionError("the server closed this pooled connection")
 
 
